@@ -1,0 +1,30 @@
+/**
+ * Object layout in the archive bucket (one bucket, versioning on):
+ *   {prefix}{orgId}/{YYYY-MM}/{invoiceId}.csv   the invoice CSV, bytes as Atlas sent them
+ *   {prefix}state/{orgId}.json                   what the poller last saw and announced (conditional writes)
+ *   {prefix}index/{invoiceId}.json               what `/invoice <id>` needs, in one GET
+ * Ids are validated 24-hex strings before they reach these functions, so keys never need escaping.
+ */
+export function csvKey(prefix: string, orgId: string, startDate: string, invoiceId: string): string {
+  return `${prefix}${orgId}/${billingMonth(startDate)}/${invoiceId}.csv`;
+}
+
+export function stateKey(prefix: string, orgId: string): string {
+  return `${prefix}state/${orgId}.json`;
+}
+
+export function indexKey(prefix: string, invoiceId: string): string {
+  return `${prefix}index/${invoiceId}.json`;
+}
+
+/** `YYYY-MM` of the billing period's start in UTC; `unknown` when Atlas sent no readable date. */
+export function billingMonth(startDate: string): string {
+  const at = new Date(startDate);
+  if (Number.isNaN(at.getTime())) return 'unknown';
+  return `${at.getUTCFullYear()}-${String(at.getUTCMonth() + 1).padStart(2, '0')}`;
+}
+
+/** A download file name that is safe in a Content-Disposition header: `atlas-invoice-2024-06-<id>.csv`. */
+export function csvFileName(startDate: string, invoiceId: string): string {
+  return `atlas-invoice-${billingMonth(startDate)}-${invoiceId}.csv`;
+}

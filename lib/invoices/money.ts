@@ -1,0 +1,72 @@
+import type { InvoiceMetadata } from '../atlas/types';
+import type { InvoiceAmounts } from './types';
+
+/**
+ * Money is integer US cents everywhere; floats never hold an amount. Atlas defines
+ * billed = subtotal + sales tax - starting balance (credits are already inside the subtotal's line items), and what is
+ * still owed = billed - paid.
+ */
+export function toAmounts(invoice: InvoiceMetadata): InvoiceAmounts {
+  return {
+    subtotalCents: cents(invoice.subtotalCents),
+    creditsCents: cents(invoice.creditsCents),
+    salesTaxCents: cents(invoice.salesTaxCents),
+    startingBalanceCents: cents(invoice.startingBalanceCents),
+    amountBilledCents: cents(invoice.amountBilledCents),
+    amountPaidCents: cents(invoice.amountPaidCents),
+  };
+}
+
+/** Billed minus paid; negative when Atlas holds a credit for the organisation. */
+export function owedCents(amounts: Pick<InvoiceAmounts, 'amountBilledCents' | 'amountPaidCents'>): number {
+  return amounts.amountBilledCents - amounts.amountPaidCents;
+}
+
+/** subtotal + tax - starting balance, the formula Atlas documents for `amountBilledCents`. */
+export function expectedBilledCents(amounts: InvoiceAmounts): number {
+  return amounts.subtotalCents + amounts.salesTaxCents - amounts.startingBalanceCents;
+}
+
+/** The arithmetic behind the owed figure, for people: one line each for billed and owed. */
+export function explainOwed(amounts: InvoiceAmounts): { billed: string; owed: string } {
+  const expected = expectedBilledCents(amounts);
+  let billed = `Billed ${formatUsd(amounts.amountBilledCents)} = subtotal ${formatUsd(amounts.subtotalCents)} + tax ${formatUsd(amounts.salesTaxCents)} − starting balance ${formatUsd(amounts.startingBalanceCents)}`;
+  if (expected !== amounts.amountBilledCents) {
+    billed = `Billed ${formatUsd(amounts.amountBilledCents)} (as Atlas reports; subtotal + tax − starting balance = ${formatUsd(expected)})`;
+  }
+  const owed = owedCents(amounts);
+  const owedLine =
+    owed < 0
+      ? `Credit ${formatUsd(-owed)} = paid ${formatUsd(amounts.amountPaidCents)} − billed ${formatUsd(amounts.amountBilledCents)}`
+      : `Owed ${formatUsd(owed)} = billed ${formatUsd(amounts.amountBilledCents)} − paid ${formatUsd(amounts.amountPaidCents)}`;
+  return { billed, owed: owedLine };
+}
+
+/** `$1,234.56`, `-$0.05`. Accepts any safe integer. */
+export function formatUsd(cents: number): string {
+  const sign = cents < 0 ? '-' : '';
+  const abs = Math.abs(Math.trunc(cents));
+  const dollars = Math.floor(abs / 100).toLocaleString('en-US');
+  return `${sign}$${dollars}.${String(abs % 100).padStart(2, '0')}`;
+}
+
+/**
+ * Parse a decimal dollar amount as printed in Atlas CSVs ("12.34", "-0.5", "1,234.5678", "$3") into cents, exactly:
+ * digits past the cent are rounded half away from zero. Undefined for anything else.
+ */
+export function parseDollarsToCents(text: string): number | undefined {
+  const match = /^\s*(-)?\s*\$?\s*(\d{1,3}(?:,\d{3})+|\d+)?(?:\.(\d+))?\s*$/.exec(text);
+  if (match === null) return undefined;
+  const [, minus, whole = '', fraction = ''] = match;
+  if (whole === '' && fraction === '') return undefined;
+  const units = Number(whole.replaceAll(',', '') || '0');
+  const padded = `${fraction}000`;
+  let cents = units * 100 + Number(padded.slice(0, 2));
+  if (fraction.length > 2 && Number(padded[2]) >= 5) cents += 1;
+  if (!Number.isSafeInteger(cents)) return undefined;
+  return minus && cents !== 0 ? -cents : cents;
+}
+
+function cents(value: number | undefined): number {
+  return typeof value === 'number' && Number.isFinite(value) ? Math.trunc(value) : 0;
+}
