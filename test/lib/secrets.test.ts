@@ -1,0 +1,70 @@
+import { describe, expect, it, vi } from 'vitest';
+import { ConfigError } from '../../lib/errors';
+import { once, resolveEnv, type SecretReader } from '../../lib/secrets';
+
+function readerOf(value: string): SecretReader & { calls: string[] } {
+  const calls: string[] = [];
+  return {
+    calls,
+    async readSecretString(id) {
+      calls.push(id);
+      return value;
+    },
+  };
+}
+
+describe('resolveEnv', () => {
+  it('returns the environment untouched when APP_SECRET_ID is unset', async () => {
+    const env = { ATLAS_ORG_IDS: 'x' };
+    const reader = readerOf('{}');
+
+    await expect(resolveEnv(env, reader)).resolves.toBe(env);
+    expect(reader.calls).toEqual([]);
+  });
+
+  it('merges the secret over the environment and ignores empty template values', async () => {
+    const reader = readerOf(JSON.stringify({ ATLAS_CLIENT_SECRET: 'from-secret', SLACK_BOT_TOKEN: '' }));
+
+    const env = await resolveEnv(
+      {
+        APP_SECRET_ID: 'arn:aws:secretsmanager:x',
+        ATLAS_CLIENT_SECRET: 'from-env',
+        SLACK_BOT_TOKEN: 'xoxb-env',
+      },
+      reader,
+    );
+
+    expect(env.ATLAS_CLIENT_SECRET).toBe('from-secret');
+    expect(env.SLACK_BOT_TOKEN).toBe('xoxb-env');
+    expect(reader.calls).toEqual(['arn:aws:secretsmanager:x']);
+  });
+
+  it.each([
+    ['not json', /not valid JSON/],
+    ['["a"]', /JSON object/],
+    ['{"ATLAS_CLIENT_SECRET": 5}', /must be a string/],
+    ['{"ATLAS_CLIENT_SECRT": "typo-value"}', /ATLAS_CLIENT_SECRT, which is not a setting name/],
+  ])('refuses a malformed secret %s without echoing values', async (raw, message) => {
+    const promise = resolveEnv({ APP_SECRET_ID: 'app' }, readerOf(raw));
+
+    await expect(promise).rejects.toThrow(ConfigError);
+    await expect(promise).rejects.toThrow(message);
+    await expect(promise).rejects.not.toThrow(/typo-value/);
+  });
+});
+
+describe('once', () => {
+  it('shares one load between concurrent callers and forgets a failure', async () => {
+    const load = vi
+      .fn<() => Promise<number>>()
+      .mockRejectedValueOnce(new Error('flaky'))
+      .mockResolvedValue(7);
+    const get = once(load);
+
+    await expect(get()).rejects.toThrow('flaky');
+    const [a, b] = await Promise.all([get(), get()]);
+
+    expect([a, b]).toEqual([7, 7]);
+    expect(load).toHaveBeenCalledTimes(2);
+  });
+});
