@@ -1,0 +1,496 @@
+import { createHash, type Hash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import { AppError } from '../errors';
+import { type CsvParser, type CsvRow, createCsvParser } from './csv-parser';
+import { parseDollarsToCents } from './money';
+import type { CostLine, CsvSummary } from './types';
+
+/**
+ * The invoice-CSV inspector: one pass over the bytes as Atlas sent them yields their SHA-256, their length and a
+ * summary of the line items, while the bytes flow on unchanged (to the S3 upload). Memory stays flat whatever the
+ * size: rows are parsed incrementally (see `csv-parser.ts`) and at most `maxDistinct` projects and SKUs are tracked.
+ *
+ * Layout read (Atlas "The invoice CSV"): key/value rows (`Invoice Number`, `Billing Period`, `Organization Name`,
+ * `Organization ID`), then a header row naming the columns, then one row per line item. Columns are found by header
+ * name, so reordered and extra columns are fine. A line item is malformed when its field count differs from the
+ * header's, the parser flagged it, or its Amount is not a dollar amount; malformed rows count in `malformedRows` and
+ * nowhere else. Without a header, every row that is not a key/value row is malformed.
+ */
+
+export const DEFAULT_TOP_N = 5;
+/** Distinct projects (and, separately, SKUs) tracked before the rest are folded into one "(other)" line. */
+export const DEFAULT_MAX_DISTINCT = 10_000;
+export const OTHER_COST_LINE_NAME = '(other)';
+/** Names, ids and header values are cut to this many UTF-16 units, so no single value can hold much memory. */
+export const MAX_TEXT_LENGTH = 256;
+
+export interface CsvInspection {
+  /** Hex SHA-256 of every byte that passed through. */
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly summary: CsvSummary;
+}
+
+export interface CsvInspectorOptions {
+  /** Projects and SKUs listed in the summary; default 5. */
+  readonly topN?: number;
+  /** Default 10,000. */
+  readonly maxDistinct?: number;
+  /** Rows longer than this are malformed and not kept; default 1 MiB (see `createCsvParser`). */
+  readonly maxRowBytes?: number;
+}
+
+export interface CsvInspector {
+  /** Passes every chunk through unchanged, in order, with the usual backpressure. */
+  readonly stream: Transform;
+  /**
+   * Resolves once the writable side has ended and every byte was inspected. Rejects with the stream's error, or with
+   * an `AppError` when the stream was destroyed before its end. Callers that never call it see no unhandled rejection.
+   */
+  result(): Promise<CsvInspection>;
+}
+
+/**
+ * The inspector as a Transform for `pipeline(atlasBody, inspector.stream, upload)`.
+ * Throws RangeError on invalid options.
+ */
+export function createCsvInspector(options: CsvInspectorOptions = {}): CsvInspector {
+  const core = new InspectionCore(options);
+  let resolve: (value: CsvInspection) => void = () => {};
+  let reject: (reason: unknown) => void = () => {};
+  let settled = false;
+  const done = new Promise<CsvInspection>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  done.catch(() => {});
+  const settle = (outcome: { value: CsvInspection } | { error: unknown }): void => {
+    if (settled) return;
+    settled = true;
+    if ('value' in outcome) resolve(outcome.value);
+    else reject(outcome.error);
+  };
+
+  const stream = new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+      try {
+        core.update(chunk);
+      } catch (error) {
+        callback(error as Error);
+        return;
+      }
+      callback(null, chunk);
+    },
+    flush(callback: TransformCallback): void {
+      let inspection: CsvInspection;
+      try {
+        inspection = core.finish();
+      } catch (error) {
+        callback(error as Error);
+        return;
+      }
+      // Settled before the readable side ends, so a stage downstream may await the result in its own flush.
+      settle({ value: inspection });
+      callback();
+    },
+  });
+  stream.on('error', (error) => settle({ error }));
+  stream.once('close', () => settle({ error: new AppError('CSV stream was closed before it ended') }));
+  return { stream, result: () => done };
+}
+
+/**
+ * Inspect a whole CSV from any byte source (a response body, a file stream). Rejects with what the source throws.
+ * Throws RangeError on invalid options and TypeError if the source yields strings (their bytes would be a guess).
+ */
+export async function inspectCsv(
+  source: AsyncIterable<Uint8Array>,
+  options: CsvInspectorOptions = {},
+): Promise<CsvInspection> {
+  const core = new InspectionCore(options);
+  for await (const chunk of source) {
+    if (!(chunk instanceof Uint8Array)) throw new TypeError('inspectCsv: the source must yield bytes');
+    core.update(chunk);
+  }
+  return core.finish();
+}
+
+// Shared with line-item-summary.ts
+
+/** A running total for one project or SKU, in cents, added to in place. */
+export interface CostTotal {
+  readonly name: string;
+  readonly id?: string;
+  cents: number;
+}
+
+export interface CostTally {
+  /**
+   * The running total for `key`, created on first use with `name`/`id`; once `maxDistinct` keys exist, every new key
+   * shares one "(other)" total.
+   */
+  total(key: string, name: string, id?: string): CostTotal;
+  /** Distinct totals held, "(other)" counting once. */
+  readonly size: number;
+  /** Every total, in no particular order. */
+  totals(): Iterable<CostTotal>;
+}
+
+export function createCostTally(maxDistinct: number = DEFAULT_MAX_DISTINCT): CostTally {
+  if (!Number.isSafeInteger(maxDistinct) || maxDistinct < 1) {
+    throw new RangeError('maxDistinct must be a positive integer');
+  }
+  const byKey = new Map<string, CostTotal>();
+  let other: CostTotal | undefined;
+  return {
+    total(key, name, id) {
+      const found = byKey.get(key);
+      if (found !== undefined) return found;
+      if (byKey.size >= maxDistinct) {
+        other ??= { name: OTHER_COST_LINE_NAME, cents: 0 };
+        return other;
+      }
+      const created: CostTotal = id === undefined ? { name, cents: 0 } : { name, id, cents: 0 };
+      byKey.set(key, created);
+      return created;
+    },
+    get size() {
+      return byKey.size + (other === undefined ? 0 : 1);
+    },
+    *totals() {
+      yield* byKey.values();
+      if (other !== undefined) yield other;
+    },
+  };
+}
+
+/**
+ * The tally key of a project: its id when there is one (a renamed project stays one line, under the first name
+ * seen), else its name.
+ */
+export function projectKey(name: string, id: string | undefined): string {
+  return id ? `id:${id}` : `name:${name}`;
+}
+
+/**
+ * The `topN` largest totals, largest first; ties ordered by name then id so the result never depends on input
+ * order. The one ranking used by every summary.
+ */
+export function rankCostLines(totals: Iterable<CostTotal>, topN: number): CostLine[] {
+  const all = [...totals];
+  all.sort((a, b) => b.cents - a.cents || compareText(a.name, b.name) || compareText(a.id ?? '', b.id ?? ''));
+  return all
+    .slice(0, Math.max(0, topN))
+    .map((t) =>
+      t.id === undefined ? { name: t.name, cents: t.cents } : { name: t.name, id: t.id, cents: t.cents },
+    );
+}
+
+/** Cut an outside value to `MAX_TEXT_LENGTH` UTF-16 units without splitting a surrogate pair. */
+export function clipText(text: string): string {
+  if (text.length <= MAX_TEXT_LENGTH) return text;
+  const code = text.charCodeAt(MAX_TEXT_LENGTH - 1);
+  const cut = code >= 0xd800 && code <= 0xdbff ? MAX_TEXT_LENGTH - 1 : MAX_TEXT_LENGTH;
+  return text.slice(0, cut);
+}
+
+export function checkTopN(topN: number): number {
+  if (!Number.isSafeInteger(topN) || topN < 0) throw new RangeError('topN must be a non-negative integer');
+  return topN;
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// The CSV side
+
+/** Key/value rows before the column header, by their lower-cased key. */
+const HEADER_KEYS: ReadonlyMap<
+  string,
+  'invoiceNumber' | 'billingPeriod' | 'organizationName' | 'organizationId'
+> = new Map([
+  ['invoice number', 'invoiceNumber'],
+  ['billing period', 'billingPeriod'],
+  ['organization name', 'organizationName'],
+  ['organization id', 'organizationId'],
+]);
+
+interface Columns {
+  readonly count: number;
+  readonly amount: number;
+  readonly project: number;
+  readonly projectId: number;
+  readonly sku: number;
+}
+
+/** Hash, count and summarise; `update` per chunk, `finish` once. */
+class InspectionCore {
+  private readonly hash: Hash = createHash('sha256');
+  private bytes = 0;
+  private readonly parser: CsvParser;
+  private readonly topN: number;
+  private finished = false;
+
+  private readonly header: {
+    invoiceNumber?: string;
+    billingPeriod?: string;
+    organizationName?: string;
+    organizationId?: string;
+  } = {};
+  private columns: Columns | undefined;
+  /** Non-blank rows before any header that were not key/value rows: malformed if no header ever comes. */
+  private strayRows = 0;
+  private lineItems = 0;
+  private malformed = 0;
+  private totalCents = 0;
+  private readonly projects: CostTally;
+  private readonly skus: CostTally;
+  private readonly projectsById: FieldInterner<CostTotal>;
+  private readonly projectsByName: FieldInterner<CostTotal>;
+  private readonly skusByName: FieldInterner<CostTotal>;
+
+  constructor(options: CsvInspectorOptions) {
+    this.topN = checkTopN(options.topN ?? DEFAULT_TOP_N);
+    const maxDistinct = options.maxDistinct ?? DEFAULT_MAX_DISTINCT;
+    this.projects = createCostTally(maxDistinct);
+    this.skus = createCostTally(maxDistinct);
+    this.projectsById = new FieldInterner(maxDistinct, (row) => {
+      const cols = this.columns as Columns;
+      const id = clipText(row.field(cols.projectId));
+      const name = clipText(row.field(cols.project));
+      return this.projects.total(projectKey(name, id), name, id);
+    });
+    this.projectsByName = new FieldInterner(maxDistinct, (row) => {
+      const name = clipText(row.field((this.columns as Columns).project));
+      return this.projects.total(projectKey(name, undefined), name);
+    });
+    this.skusByName = new FieldInterner(maxDistinct, (row) => {
+      const name = clipText(row.field((this.columns as Columns).sku));
+      return this.skus.total(name, name);
+    });
+    const parserOptions = options.maxRowBytes === undefined ? {} : { maxRowBytes: options.maxRowBytes };
+    this.parser = createCsvParser((row) => this.onRow(row), parserOptions);
+  }
+
+  update(chunk: Uint8Array): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.byteLength;
+    this.parser.write(chunk);
+  }
+
+  finish(): CsvInspection {
+    if (this.finished) throw new Error('CSV inspection already finished');
+    this.finished = true;
+    this.parser.end();
+    const malformedRows = this.malformed + (this.columns === undefined ? this.strayRows : 0);
+    const summary: CsvSummary = {
+      ...this.header,
+      lineItemCount: this.lineItems,
+      totalCents: this.totalCents,
+      projects: rankCostLines(this.projects.totals(), this.topN),
+      projectCount: this.projects.size,
+      skus: rankCostLines(this.skus.totals(), this.topN),
+      skuCount: this.skus.size,
+      malformedRows,
+    };
+    return { sha256: this.hash.digest('hex'), bytes: this.bytes, summary };
+  }
+
+  private onRow(row: CsvRow): void {
+    if (row.length === 0 && row.issue === undefined) return;
+    const columns = this.columns;
+    if (columns !== undefined) {
+      this.onLineItem(row, columns);
+      return;
+    }
+    if (row.issue !== undefined) {
+      this.strayRows++;
+      return;
+    }
+    const key = HEADER_KEYS.get(row.field(0).trim().toLowerCase());
+    if (key !== undefined && row.length >= 2) {
+      this.header[key] ??= clipText(row.field(1).trim());
+      return;
+    }
+    const found = findColumns(row);
+    if (found === undefined) this.strayRows++;
+    else this.columns = found;
+  }
+
+  private onLineItem(row: CsvRow, columns: Columns): void {
+    if (row.issue !== undefined || row.length !== columns.count) {
+      this.malformed++;
+      return;
+    }
+    const cents = amountCents(row, columns.amount);
+    if (cents === undefined) {
+      this.malformed++;
+      return;
+    }
+    const project =
+      row.fieldEnd(columns.projectId) > row.fieldStart(columns.projectId)
+        ? this.projectsById.get(row, columns.projectId)
+        : this.projectsByName.get(row, columns.project);
+    const sku = this.skusByName.get(row, columns.sku);
+    project.cents += cents;
+    sku.cents += cents;
+    this.totalCents += cents;
+    this.lineItems++;
+  }
+}
+
+/** The header row: it names an Amount column and at least one of Project, Project ID and SKU. */
+function findColumns(row: CsvRow): Columns | undefined {
+  const names = row.toArray().map((name) => name.trim().toLowerCase());
+  const amount = names.indexOf('amount');
+  const project = names.indexOf('project');
+  const projectId = names.indexOf('project id');
+  const sku = names.indexOf('sku');
+  if (amount === -1 || (project === -1 && projectId === -1 && sku === -1)) return undefined;
+  return { count: names.length, amount, project, projectId, sku };
+}
+
+/**
+ * The Amount field in cents. The plain `-?digits[.digits]` form Atlas prints is read straight from the bytes, with
+ * exactly `parseDollarsToCents`'s arithmetic; every other form (thousands separators, `$`, spaces, invalid text)
+ * goes through `parseDollarsToCents` itself.
+ */
+function amountCents(row: CsvRow, column: number): number | undefined {
+  if (!row.fieldEscaped(column)) {
+    const fast = plainDollarsToCents(row.bytes, row.fieldStart(column), row.fieldEnd(column));
+    if (fast !== undefined) return fast;
+  }
+  return parseDollarsToCents(row.field(column));
+}
+
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+const MINUS = 0x2d;
+const DOT = 0x2e;
+/** Whole-dollar digits summed exactly in a double; longer numbers take the slow path. */
+const MAX_FAST_WHOLE_DIGITS = 15;
+
+/** `parseDollarsToCents` for `-?\d*(\.\d+)?` with at least one digit; undefined for anything else (or unsafe). */
+export function plainDollarsToCents(bytes: Uint8Array, start: number, end: number): number | undefined {
+  let i = start;
+  let negative = false;
+  if (i < end && bytes[i] === MINUS) {
+    negative = true;
+    i++;
+  }
+  let units = 0;
+  let wholeDigits = 0;
+  while (i < end) {
+    const c = bytes[i] as number;
+    if (c < DIGIT_0 || c > DIGIT_9) break;
+    units = units * 10 + (c - DIGIT_0);
+    wholeDigits++;
+    i++;
+  }
+  if (wholeDigits > MAX_FAST_WHOLE_DIGITS) return undefined;
+  let fractionDigits = 0;
+  let d1 = 0;
+  let d2 = 0;
+  let d3 = 0;
+  if (i < end) {
+    if (bytes[i] !== DOT) return undefined;
+    i++;
+    while (i < end) {
+      const c = bytes[i] as number;
+      if (c < DIGIT_0 || c > DIGIT_9) return undefined;
+      if (fractionDigits === 0) d1 = c - DIGIT_0;
+      else if (fractionDigits === 1) d2 = c - DIGIT_0;
+      else if (fractionDigits === 2) d3 = c - DIGIT_0;
+      fractionDigits++;
+      i++;
+    }
+    if (fractionDigits === 0) return undefined;
+  }
+  if (wholeDigits === 0 && fractionDigits === 0) return undefined;
+  let cents = units * 100 + (d1 * 10 + d2);
+  if (fractionDigits > 2 && d3 >= 5) cents += 1;
+  if (!Number.isSafeInteger(cents)) return undefined;
+  return negative && cents !== 0 ? -cents : cents;
+}
+
+/** Fields longer than this are resolved every time rather than remembered. */
+const MAX_INTERNED_BYTES = 256;
+
+interface InternSlot<T> {
+  /** A copy of the field's bytes. */
+  readonly bytes: DataView;
+  readonly escaped: boolean;
+  readonly value: T;
+  next: InternSlot<T> | undefined;
+}
+
+/**
+ * Maps a field's bytes to a value, decoding (through `resolve`) only the first time those bytes are seen: line items
+ * repeat a few projects and SKUs many times, and decoding plus a string-keyed lookup per row would cost more than
+ * parsing. Holds at most `limit` entries of at most `MAX_INTERNED_BYTES` bytes each. Bytes are hashed and compared
+ * four at a time through DataViews.
+ */
+class FieldInterner<T> {
+  private readonly buckets = new Map<number, InternSlot<T>>();
+  private size = 0;
+  private last: InternSlot<T> | undefined;
+  private viewOf: Uint8Array | undefined;
+  private view: DataView = new DataView(new ArrayBuffer(0));
+
+  constructor(
+    private readonly limit: number,
+    private readonly resolve: (row: CsvRow) => T,
+  ) {}
+
+  get(row: CsvRow, column: number): T {
+    const start = row.fieldStart(column);
+    const end = row.fieldEnd(column);
+    const length = end - start;
+    if (length > MAX_INTERNED_BYTES) return this.resolve(row);
+    const bytes = row.bytes;
+    if (bytes !== this.viewOf) {
+      this.viewOf = bytes;
+      this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
+    const view = this.view;
+    const escaped = row.fieldEscaped(column);
+    const last = this.last;
+    if (last !== undefined && last.escaped === escaped && sameBytes(last.bytes, view, start, length)) {
+      return last.value;
+    }
+    let hash = escaped ? 0x2c9277b5 : 0x811c9dc5;
+    let i = start;
+    for (; i + 4 <= end; i += 4) hash = Math.imul(hash ^ view.getInt32(i, true), 0x01000193);
+    for (; i < end; i++) hash = Math.imul(hash ^ view.getUint8(i), 0x01000193);
+    hash >>>= 1;
+    const head = this.buckets.get(hash);
+    for (let slot = head; slot !== undefined; slot = slot.next) {
+      if (slot.escaped === escaped && sameBytes(slot.bytes, view, start, length)) {
+        this.last = slot;
+        return slot.value;
+      }
+    }
+    const value = this.resolve(row);
+    if (this.size < this.limit) {
+      const copy = Uint8Array.prototype.slice.call(bytes, start, end);
+      const slot: InternSlot<T> = { bytes: new DataView(copy.buffer), escaped, value, next: head };
+      this.buckets.set(hash, slot);
+      this.size++;
+      this.last = slot;
+    }
+    return value;
+  }
+}
+
+function sameBytes(known: DataView, view: DataView, start: number, length: number): boolean {
+  if (known.byteLength !== length) return false;
+  let i = 0;
+  for (; i + 4 <= length; i += 4) {
+    if (known.getInt32(i, true) !== view.getInt32(start + i, true)) return false;
+  }
+  for (; i < length; i++) {
+    if (known.getUint8(i) !== view.getUint8(start + i)) return false;
+  }
+  return true;
+}
