@@ -97,6 +97,11 @@ export const API_FLAVOURS = ['v2', 'v1', 'cloud-manager'] as const;
 /** v2: Atlas Admin API v2 (default); v1: deprecated Atlas v1.0; cloud-manager: Cloud Manager public API v1.0. */
 export type ApiFlavour = (typeof API_FLAVOURS)[number];
 
+/** Anything that knows how long is left (a `Deadline` from lib/retry.ts): a retry that would outlast it fails now. */
+export interface RemainingTime {
+  remaining(): number;
+}
+
 export interface ListInvoicesOptions {
   readonly statusNames?: readonly KnownInvoiceStatus[];
   /** YYYY-MM-DD. */
@@ -105,12 +110,14 @@ export interface ListInvoicesOptions {
   /** Default false: linked (cross-organisation) invoices can be huge and need Billing Admin. */
   readonly viewLinkedInvoices?: boolean;
   readonly signal?: AbortSignal;
+  readonly deadline?: RemainingTime;
   /** Called after each page, for progress output. */
   readonly onPage?: (page: { pageNum: number; count: number; totalCount?: number | undefined }) => void;
 }
 
 export interface RequestOptions {
   readonly signal?: AbortSignal;
+  readonly deadline?: RemainingTime;
 }
 
 /** An invoice CSV as it arrives: the body is a byte stream that must be consumed or destroyed. */

@@ -1,0 +1,355 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type AtlasSandbox,
+  createDemoSandboxOptions,
+  DEMO_ORG_ID,
+  DEMO_SERVICE_ACCOUNT,
+  startAtlasSandbox,
+} from '../../infra/local/atlas-sandbox';
+import { main } from '../../lib/cli/main';
+import type { Env } from '../../lib/config';
+import { FAST_RETRY } from '../atlas/support';
+
+let sandbox: AtlasSandbox;
+let dir: string;
+
+beforeEach(async () => {
+  sandbox = await startAtlasSandbox(createDemoSandboxOptions());
+  dir = await mkdtemp(join(tmpdir(), 'atlas-cli-'));
+});
+
+afterEach(async () => {
+  await sandbox.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function sink() {
+  const chunks: Buffer[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(Buffer.from(chunk));
+      callback();
+    },
+  });
+  return { stream, bytes: () => Buffer.concat(chunks), text: () => Buffer.concat(chunks).toString('utf8') };
+}
+
+async function run(
+  argv: string[],
+  options: { env?: Env; signal?: AbortSignal; tty?: boolean } = {},
+): Promise<{ code: number; stdout: Buffer; out: string; err: string }> {
+  const stdout = sink();
+  const stderr = sink();
+  const env = options.env ?? {
+    ATLAS_BASE_URL: sandbox.url,
+    ATLAS_CLIENT_ID: DEMO_SERVICE_ACCOUNT.clientId,
+    ATLAS_CLIENT_SECRET: DEMO_SERVICE_ACCOUNT.clientSecret,
+  };
+  const code = await main(argv, {
+    stdout: stdout.stream,
+    stderr: stderr.stream,
+    env,
+    stderrIsTTY: options.tty ?? false,
+    ...(options.signal !== undefined ? { signal: options.signal } : {}),
+    client: { retry: FAST_RETRY },
+  });
+  return { code, stdout: stdout.bytes(), out: stdout.text(), err: stderr.text() };
+}
+
+const apiRequests = () => sandbox.requests.filter((r) => r.path !== '/api/oauth/token');
+
+describe('invoices list', () => {
+  it('prints every invoice as JSON', async () => {
+    const result = await run(['invoices', 'list', '--orgId', DEMO_ORG_ID]);
+
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.out)).toEqual(sandbox.listInvoices(DEMO_ORG_ID));
+    expect(result.err).toBe('');
+    expect(apiRequests()[0]?.query).toMatchObject({ itemsPerPage: ['500'], viewLinkedInvoices: ['false'] });
+  });
+
+  it('prints a table with the statuses and amounts', async () => {
+    const result = await run(['invoices', 'list', '--orgId', DEMO_ORG_ID, '--output', 'table']);
+    const lines = result.out.trimEnd().split('\n');
+
+    expect(result.code).toBe(0);
+    expect(lines[0]).toMatch(/^ID\s+STATUS\s+PERIOD\s+BILLED\s+PAID\s+UPDATED$/);
+    expect(lines).toHaveLength(15);
+    expect(lines[1]).toContain('PENDING');
+    expect(lines.some((line) => /FAILED .*\$[\d,]+\.\d\d/.test(line))).toBe(true);
+  });
+
+  it('passes repeated --status flags, dates and --linked to Atlas', async () => {
+    const result = await run([
+      'invoices',
+      'list',
+      '--orgId',
+      DEMO_ORG_ID,
+      '--status',
+      'FAILED',
+      '--status',
+      'paid',
+      '--fromDate',
+      '2020-01-01',
+      '--linked',
+      '--pretty',
+    ]);
+
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('\n  {\n');
+    expect(apiRequests()[0]?.query).toMatchObject({
+      statusNames: ['FAILED', 'PAID'],
+      fromDate: ['2020-01-01'],
+      viewLinkedInvoices: ['true'],
+      pretty: ['true'],
+    });
+  });
+});
+
+describe('invoices get and pending', () => {
+  it('prints one invoice with line items as JSON', async () => {
+    const id = sandbox.listInvoices(DEMO_ORG_ID)[3]?.id ?? '';
+
+    const result = await run(['invoices', 'get', '--orgId', DEMO_ORG_ID, '--invoiceId', id]);
+
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.out)).toEqual(sandbox.getInvoice(DEMO_ORG_ID, id));
+  });
+
+  it('prints the pending invoice as a table, through the Cloud Manager flavour', async () => {
+    const result = await run([
+      'invoices',
+      'pending',
+      '--orgId',
+      DEMO_ORG_ID,
+      '-o',
+      'table',
+      '--flavour',
+      'cloud-manager',
+    ]);
+
+    expect(result.code).toBe(0);
+    expect(result.out.trimEnd().split('\n')).toHaveLength(2);
+    expect(apiRequests()[0]?.path).toBe(`/api/public/v1.0/orgs/${DEMO_ORG_ID}/invoices/pending`);
+  });
+});
+
+describe('invoices csv', () => {
+  it('writes the same bytes to stdout and to --outputFile', async () => {
+    const id = sandbox.listInvoices(DEMO_ORG_ID)[2]?.id ?? '';
+    const target = join(dir, 'invoice.csv');
+
+    const toStdout = await run(['invoices', 'csv', '--orgId', DEMO_ORG_ID, '--invoiceId', id]);
+    const toFile = await run([
+      'invoices',
+      'csv',
+      '--orgId',
+      DEMO_ORG_ID,
+      '--invoiceId',
+      id,
+      '--outputFile',
+      target,
+    ]);
+
+    expect(toStdout.code).toBe(0);
+    expect(toFile.code).toBe(0);
+    expect(toFile.out).toBe('');
+    const written = await readFile(target);
+    expect(written.equals(toStdout.stdout)).toBe(true);
+    expect(written.toString('utf8')).toBe(sandbox.csvText(DEMO_ORG_ID, id));
+    expect(await readdir(dir)).toEqual(['invoice.csv']);
+  });
+
+  it("accepts the Atlas CLI's command name, -o csv and --version", async () => {
+    const id = sandbox.listInvoices(DEMO_ORG_ID)[1]?.id ?? '';
+
+    const result = await run([
+      'invoices',
+      'downloadInvoiceCsv',
+      '--version',
+      '2023-01-01',
+      '--orgId',
+      DEMO_ORG_ID,
+      '--invoiceId',
+      id,
+      '-o',
+      'csv',
+    ]);
+
+    expect(result.code).toBe(0);
+    expect(result.out).toBe(sandbox.csvText(DEMO_ORG_ID, id));
+    expect(apiRequests()[0]?.accept).toBe('application/vnd.atlas.2023-01-01+csv');
+  });
+
+  it('shows progress on stderr only, never in the data', async () => {
+    const id = sandbox.listInvoices(DEMO_ORG_ID)[1]?.id ?? '';
+    sandbox.setCsvSize(DEMO_ORG_ID, id, 3_000_000);
+
+    const result = await run(['invoices', 'csv', '--orgId', DEMO_ORG_ID, '--invoiceId', id, '--progress']);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout.length).toBe(3_000_000);
+    expect(result.out).not.toContain('downloaded');
+    expect(result.err).toMatch(/downloaded 3\.0 MB of 3\.0 MB \(100%\) at .+\/s\n$/);
+  });
+
+  it('leaves no partial file when the download breaks, and keeps an existing file', async () => {
+    const id = sandbox.listInvoices(DEMO_ORG_ID)[1]?.id ?? '';
+    sandbox.setCsvSize(DEMO_ORG_ID, id, 4_000_000);
+    sandbox.injectFault({ match: { path: /\/csv$/ }, abortAfterBytes: 1_000_000 });
+    const target = join(dir, 'invoice.csv');
+    await writeFile(target, 'previous contents');
+
+    const result = await run([
+      'invoices',
+      'csv',
+      '--orgId',
+      DEMO_ORG_ID,
+      '--invoiceId',
+      id,
+      '--outputFile',
+      target,
+    ]);
+
+    expect(result.code).toBe(1);
+    expect(result.err).toMatch(/^error: the download broke off/);
+    expect(await readFile(target, 'utf8')).toBe('previous contents');
+    expect(await readdir(dir)).toEqual(['invoice.csv']);
+  });
+
+  it('exits 4 when the output file cannot be written', async () => {
+    const id = sandbox.listInvoices(DEMO_ORG_ID)[1]?.id ?? '';
+
+    const result = await run([
+      'invoices',
+      'csv',
+      '--orgId',
+      DEMO_ORG_ID,
+      '--invoiceId',
+      id,
+      '--outputFile',
+      join(dir, 'missing', 'x.csv'),
+    ]);
+
+    expect(result.code).toBe(4);
+    expect(result.err).toContain('could not write');
+  });
+});
+
+describe('usage errors', () => {
+  it.each([
+    [['invoices', 'list', '--orgId', DEMO_ORG_ID, '--bogus'], 'unknown flag --bogus'],
+    [['invoices', 'list'], 'missing required flag --orgId'],
+    [['invoices', 'list', '--orgId'], 'flag --orgId needs a value'],
+    [['invoices', 'csv', '--orgId', DEMO_ORG_ID], 'missing required flag --invoiceId'],
+    [['invoices', 'list', '--orgId', DEMO_ORG_ID, '--outputFile', 'x'], 'flag --outputFile does not apply'],
+    [
+      ['invoices', 'list', '--orgId', DEMO_ORG_ID, '-o', 'yaml'],
+      '--output for "invoices list" must be json or table',
+    ],
+    [['invoices', 'list', '--orgId', DEMO_ORG_ID, '--status', 'LOST'], '--status must be one of'],
+    [['invoices', 'list', '--orgId', DEMO_ORG_ID, '--flavour', 'v3'], '--flavour must be one of'],
+    [
+      ['invoices', 'list', '--orgId', DEMO_ORG_ID, '--version', 'latest'],
+      '--version must be an API version date',
+    ],
+    [['invoices', 'delete', '--orgId', DEMO_ORG_ID], 'unknown subcommand'],
+    [['clusters', 'list'], 'unknown command "clusters"'],
+  ])('refuses %j with exit code 2 and a usage hint', async (argv, message) => {
+    const result = await run(argv);
+
+    expect(result.code).toBe(2);
+    expect(result.err).toContain(message);
+    expect(result.err).toMatch(/Run "atlas-invoices.* --help" for usage\.\n$/);
+    expect(result.out).toBe('');
+    expect(sandbox.requests).toHaveLength(0);
+  });
+
+  it('refuses a malformed id before any request', async () => {
+    const result = await run(['invoices', 'get', '--orgId', DEMO_ORG_ID, '--invoiceId', 'not-an-id']);
+
+    expect(result.code).toBe(2);
+    expect(result.err).toContain('invoiceId must be 24 lower-case hexadecimal characters');
+    expect(sandbox.requests).toHaveLength(0);
+  });
+});
+
+describe('credentials and Atlas errors', () => {
+  it('exits 3 for refused credentials, explaining on stderr without the secret', async () => {
+    const secret = 'mdb_sa_sk_this-is-wrong-1234';
+
+    const result = await run(['invoices', 'list', '--orgId', DEMO_ORG_ID], {
+      env: {
+        ATLAS_BASE_URL: sandbox.url,
+        ATLAS_CLIENT_ID: DEMO_SERVICE_ACCOUNT.clientId,
+        ATLAS_CLIENT_SECRET: secret,
+      },
+    });
+
+    expect(result.code).toBe(3);
+    expect(result.err).toContain('Atlas rejected the credentials (HTTP 401');
+    expect(result.err).toContain('ATLAS_CLIENT_SECRET');
+    expect(result.err).not.toContain(secret);
+    expect(result.out).toBe('');
+  });
+
+  it('exits 3 naming the variable when no credentials are configured', async () => {
+    const result = await run(['invoices', 'list', '--orgId', DEMO_ORG_ID], {
+      env: { ATLAS_BASE_URL: sandbox.url },
+    });
+
+    expect(result.code).toBe(3);
+    expect(result.err).toContain('configuration: ATLAS_CLIENT_ID');
+  });
+
+  it('exits 1 for an Atlas error such as an unknown invoice', async () => {
+    const result = await run([
+      'invoices',
+      'get',
+      '--orgId',
+      DEMO_ORG_ID,
+      '--invoiceId',
+      'dddddddddddddddddddddddd',
+    ]);
+
+    expect(result.code).toBe(1);
+    expect(result.err).toContain('no invoice dddddddddddddddddddddddd');
+  });
+
+  it('exits 130 when interrupted', async () => {
+    sandbox.injectFault({ match: { path: /\/invoices$/ }, hang: true });
+    const controller = new AbortController();
+
+    const running = run(['invoices', 'list', '--orgId', DEMO_ORG_ID], { signal: controller.signal });
+    while (apiRequests().length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    controller.abort();
+    const result = await running;
+
+    expect(result.code).toBe(130);
+    expect(result.err).toBe('error: interrupted\n');
+  });
+});
+
+describe('help', () => {
+  it('documents the commands, the environment and the exit codes', async () => {
+    const result = await run(['--help'], { env: {} });
+
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('Usage: atlas-invoices invoices <command> [flags]');
+    expect(result.out).toContain('ATLAS_CLIENT_ID');
+    expect(result.out).toMatch(/Exit codes:\n {2}0 {4}success/);
+    expect(result.out).toContain('130  interrupted');
+  });
+
+  it('has help per command', async () => {
+    const result = await run(['invoices', 'csv', '-h'], { env: {} });
+
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('--outputFile <file>');
+    expect(result.out).toContain('never leaves a partial file');
+  });
+});
