@@ -1,0 +1,23 @@
+export { BLOCK_KIT_LIMITS, validateBlocks } from './block-kit';
+export {
+  mrkdwnToText,
+  type RenderableMessage,
+  type RenderOptions,
+  renderMessage,
+  shouldUseColor,
+} from './render';
+export {
+  type ChannelState,
+  LOCAL_SLACK_BOT_ID,
+  LOCAL_SLACK_BOT_TOKEN,
+  LOCAL_SLACK_BOT_USER_ID,
+  LOCAL_SLACK_CHANNEL,
+  LOCAL_SLACK_TEAM_ID,
+  type SlackFault,
+  type SlackMessage,
+  type SlackMessageKind,
+  type SlackRequestRecord,
+  type SlackStandIn,
+  type SlackStandInOptions,
+  startSlackStandIn,
+} from './slack-stand-in';

@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { mrkdwnToText, renderMessage, shouldUseColor } from '../../../infra/local/slack/render';
+
+const ESC = '\u001b';
+
+describe('renderMessage', () => {
+  it('renders header, two-column fields, context, divider, buttons and images', () => {
+    const output = renderMessage(
+      {
+        text: 'fallback',
+        blocks: [
+          { type: 'header', text: { type: 'plain_text', text: 'Invoice PAID' } },
+          {
+            type: 'section',
+            text: { type: 'mrkdwn', text: '*Acme* for _June 2024_' },
+            fields: [
+              { type: 'mrkdwn', text: '*Amount*\n$12.34' },
+              { type: 'mrkdwn', text: '*Status*\nPAID' },
+              { type: 'mrkdwn', text: '*Period*\nJune' },
+            ],
+          },
+          {
+            type: 'context',
+            elements: [
+              { type: 'mrkdwn', text: 'Invoice `665f1f0e`' },
+              { type: 'plain_text', text: 'updated' },
+            ],
+          },
+          { type: 'divider' },
+          {
+            type: 'actions',
+            elements: [
+              {
+                type: 'button',
+                text: { type: 'plain_text', text: 'Download CSV' },
+                url: 'https://example.com/x.csv',
+              },
+              { type: 'button', text: { type: 'plain_text', text: 'Refresh link' }, action_id: 'refresh' },
+            ],
+          },
+          { type: 'image', image_url: 'https://example.com/chart.png', alt_text: 'cost chart' },
+        ],
+      },
+      { width: 40 },
+    );
+
+    expect(output.split('\n')).toEqual([
+      'Invoice PAID',
+      '════════════',
+      'Acme for June 2024',
+      'Amount   Status',
+      '$12.34   PAID',
+      'Period',
+      'June',
+      'Invoice 665f1f0e  ·  updated',
+      '─'.repeat(40),
+      '[ Download CSV ] (https://example.com/x.csv)  [ Refresh link ]',
+      '[image: cost chart]',
+    ]);
+  });
+
+  it('renders only the text when there are no blocks', () => {
+    expect(renderMessage({ text: 'Now watching *Acme*' })).toBe('Now watching Acme');
+  });
+
+  it('keeps escaped hostile names literal while real mentions and links are rendered', () => {
+    const orgName = '&lt;!channel&gt; &amp; Sons &lt;https://evil.example|click&gt;';
+
+    const output = mrkdwnToText(
+      `<!channel> Invoice for ${orgName}: <https://example.com/a?b=1&amp;c=2|Download>`,
+    );
+
+    expect(output).toBe(
+      '@channel Invoice for <!channel> & Sons <https://evil.example|click>: Download (https://example.com/a?b=1&c=2)',
+    );
+  });
+
+  it('drops terminal control sequences and bidi overrides from message text', () => {
+    const hostile = `Org${ESC}[2J${ESC}]0;pwned\u0007 \u202Egnp.exe\u202C name\r`;
+
+    const output = renderMessage(
+      {
+        blocks: [
+          { type: 'section', text: { type: 'mrkdwn', text: hostile } },
+          { type: 'header', text: { type: 'plain_text', text: hostile } },
+        ],
+      },
+      { color: true },
+    );
+
+    expect(output).not.toContain(`${ESC}[2J`);
+    expect(output).not.toContain(`${ESC}]0`);
+    for (const control of ['\u0007', '\r', '\u202e', '\u202c']) expect(output).not.toContain(control);
+    expect(output).toContain('Org[2J]0;pwned gnp.exe name');
+  });
+
+  it('styles with ANSI only when colour is on', () => {
+    const text = '*Total* is _due_ ~never~';
+
+    expect(mrkdwnToText(text)).toBe('Total is due never');
+    expect(mrkdwnToText(text, { color: true })).toBe(
+      `${ESC}[1mTotal${ESC}[22m is ${ESC}[3mdue${ESC}[23m ${ESC}[9mnever${ESC}[29m`,
+    );
+  });
+
+  it('leaves snake_case, multiplication and lone asterisks alone', () => {
+    expect(mrkdwnToText('cluster_name_prod costs 2*3 * 4 and file_a_b.csv')).toBe(
+      'cluster_name_prod costs 2*3 * 4 and file_a_b.csv',
+    );
+  });
+
+  it('renders user, channel and date tokens by their labels', () => {
+    expect(mrkdwnToText('<@U123|ana> in <#C42|billing> on <!date^1700000000^{date}|Nov 14>')).toBe(
+      '@ana in #billing on Nov 14',
+    );
+  });
+});
+
+describe('shouldUseColor', () => {
+  it('follows the TTY unless NO_COLOR or FORCE_COLOR says otherwise', () => {
+    expect(shouldUseColor({ isTTY: true }, {})).toBe(true);
+    expect(shouldUseColor({ isTTY: false }, {})).toBe(false);
+    expect(shouldUseColor({ isTTY: true }, { NO_COLOR: '1' })).toBe(false);
+    expect(shouldUseColor({ isTTY: false }, { FORCE_COLOR: '1' })).toBe(true);
+  });
+});
