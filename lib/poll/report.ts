@@ -1,0 +1,103 @@
+import { AppError } from '../errors';
+
+/** Where in an organisation's poll something failed. */
+export const POLL_STEPS = {
+  readState: 'read-state',
+  list: 'list',
+  archive: 'archive',
+  notify: 'notify',
+  save: 'save',
+} as const;
+export type PollStep = (typeof POLL_STEPS)[keyof typeof POLL_STEPS];
+
+/** One failure, as safe to log and return as the error classes' own messages (never a credential). */
+export interface PollFailure {
+  readonly step: PollStep;
+  /** Absent for failures of the whole organisation (state, listing, save) and of the "now watching" message. */
+  readonly invoiceId?: string;
+  readonly error: string;
+  readonly message: string;
+}
+
+export interface OrgPollReport {
+  readonly orgId: string;
+  readonly orgName?: string;
+  /** The "now watching" run: no state yet, or its first message not delivered yet. */
+  readonly firstRun: boolean;
+  /** Invoices the listing returned. */
+  readonly invoicesSeen: number;
+  /** Invoices with archive or notification work to do. */
+  readonly changed: number;
+  /** CSVs written to S3. */
+  readonly archived: number;
+  /** CSVs downloaded whose bytes equalled the archived copy, so not written again. */
+  readonly identical: number;
+  /** Slack messages delivered (status changes, plus the "now watching" message). */
+  readonly notified: number;
+  /** Invoices left for the next run because the deadline was near. */
+  readonly deferred: number;
+  /** Conditional saves lost to another run (each followed by a re-read and a merge). */
+  readonly conflicts: number;
+  /** Whether the state was saved (false also when there was nothing to record). */
+  readonly saved: boolean;
+  readonly errors: readonly PollFailure[];
+}
+
+export interface PollTotals {
+  readonly organisations: number;
+  readonly failedOrganisations: number;
+  readonly invoicesSeen: number;
+  readonly changed: number;
+  readonly archived: number;
+  readonly identical: number;
+  readonly notified: number;
+  readonly deferred: number;
+  readonly errors: number;
+}
+
+export interface PollReport {
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  /** True when no organisation had an error. */
+  readonly ok: boolean;
+  readonly orgs: readonly OrgPollReport[];
+  readonly totals: PollTotals;
+}
+
+export function summarise(orgs: readonly OrgPollReport[], startedAt: string, finishedAt: string): PollReport {
+  const sum = (pick: (org: OrgPollReport) => number) => orgs.reduce((total, org) => total + pick(org), 0);
+  const failedOrganisations = orgs.filter((org) => org.errors.length > 0).length;
+  return {
+    startedAt,
+    finishedAt,
+    ok: failedOrganisations === 0,
+    orgs,
+    totals: {
+      organisations: orgs.length,
+      failedOrganisations,
+      invoicesSeen: sum((org) => org.invoicesSeen),
+      changed: sum((org) => org.changed),
+      archived: sum((org) => org.archived),
+      identical: sum((org) => org.identical),
+      notified: sum((org) => org.notified),
+      deferred: sum((org) => org.deferred),
+      errors: sum((org) => org.errors.length),
+    },
+  };
+}
+
+/**
+ * Thrown by the handler after every organisation was attempted when any of them failed, so Lambda's error metric,
+ * alarm and retry see it. The message lists the failed organisations and steps; `report` has everything.
+ */
+export class PollFailedError extends AppError {
+  override readonly name = 'PollFailedError';
+  constructor(readonly report: PollReport) {
+    const failed = report.orgs.filter((org) => org.errors.length > 0);
+    const parts = failed.map((org) => {
+      const steps = [...new Set(org.errors.map((failure) => failure.step))].join(', ');
+      return `${org.orgId} (${org.errors.length} error${org.errors.length === 1 ? '' : 's'}: ${steps})`;
+    });
+    super(`poll failed for ${failed.length} of ${report.orgs.length} organisations: ${parts.join('; ')}`);
+  }
+}

@@ -1,0 +1,436 @@
+import { Readable } from 'node:stream';
+import { S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type AtlasSandbox, DEMO_SERVICE_ACCOUNT, startAtlasSandbox } from '../../infra/local/atlas-sandbox';
+import { type S3StandIn, startS3StandIn } from '../../infra/local/s3';
+import { type CsvArchive, createCsvArchive } from '../../lib/archive/csv-archive';
+import { createIndexStore } from '../../lib/archive/index-store';
+import { csvKey } from '../../lib/archive/keys';
+import { type AtlasClient, createAtlasClient } from '../../lib/atlas/client';
+import type { CsvDownload, InvoiceMetadata } from '../../lib/atlas/types';
+import { ArchiveError, DeadlineError } from '../../lib/errors';
+import { createCsvInspector } from '../../lib/invoices/csv-summary';
+import { sha256 } from '../poll/fakes';
+
+const BUCKET = 'archive';
+const ORG = '65f0c0ffee00de0000000042';
+const PART = 5 * 1024 * 1024;
+
+let s3: S3StandIn;
+let client: S3Client;
+let sandbox: AtlasSandbox;
+let atlas: AtlasClient;
+let invoices: InvoiceMetadata[];
+
+beforeAll(async () => {
+  [s3, sandbox] = await Promise.all([
+    startS3StandIn({ buckets: [{ name: BUCKET, versioning: true }] }),
+    startAtlasSandbox({ orgs: [{ id: ORG, name: 'Acme & <Co> Ünïcode', invoices: 4 }], rateLimit: false }),
+  ]);
+  client = new S3Client(s3.clientConfig());
+  atlas = createAtlasClient({
+    baseUrl: sandbox.url,
+    credentials: { kind: 'service-account', ...DEMO_SERVICE_ACCOUNT },
+    retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
+  });
+  invoices = sandbox.listInvoices(ORG);
+});
+afterAll(async () => {
+  client.destroy();
+  await atlas.close();
+  await Promise.all([s3.close(), sandbox.close()]);
+});
+beforeEach(() => {
+  s3.resetRequests();
+  s3.clearFaults();
+  sandbox.clearFaults();
+});
+
+function archiveWith(
+  prefix: string,
+  extra: Partial<Parameters<typeof createCsvArchive>[0]> = {},
+): CsvArchive {
+  return createCsvArchive({
+    s3: client,
+    bucket: BUCKET,
+    prefix,
+    createInspector: createCsvInspector,
+    partSize: PART,
+    ...extra,
+  });
+}
+
+function nth(i: number): InvoiceMetadata {
+  const invoice = invoices[i];
+  if (invoice === undefined) throw new Error('sandbox has too few invoices');
+  return invoice;
+}
+
+function download(invoice: InvoiceMetadata) {
+  return () => atlas.getInvoiceCsv(ORG, invoice.id);
+}
+
+async function expectedBytes(invoice: InvoiceMetadata): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of sandbox.csvStream(ORG, invoice.id)) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks);
+}
+
+const writes = () =>
+  s3.requests
+    .filter((r) =>
+      ['PutObject', 'CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload'].includes(r.operation),
+    )
+    .map((r) => r.operation);
+
+describe('archiving a CSV that fits in one part', () => {
+  it('stores the bytes as Atlas sent them, with content type, encryption and status/updated/sha256 metadata', async () => {
+    const invoice = nth(0);
+    const archive = archiveWith('one/');
+
+    const result = await archive.archiveCsv({
+      orgId: ORG,
+      invoice,
+      previous: undefined,
+      openCsv: download(invoice),
+      topN: 3,
+    });
+
+    const key = csvKey('one/', ORG, invoice.startDate, invoice.id);
+    const expected = await expectedBytes(invoice);
+    expect(await s3.getObjectBytes(BUCKET, key)).toEqual(expected);
+    expect(result).toMatchObject({
+      outcome: 'archived',
+      csv: { key, sha256: sha256(expected), bytes: expected.length },
+      summary: { organizationName: 'Acme & <Co> Ünïcode' },
+    });
+    expect(result.summary.projects.length).toBeLessThanOrEqual(3);
+    expect(s3.headObject(BUCKET, key)).toMatchObject({
+      contentType: 'text/csv; charset=utf-8',
+      serverSideEncryption: 'AES256',
+      metadata: { status: invoice.statusName, updated: invoice.updated, sha256: sha256(expected) },
+    });
+    expect(writes()).toEqual(['PutObject']);
+  });
+
+  it('writes nothing, and asks S3 nothing, when the bytes equal the hash the state recorded', async () => {
+    const invoice = nth(1);
+    const archive = archiveWith('same/');
+    const first = await archive.archiveCsv({
+      orgId: ORG,
+      invoice,
+      previous: undefined,
+      openCsv: download(invoice),
+      topN: 3,
+    });
+    s3.resetRequests();
+
+    const again = await archive.archiveCsv({
+      orgId: ORG,
+      invoice: { ...invoice, statusName: 'PAID' },
+      previous: {
+        statusName: invoice.statusName,
+        updated: invoice.updated,
+        sha256: first.csv.sha256,
+        key: first.csv.key,
+      },
+      openCsv: download(invoice),
+      topN: 3,
+    });
+
+    expect(again).toEqual({ ...first, outcome: 'identical' });
+    expect(s3.requests).toEqual([]);
+    expect(s3.listVersions(BUCKET, first.csv.key)).toHaveLength(1);
+  });
+
+  it('finds the stored hash with a HeadObject when the state has none (first run, or a crash before the save)', async () => {
+    const invoice = nth(2);
+    const archive = archiveWith('head/');
+    const first = await archive.archiveCsv({
+      orgId: ORG,
+      invoice,
+      previous: undefined,
+      openCsv: download(invoice),
+      topN: 3,
+    });
+    s3.resetRequests();
+
+    const stale = { statusName: 'PENDING', updated: 'older', sha256: 'd'.repeat(64), key: first.csv.key };
+    const withStaleState = await archive.archiveCsv({
+      orgId: ORG,
+      invoice,
+      previous: stale,
+      openCsv: download(invoice),
+      topN: 3,
+    });
+    const withoutState = await archive.archiveCsv({
+      orgId: ORG,
+      invoice,
+      previous: undefined,
+      openCsv: download(invoice),
+      topN: 3,
+    });
+
+    expect(withStaleState.outcome).toBe('identical');
+    expect(withoutState.outcome).toBe('identical');
+    expect(s3.requests.map((r) => r.operation)).toEqual(['HeadObject', 'HeadObject']);
+  });
+
+  it('writes a new version when the bytes changed', async () => {
+    const pending = invoices.find((i) => i.statusName === 'PENDING') ?? nth(0);
+    const archive = archiveWith('changed/');
+    const first = await archive.archiveCsv({
+      orgId: ORG,
+      invoice: pending,
+      previous: undefined,
+      openCsv: download(pending),
+      topN: 3,
+    });
+    const touched = sandbox.touch(ORG, pending.id);
+
+    const second = await archive.archiveCsv({
+      orgId: ORG,
+      invoice: touched,
+      previous: {
+        statusName: pending.statusName,
+        updated: pending.updated,
+        sha256: first.csv.sha256,
+        key: first.csv.key,
+      },
+      openCsv: download(touched),
+      topN: 3,
+    });
+
+    expect(second.outcome).toBe('archived');
+    expect(second.csv.sha256).not.toBe(first.csv.sha256);
+    expect(await s3.getObjectBytes(BUCKET, second.csv.key)).toEqual(await expectedBytes(touched));
+    expect(s3.listVersions(BUCKET, second.csv.key)).toHaveLength(2);
+    expect(s3.headObject(BUCKET, second.csv.key)?.metadata.updated).toBe(touched.updated);
+  });
+
+  it('encrypts with aws:kms when configured', async () => {
+    const invoice = nth(0);
+    const archive = archiveWith('kms/', { serverSideEncryption: 'aws:kms', kmsKeyId: 'alias/invoices' });
+
+    const result = await archive.archiveCsv({
+      orgId: ORG,
+      invoice,
+      previous: undefined,
+      openCsv: download(invoice),
+      topN: 3,
+    });
+
+    expect(s3.headObject(BUCKET, result.csv.key)?.serverSideEncryption).toBe('aws:kms');
+  });
+});
+
+describe('archiving a CSV larger than one part', () => {
+  const SIZE = 2 * PART + 123_457;
+
+  it('streams it as a multipart upload, byte for byte', async () => {
+    const invoice = nth(3);
+    sandbox.setCsvSize(ORG, invoice.id, SIZE);
+    const archive = archiveWith('big/');
+
+    const result = await archive.archiveCsv({
+      orgId: ORG,
+      invoice,
+      previous: undefined,
+      openCsv: download(invoice),
+      topN: 3,
+    });
+
+    const stored = await s3.getObjectBytes(BUCKET, result.csv.key);
+    expect(stored.length).toBe(SIZE);
+    expect(stored.equals(await expectedBytes(invoice))).toBe(true);
+    expect(result.csv).toEqual({ key: result.csv.key, sha256: sha256(stored), bytes: SIZE });
+    expect(writes()).toEqual([
+      'CreateMultipartUpload',
+      'UploadPart',
+      'UploadPart',
+      'UploadPart',
+      'CompleteMultipartUpload',
+    ]);
+    expect(s3.headObject(BUCKET, result.csv.key)).toMatchObject({
+      partsCount: 3,
+      serverSideEncryption: 'AES256',
+      metadata: { status: invoice.statusName, updated: invoice.updated },
+    });
+  });
+
+  it('aborts the multipart upload before its final part when the bytes are unchanged', async () => {
+    const invoice = nth(3);
+    sandbox.setCsvSize(ORG, invoice.id, SIZE);
+    const archive = archiveWith('big-same/');
+    const first = await archive.archiveCsv({
+      orgId: ORG,
+      invoice,
+      previous: undefined,
+      openCsv: download(invoice),
+      topN: 3,
+    });
+    s3.resetRequests();
+
+    const again = await archive.archiveCsv({
+      orgId: ORG,
+      invoice,
+      previous: {
+        statusName: invoice.statusName,
+        updated: invoice.updated,
+        sha256: first.csv.sha256,
+        key: first.csv.key,
+      },
+      openCsv: download(invoice),
+      topN: 3,
+    });
+
+    expect(again.outcome).toBe('identical');
+    const operations = s3.requests.map((r) => r.operation);
+    expect(operations).toContain('AbortMultipartUpload');
+    expect(operations).not.toContain('CompleteMultipartUpload');
+    expect(operations.filter((op) => op === 'UploadPart').length).toBeLessThan(3);
+    expect(s3.listVersions(BUCKET, first.csv.key)).toHaveLength(1);
+  });
+
+  it('trusts the index entry for a multipart object whose metadata could not carry the hash', async () => {
+    const invoice = nth(3);
+    sandbox.setCsvSize(ORG, invoice.id, SIZE);
+    const index = createIndexStore({ s3: client, bucket: BUCKET, prefix: 'big-index/' });
+    const archive = archiveWith('big-index/', { index });
+    const first = await archive.archiveCsv({
+      orgId: ORG,
+      invoice,
+      previous: undefined,
+      openCsv: download(invoice),
+      topN: 3,
+    });
+    // Without the index to vouch for it, a multipart object's unknown hash means writing again.
+    const withoutIndex = await archiveWith('big-index/').archiveCsv({
+      orgId: ORG,
+      invoice,
+      previous: undefined,
+      openCsv: download(invoice),
+      topN: 3,
+    });
+    expect(withoutIndex.outcome).toBe('archived');
+    await index.writeIndex({
+      version: 1,
+      invoiceId: invoice.id,
+      orgId: ORG,
+      statusName: invoice.statusName,
+      startDate: invoice.startDate,
+      endDate: invoice.endDate,
+      updated: invoice.updated,
+      amounts: {
+        subtotalCents: 0,
+        creditsCents: 0,
+        salesTaxCents: 0,
+        startingBalanceCents: 0,
+        amountBilledCents: 0,
+        amountPaidCents: 0,
+      },
+      summary: first.summary,
+      csv: first.csv,
+      archivedAt: 'now',
+    });
+    s3.resetRequests();
+
+    const again = await archive.archiveCsv({
+      orgId: ORG,
+      invoice,
+      previous: undefined,
+      openCsv: download(invoice),
+      topN: 3,
+    });
+
+    expect(again.outcome).toBe('identical');
+    expect(s3.requests.map((r) => r.operation)).not.toContain('CompleteMultipartUpload');
+  });
+});
+
+describe('archive failures', () => {
+  it('turns an S3 write failure into an ArchiveError and stores nothing', async () => {
+    const invoice = nth(0);
+    s3.failNext({ operation: 'PutObject', status: 500, times: 10 });
+    const archive = archiveWith('fail-put/');
+
+    const attempt = archive.archiveCsv({
+      orgId: ORG,
+      invoice,
+      previous: undefined,
+      openCsv: download(invoice),
+      topN: 3,
+    });
+
+    await expect(attempt).rejects.toThrow(ArchiveError);
+    await expect(attempt).rejects.toMatchObject({
+      operation: 'Upload',
+      message: expect.stringContaining('InternalError'),
+    });
+    expect(s3.listKeys(BUCKET, 'fail-put/')).toEqual([]);
+  });
+
+  it('stores nothing when the download breaks off', async () => {
+    const invoice = nth(1);
+    sandbox.injectFault({ match: { path: '/csv' }, abortAfterBytes: 100 });
+    const archive = archiveWith('broken/');
+
+    const attempt = archive.archiveCsv({
+      orgId: ORG,
+      invoice,
+      previous: undefined,
+      openCsv: download(invoice),
+      topN: 3,
+    });
+
+    await expect(attempt).rejects.toThrow(ArchiveError);
+    await expect(attempt).rejects.toThrow(/transfer broke off/);
+    expect(s3.listKeys(BUCKET, 'broken/')).toEqual([]);
+  });
+
+  it('aborts a multipart upload whose download breaks off mid-way', async () => {
+    const invoice = nth(3);
+    sandbox.setCsvSize(ORG, invoice.id, 3 * PART);
+    sandbox.injectFault({ match: { path: '/csv' }, abortAfterBytes: PART + 1000 });
+    const archive = archiveWith('broken-big/');
+
+    const attempt = archive.archiveCsv({
+      orgId: ORG,
+      invoice,
+      previous: undefined,
+      openCsv: download(invoice),
+      topN: 3,
+    });
+
+    await expect(attempt).rejects.toThrow(ArchiveError);
+    const operations = s3.requests.map((r) => r.operation);
+    expect(operations).toContain('AbortMultipartUpload');
+    expect(operations).not.toContain('CompleteMultipartUpload');
+    expect(s3.listKeys(BUCKET, 'broken-big/')).toEqual([]);
+  });
+
+  it('stops with a DeadlineError when the signal aborts mid-stream', async () => {
+    const invoice = nth(0);
+    const controller = new AbortController();
+    const body = new Readable({ read() {} });
+    body.push('Invoice Number,x,\n');
+    const open = async (): Promise<CsvDownload> => {
+      setImmediate(() => controller.abort());
+      return { body, contentLength: undefined };
+    };
+    const archive = archiveWith('deadline/');
+
+    const attempt = archive.archiveCsv({
+      orgId: ORG,
+      invoice,
+      previous: undefined,
+      openCsv: open,
+      topN: 3,
+      signal: controller.signal,
+    });
+
+    await expect(attempt).rejects.toThrow(DeadlineError);
+    expect(body.destroyed).toBe(true);
+    expect(s3.listKeys(BUCKET, 'deadline/')).toEqual([]);
+  });
+});
