@@ -65,6 +65,8 @@ export interface CommandConfig {
     readonly apiUrl: string | undefined;
     readonly access: SlackAccess;
   };
+  /** How often the poller runs, so answers can say when a new invoice will be archived. */
+  readonly pollIntervalMinutes: number | undefined;
   readonly logLevel: LogLevel;
 }
 
@@ -100,6 +102,7 @@ export const CONFIG_NAMES = [
   'SLACK_ALLOWED_USER_IDS',
   'SLACK_API_URL',
   'POLL_CONCURRENCY',
+  'POLL_INTERVAL_MINUTES',
   'LOG_LEVEL',
 ] as const;
 
@@ -142,6 +145,10 @@ export function loadCommandConfig(env: Env): CommandConfig {
         userIds: readSlackIdList(env, 'SLACK_ALLOWED_USER_IDS'),
       },
     },
+    pollIntervalMinutes:
+      readOptional(env, 'POLL_INTERVAL_MINUTES') === undefined
+        ? undefined
+        : readInteger(env, 'POLL_INTERVAL_MINUTES', 15, 1, 1440),
     logLevel: readLogLevel(env),
   };
 }

@@ -130,6 +130,8 @@ describe('loadCommandConfig', () => {
     expect([...config.slack.access.teamIds]).toEqual(['T1DC2JH3J']);
     expect(config.slack.access.channelIds).toBeUndefined();
     expect([...(config.slack.access.userIds ?? [])]).toEqual(['U1', 'U2']);
+    expect(config.pollIntervalMinutes).toBeUndefined();
+    expect(loadCommandConfig({ ...commandEnv, POLL_INTERVAL_MINUTES: '30' }).pollIntervalMinutes).toBe(30);
   });
 
   it.each([
@@ -138,6 +140,7 @@ describe('loadCommandConfig', () => {
     [{ SLACK_ALLOWED_TEAM_IDS: 't-lower' }, 'SLACK_ALLOWED_TEAM_IDS'],
     [{ SLACK_ALLOWED_CHANNEL_IDS: ' , ' }, 'SLACK_ALLOWED_CHANNEL_IDS'],
     [{ SLACK_API_URL: 'ftp://x' }, 'SLACK_API_URL'],
+    [{ POLL_INTERVAL_MINUTES: 'hourly' }, 'POLL_INTERVAL_MINUTES'],
   ])('refuses %o naming %s', (override, variable) => {
     expect(configError(() => loadCommandConfig({ ...commandEnv, ...override })).variable).toBe(variable);
   });

@@ -1,0 +1,373 @@
+import { csvFileName } from '../archive/keys';
+import type { CsvLinkPresigner, IndexReader, StateReader } from '../archive/ports';
+import type { AtlasInvoiceApi, Invoice } from '../atlas/types';
+import type { SlackAccess } from '../config';
+import { AtlasApiError, describeError } from '../errors';
+import type { InvoiceIndexEntry, OrgState } from '../invoices/types';
+import type { Logger } from '../log';
+import { isAllowed, type SlackRequester } from './access';
+import { type ParsedCommand, parseCommandText, type Visibility } from './parse';
+import {
+  archivedInvoiceReply,
+  archiveUnavailableReply,
+  atlasInvoiceReply,
+  atlasSlowReply,
+  atlasUnavailableReply,
+  helpReply,
+  type InvoiceRow,
+  invoiceListReply,
+  pendingReply,
+  problemReply,
+  refusalReply,
+  type SlackReply,
+  unknownInvoiceReply,
+  unwatchedOrgReply,
+} from './replies';
+
+export interface InvoiceCommandDeps {
+  readonly index: IndexReader;
+  readonly state: StateReader;
+  readonly presigner: CsvLinkPresigner;
+  readonly atlas: AtlasInvoiceApi;
+  /** The watched organisations; invoices of any other organisation are treated as unknown. */
+  readonly orgIds: readonly string[];
+  readonly access: SlackAccess;
+  /** Epoch milliseconds. */
+  readonly now: () => number;
+  readonly log: Logger;
+  /** The longest wait for Atlas when an id is not archived yet, in milliseconds (capped by the reply budget). */
+  readonly atlasDeadlineMs: number;
+  /** The poller's schedule; with it, answers say when an invoice not archived yet will be. */
+  readonly pollIntervalMinutes?: number | undefined;
+  /**
+   * Milliseconds from `receivedAt` by which the answer must be ready (default 2,500). Bolt's Lambda receiver answers
+   * Slack only after the listener returns and Slack gives up after 3,000 ms, so every wait here fits inside this.
+   */
+  readonly replyBudgetMs?: number | undefined;
+  /** Projects and SKUs shown for an invoice not archived yet (default 5). */
+  readonly topN?: number | undefined;
+}
+
+export interface InvoiceCommandInput extends SlackRequester {
+  /** What followed the command, as Slack sent it. */
+  readonly text: string | undefined;
+  /** The command's own name (`/invoice` unless the app manifest renamed it), used in hints. */
+  readonly command: string;
+  /** Epoch milliseconds when the request reached the function; defaults to now. */
+  readonly receivedAt?: number | undefined;
+}
+
+export const DEFAULT_REPLY_BUDGET_MS = 2_500;
+
+/**
+ * `/invoice …`: authorise (before reading the text, so a refusal depends on nothing typed), parse, answer. Expected failures (bad input, S3 or Atlas trouble, a slow Atlas) become
+ * short answers; nothing here puts error text into a reply. Anything unexpected is thrown for the listener to answer
+ * with a safe message. Reads only: one index GET and a presign for an archived id; one state GET per watched
+ * organisation (in parallel) for latest/pending/list.
+ */
+export async function handleInvoiceCommand(
+  deps: InvoiceCommandDeps,
+  input: InvoiceCommandInput,
+): Promise<SlackReply> {
+  if (!isAllowed(deps.access, input)) return refusalReply();
+  const parsed = parseCommandText(input.text);
+  const budget = createBudget(deps, input.receivedAt);
+  switch (parsed.kind) {
+    case 'help':
+      return helpReply(input.command, parsed.visibility);
+    case 'invalid':
+      return problemReply(input.command, parsed.problem);
+    case 'invoice':
+      return answerInvoice(deps, parsed.invoiceId, parsed.visibility, input.command, budget);
+    case 'latest':
+    case 'pending':
+    case 'list':
+      return answerFromState(deps, parsed, input.command, budget);
+  }
+}
+
+interface Budget {
+  /** Milliseconds left before the answer must be ready. */
+  remaining(): number;
+  signal(): AbortSignal;
+}
+
+function createBudget(deps: InvoiceCommandDeps, receivedAt: number | undefined): Budget {
+  const end = (receivedAt ?? deps.now()) + (deps.replyBudgetMs ?? DEFAULT_REPLY_BUDGET_MS);
+  const remaining = () => Math.max(0, end - deps.now());
+  return { remaining, signal: () => AbortSignal.timeout(remaining()) };
+}
+
+async function answerInvoice(
+  deps: InvoiceCommandDeps,
+  invoiceId: string,
+  visibility: Visibility,
+  command: string,
+  budget: Budget,
+): Promise<SlackReply> {
+  let entry: InvoiceIndexEntry | undefined;
+  try {
+    entry = await deps.index.readIndex(invoiceId, budget.signal());
+  } catch (error) {
+    deps.log.error('reading the invoice index failed', { invoiceId, error: describeError(error) });
+    return archiveUnavailableReply();
+  }
+  if (entry !== undefined && entry.invoiceId === invoiceId && deps.orgIds.includes(entry.orgId)) {
+    const fileName = csvFileName(entry.startDate, entry.invoiceId);
+    const link = await deps.presigner.presignCsv(entry.csv.key, fileName);
+    return archivedInvoiceReply({ entry, link, fileName, now: deps.now(), visibility });
+  }
+  return answerFromAtlas(deps, invoiceId, visibility, command, budget);
+}
+
+type AtlasLookup =
+  | { readonly kind: 'found'; readonly orgId: string; readonly invoice: Invoice }
+  | { readonly kind: 'unknown' }
+  | { readonly kind: 'unavailable' }
+  | { readonly kind: 'timeout' };
+
+async function answerFromAtlas(
+  deps: InvoiceCommandDeps,
+  invoiceId: string,
+  visibility: Visibility,
+  command: string,
+  budget: Budget,
+): Promise<SlackReply> {
+  // The states give the organisation's name and the last poll's time; they are read alongside Atlas, best effort.
+  const states = readStates(deps, deps.orgIds, budget.signal());
+  const lookup = await findInAtlas(deps, invoiceId, Math.min(deps.atlasDeadlineMs, budget.remaining()));
+  const known = await withinBudget(states, budget.remaining(), []);
+  const nextPollAt = estimateNextPoll(deps, known);
+  switch (lookup.kind) {
+    case 'found': {
+      // Loaded here, off the cold start of every other answer: only invoices not archived yet need it.
+      const { summariseLineItems } = await import('../invoices/line-item-summary');
+      const orgName = known.find((s) => s.orgId === lookup.orgId)?.state?.orgName;
+      return atlasInvoiceReply({
+        invoiceId,
+        orgId: lookup.orgId,
+        orgName,
+        invoice: lookup.invoice,
+        summary: summariseLineItems(lookup.invoice, deps.topN ?? 5),
+        nextPollAt,
+        visibility,
+        command,
+      });
+    }
+    case 'timeout':
+      deps.log.warn('Atlas did not answer within the deadline', { invoiceId });
+      return atlasSlowReply(invoiceId, nextPollAt);
+    case 'unavailable':
+      return atlasUnavailableReply(invoiceId, nextPollAt);
+    case 'unknown':
+      return unknownInvoiceReply(invoiceId, deps.orgIds.length, command);
+  }
+}
+
+/**
+ * Ask every watched organisation in parallel; the first one that has the invoice wins, a 404 means "not this
+ * organisation". Resolves by `deadlineMs` at the latest, whatever the client does with its signal, and aborts the
+ * calls still running when it resolves.
+ */
+async function findInAtlas(
+  deps: InvoiceCommandDeps,
+  invoiceId: string,
+  deadlineMs: number,
+): Promise<AtlasLookup> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await new Promise<AtlasLookup>((resolve) => {
+      timer = setTimeout(() => resolve({ kind: 'timeout' }), Math.max(0, deadlineMs));
+      let pending = deps.orgIds.length;
+      let failed = false;
+      const settle = () => {
+        pending -= 1;
+        if (pending === 0) resolve({ kind: failed ? 'unavailable' : 'unknown' });
+      };
+      if (pending === 0) resolve({ kind: 'unknown' });
+      for (const orgId of deps.orgIds) {
+        deps.atlas.getInvoice(orgId, invoiceId, { signal: controller.signal }).then(
+          (invoice) => {
+            if (invoice.id === invoiceId) resolve({ kind: 'found', orgId, invoice });
+            else settle();
+          },
+          (error: unknown) => {
+            if (!(error instanceof AtlasApiError && error.status === 404)) {
+              failed = true;
+              if (!controller.signal.aborted) {
+                deps.log.warn('looking an invoice up in Atlas failed', {
+                  orgId,
+                  invoiceId,
+                  error: describeError(error),
+                });
+              }
+            }
+            settle();
+          },
+        );
+      }
+    });
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+  }
+}
+
+interface KnownState {
+  readonly orgId: string;
+  readonly state: OrgState | undefined;
+  readonly failed: boolean;
+}
+
+/** One GET per organisation, in parallel; a failed read is reported, not thrown. */
+async function readStates(
+  deps: InvoiceCommandDeps,
+  orgIds: readonly string[],
+  signal: AbortSignal,
+): Promise<KnownState[]> {
+  const settled = await Promise.allSettled(orgIds.map((orgId) => deps.state.readState(orgId, signal)));
+  return settled.map((result, i) => {
+    const orgId = orgIds[i] ?? '';
+    if (result.status === 'fulfilled') return { orgId, state: result.value?.state, failed: false };
+    deps.log.warn('reading an organisation state failed', { orgId, error: describeError(result.reason) });
+    return { orgId, state: undefined, failed: true };
+  });
+}
+
+async function answerFromState(
+  deps: InvoiceCommandDeps,
+  parsed: Extract<ParsedCommand, { kind: 'latest' | 'pending' | 'list' }>,
+  command: string,
+  budget: Budget,
+): Promise<SlackReply> {
+  const orgIds = parsed.kind === 'latest' && parsed.orgId !== undefined ? [parsed.orgId] : deps.orgIds;
+  if (!orgIds.every((id) => deps.orgIds.includes(id))) return unwatchedOrgReply(orgIds[0] ?? '');
+  const known = await readStates(deps, orgIds, budget.signal());
+  if (known.every((k) => k.failed)) return archiveUnavailableReply();
+  const notes = stateNotes(known);
+  const rows = known.flatMap(toRows).sort(newestFirst);
+  const { visibility } = parsed;
+  switch (parsed.kind) {
+    case 'list':
+      return invoiceListReply({
+        title: listTitle(Math.min(parsed.count, rows.length)),
+        rows: rows.slice(0, parsed.count),
+        empty: 'No invoice is recorded yet for the watched organisations.',
+        notes,
+        visibility,
+        command,
+      });
+    case 'pending':
+      return pendingReply({
+        current: rows.filter((row) => row.entry.statusName === 'PENDING'),
+        awaiting: rows.filter(
+          (row) =>
+            AWAITING_PAYMENT.has(row.entry.statusName) &&
+            row.entry.amountBilledCents - row.entry.amountPaidCents > 0,
+        ),
+        notes,
+        visibility,
+        command,
+      });
+    case 'latest':
+      return answerLatest(deps, rows, notes, visibility, command, budget);
+  }
+}
+
+function listTitle(shown: number): string {
+  if (shown === 0) return 'Atlas invoices';
+  return shown === 1 ? 'Latest Atlas invoice' : `Latest ${shown} Atlas invoices`;
+}
+
+const AWAITING_PAYMENT: ReadonlySet<string> = new Set(['CLOSED', 'INVOICED', 'FAILED']);
+
+async function answerLatest(
+  deps: InvoiceCommandDeps,
+  rows: readonly InvoiceRow[],
+  notes: readonly string[],
+  visibility: Visibility,
+  command: string,
+  budget: Budget,
+): Promise<SlackReply> {
+  const latest = new Map<string, InvoiceRow>();
+  for (const row of rows) if (!latest.has(row.orgId)) latest.set(row.orgId, row);
+  const [only, ...others] = latest.values();
+  // One organisation: the whole invoice with its link when it is archived (one index GET and a presign more).
+  if (only !== undefined && others.length === 0 && only.entry.archived !== undefined) {
+    try {
+      const entry = await deps.index.readIndex(only.invoiceId, budget.signal());
+      if (entry !== undefined && entry.orgId === only.orgId) {
+        const fileName = csvFileName(entry.startDate, entry.invoiceId);
+        const link = await deps.presigner.presignCsv(entry.csv.key, fileName);
+        return archivedInvoiceReply({ entry, link, fileName, now: deps.now(), visibility });
+      }
+    } catch (error) {
+      deps.log.warn('reading the latest invoice index failed', {
+        invoiceId: only.invoiceId,
+        error: describeError(error),
+      });
+    }
+  }
+  return invoiceListReply({
+    title: latest.size === 1 ? 'Latest Atlas invoice' : 'Latest Atlas invoice of each organisation',
+    rows: [...latest.values()],
+    empty: 'No invoice is recorded yet for the watched organisations.',
+    notes,
+    visibility,
+    command,
+  });
+}
+
+function toRows(known: KnownState): InvoiceRow[] {
+  const { state } = known;
+  if (state === undefined) return [];
+  return Object.entries(state.invoices).map(([invoiceId, entry]) => ({
+    orgId: known.orgId,
+    orgName: state.orgName,
+    invoiceId,
+    entry,
+  }));
+}
+
+/** Newest billing period first; ties in a stable order (organisation, then invoice id). */
+function newestFirst(a: InvoiceRow, b: InvoiceRow): number {
+  const byStart = (Date.parse(b.entry.startDate) || 0) - (Date.parse(a.entry.startDate) || 0);
+  if (byStart !== 0) return byStart;
+  return a.orgId.localeCompare(b.orgId) || a.invoiceId.localeCompare(b.invoiceId);
+}
+
+function stateNotes(known: readonly KnownState[]): string[] {
+  const notes: string[] = [];
+  const unread = known.filter((k) => k.failed).length;
+  const unpolled = known.filter((k) => !k.failed && k.state === undefined).length;
+  if (unread > 0) notes.push(`${plural(unread, 'organisation')} could not be read right now.`);
+  if (unpolled > 0) notes.push(`${plural(unpolled, 'organisation')} not polled yet.`);
+  return notes;
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+/** Every organisation is polled by the same run, so the latest `lastPollAt` plus the interval is the next run. */
+function estimateNextPoll(deps: InvoiceCommandDeps, known: readonly KnownState[]): number | undefined {
+  const interval = deps.pollIntervalMinutes;
+  if (interval === undefined || interval <= 0) return undefined;
+  const last = Math.max(...known.map((k) => Date.parse(k.state?.lastPollAt ?? '') || 0), 0);
+  if (last === 0) return undefined;
+  return Math.max(last + interval * 60_000, deps.now());
+}
+
+/** `promise`'s value, or `fallback` once `ms` have passed. */
+async function withinBudget<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

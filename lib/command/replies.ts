@@ -1,0 +1,496 @@
+import type { PresignedLink } from '../archive/ports';
+import type { Invoice, InvoiceStatus } from '../atlas/types';
+import { formatUsd, owedCents, toAmounts } from '../invoices/money';
+import type { CsvSummary, InvoiceAmounts, InvoiceIndexEntry, InvoiceStateEntry } from '../invoices/types';
+import {
+  amountFields,
+  arithmeticBlock,
+  type Block,
+  formatPeriod,
+  mrkdwn,
+  topCostsSection,
+} from '../slack/invoice-blocks';
+import { code, escapeAndTruncate, plainText, SLACK_LIMITS } from '../slack/mrkdwn';
+import { COMMAND_LIMITS, type InputProblem, type Visibility } from './parse';
+
+/**
+ * Block Kit answers of the slash command and the download button. Pure builders: callers pass raw values (names from
+ * Atlas, ids, user excerpts) and every outside string is escaped here. Errors and refusals are always ephemeral.
+ */
+export interface SlackReply {
+  readonly response_type: Visibility;
+  /** Plain fallback for notifications and screen readers; always set. */
+  readonly text: string;
+  readonly blocks?: readonly Block[];
+  /** Set on answers posted through a button's response_url so the channel message stays. */
+  readonly replace_original?: false;
+}
+
+/** One invoice as the poller's state records it, with its organisation. */
+export interface InvoiceRow {
+  readonly orgId: string;
+  readonly orgName: string | undefined;
+  readonly invoiceId: string;
+  readonly entry: InvoiceStateEntry;
+}
+
+export const DOWNLOAD_BUTTON_ACTION_ID = 'invoice_csv_download';
+const EXAMPLE_ID = '65a1f0c2e4b0a1b2c3d4e5f6';
+const ORG_NAME_MAX = 60;
+const STATUS_MAX = 30;
+
+const STATUS_NOTES: Readonly<Record<string, string>> = {
+  PENDING: 'current billing cycle, still accruing',
+  CLOSED: 'closed, not charged yet',
+  PAID: 'paid',
+  FAILED: 'payment failed: after 30 days unpaid the organisation is suspended, after 60 days locked',
+  FORGIVEN: 'forgiven',
+  FREE: 'free',
+  PREPAID: 'prepaid',
+  INVOICED: 'invoiced, awaiting payment',
+};
+
+export function helpReply(command: string, visibility: Visibility): SlackReply {
+  const c = commandName(command);
+  const lines = [
+    `*Atlas invoices*: what \`${c}\` can do`,
+    `• \`${c} <invoice id>\`: status, amounts, top projects and SKUs, and a download link for the CSV`,
+    `• \`${c} latest [org id]\`: the most recent invoice of each watched organisation`,
+    `• \`${c} pending\`: the current cycle so far and the invoices awaiting payment`,
+    `• \`${c} list [n]\`: the n most recent invoices (1 to ${COMMAND_LIMITS.maxListCount}, default ${COMMAND_LIMITS.defaultListCount})`,
+    `• \`${c} help\`: this message`,
+    `An invoice id is 24 characters, digits 0-9 and letters a-f, e.g. \`${EXAMPLE_ID}\`. Add \`public\` to post the answer in the channel; otherwise only you see it.`,
+  ];
+  return {
+    response_type: visibility,
+    text: `${c} <invoice id> | latest [org id] | pending | list [n] | help`,
+    blocks: [section(lines.join('\n'))],
+  };
+}
+
+/** The same words whatever failed (workspace, channel or user), so a refusal reveals nothing. */
+export function refusalReply(): SlackReply {
+  return ephemeral(
+    'Sorry, Atlas billing data is not available here. Ask the person who runs the Atlas invoice app for access.',
+  );
+}
+
+export function problemReply(command: string, problem: InputProblem): SlackReply {
+  const c = commandName(command);
+  const idShape = `An invoice id is 24 characters, digits 0-9 and letters a-f, e.g. \`${EXAMPLE_ID}\`.`;
+  switch (problem.kind) {
+    case 'too-long':
+      return ephemeral(
+        `That is too long for \`${c}\` (${problem.length} characters; it reads at most ${COMMAND_LIMITS.maxTextLength}). Try \`${c} help\`.`,
+      );
+    case 'not-ascii':
+      return ephemeral(
+        `${code(problem.excerpt)} contains characters other than plain letters and digits. ${idShape} Try \`${c} help\`.`,
+      );
+    case 'malformed-id':
+      return ephemeral(
+        `${code(problem.excerpt)} is not an invoice id. ${idShape} The poller's messages and \`${c} list\` show them.`,
+      );
+    case 'malformed-org-id':
+      return ephemeral(
+        `${code(problem.excerpt)} is not an organisation id: it is 24 characters, digits 0-9 and letters a-f.`,
+      );
+    case 'unknown-subcommand':
+      return ephemeral(`I don't know ${code(problem.excerpt)}. Try \`${c} help\` to see what I can do.`);
+    case 'extra-words':
+      return ephemeral(
+        `\`${c} ${USAGES[problem.usage] ?? problem.usage}\` takes no more words (got ${code(problem.excerpt)}). Try \`${c} help\`.`,
+      );
+    case 'bad-count':
+      return ephemeral(
+        `${code(problem.excerpt)} is not a number from 1 to ${COMMAND_LIMITS.maxListCount}, e.g. \`${c} list 10\`.`,
+      );
+  }
+}
+
+const USAGES: Readonly<Record<string, string>> = {
+  invoice: '<invoice id>',
+  latest: 'latest [org id]',
+  list: 'list [n]',
+  pending: 'pending',
+  help: 'help',
+};
+
+/** An archived invoice from its index entry, with a fresh download link. */
+export function archivedInvoiceReply(args: {
+  readonly entry: InvoiceIndexEntry;
+  readonly link: PresignedLink;
+  readonly fileName: string;
+  readonly now: number;
+  readonly visibility: Visibility;
+}): SlackReply {
+  const { entry, link, fileName, now } = args;
+  const org = orgLabel(entry.orgId, entry.orgName ?? entry.summary.organizationName);
+  const period = formatPeriod(entry.startDate, entry.endDate);
+  const blocks = [
+    ...invoiceBlocks({
+      invoiceId: entry.invoiceId,
+      orgId: entry.orgId,
+      org,
+      period,
+      status: entry.statusName,
+      amounts: entry.amounts,
+      summary: entry.summary,
+    }),
+    downloadButton(link.url),
+    context(
+      [
+        `${code(fileName)}`,
+        linkExpiry(link, now),
+        entry.statusName === 'PENDING'
+          ? `archived as of ${slackDate(Date.parse(entry.updated))}; the cycle is still accruing`
+          : undefined,
+      ]
+        .filter((part): part is string => part !== undefined)
+        .join(' · '),
+    ),
+  ];
+  return {
+    response_type: args.visibility,
+    text: `Atlas invoice ${entry.invoiceId} (${org}, ${period}): ${statusText(entry.statusName)}, ${owedText(entry.amounts)}. Download link ${linkExpiryPlain(link, now)}.`,
+    blocks,
+  };
+}
+
+/** An invoice found in Atlas but not archived yet: summary from its JSON line items, no link. */
+export function atlasInvoiceReply(args: {
+  readonly invoiceId: string;
+  readonly orgId: string;
+  readonly orgName: string | undefined;
+  readonly invoice: Invoice;
+  readonly summary: CsvSummary;
+  readonly nextPollAt: number | undefined;
+  readonly visibility: Visibility;
+  readonly command: string;
+}): SlackReply {
+  const { invoice, invoiceId } = args;
+  const org = orgLabel(args.orgId, args.orgName ?? args.summary.organizationName);
+  const period = formatPeriod(invoice.startDate, invoice.endDate);
+  const amounts = toAmounts(invoice);
+  const when = nextPollText(args.nextPollAt);
+  return {
+    response_type: args.visibility,
+    text: `Atlas invoice ${invoiceId} (${org}, ${period}): ${statusText(invoice.statusName)}, ${owedText(amounts)}. Not archived yet: the next poll will archive its CSV${when}.`,
+    blocks: [
+      ...invoiceBlocks({
+        invoiceId,
+        orgId: args.orgId,
+        org,
+        period,
+        status: invoice.statusName,
+        amounts,
+        summary: args.summary,
+      }),
+      context(
+        `From Atlas just now. The CSV is not archived yet: the next poll will archive it${when}; then \`${commandName(args.command)} ${invoiceId}\` includes a download link.`,
+      ),
+    ],
+  };
+}
+
+/** Atlas did not answer within the deadline. */
+export function atlasSlowReply(invoiceId: string, nextPollAt: number | undefined): SlackReply {
+  return ephemeral(
+    `Invoice ${code(invoiceId)} is not archived yet, and Atlas did not answer in time to look it up. If it belongs to a watched organisation, the next poll will archive it${nextPollText(nextPollAt)}: try again after that.`,
+  );
+}
+
+/** Atlas answered with errors (other than "not found") for some organisation. */
+export function atlasUnavailableReply(invoiceId: string, nextPollAt: number | undefined): SlackReply {
+  return ephemeral(
+    `Invoice ${code(invoiceId)} is not archived yet, and Atlas could not be asked about it right now. If it belongs to a watched organisation, the next poll will archive it${nextPollText(nextPollAt)}.`,
+  );
+}
+
+export function unknownInvoiceReply(invoiceId: string, orgCount: number, command: string): SlackReply {
+  const orgs = orgCount === 1 ? 'the watched organisation' : `the ${orgCount} watched organisations`;
+  return ephemeral(
+    `Invoice ${code(invoiceId)} is unknown for ${orgs}: neither the archive nor Atlas has it. Check the id; \`${commandName(command)} list\` shows recent ones.`,
+  );
+}
+
+export function unwatchedOrgReply(orgId: string): SlackReply {
+  return ephemeral(`Organisation ${code(orgId)} is not one of the watched organisations.`);
+}
+
+export function archiveUnavailableReply(): SlackReply {
+  return ephemeral('The invoice archive cannot be read right now. Please try again in a minute.');
+}
+
+/** The safe answer to anything unexpected: no detail, no error text. */
+export function internalErrorReply(): SlackReply {
+  return ephemeral('Sorry, something went wrong while answering. Please try again in a minute.');
+}
+
+/** Invoices from the poller's state, newest first, one line each. */
+export function invoiceListReply(args: {
+  readonly title: string;
+  readonly rows: readonly InvoiceRow[];
+  readonly empty: string;
+  readonly notes: readonly string[];
+  readonly visibility: Visibility;
+  readonly command: string;
+}): SlackReply {
+  return rowsReply(
+    args.visibility,
+    args.title,
+    [{ rows: args.rows, empty: args.empty }],
+    args.notes,
+    args.command,
+  );
+}
+
+/** The current cycle's invoices and those awaiting payment. */
+export function pendingReply(args: {
+  readonly current: readonly InvoiceRow[];
+  readonly awaiting: readonly InvoiceRow[];
+  readonly notes: readonly string[];
+  readonly visibility: Visibility;
+  readonly command: string;
+}): SlackReply {
+  return rowsReply(
+    args.visibility,
+    'Pending Atlas invoices',
+    [
+      {
+        heading: '*Current cycle* (PENDING, still accruing)',
+        rows: args.current,
+        empty: 'No invoice of the current cycle is known yet.',
+      },
+      {
+        heading: '*Awaiting payment* (CLOSED, INVOICED or FAILED with an amount owed)',
+        rows: args.awaiting,
+        empty: 'Nothing is awaiting payment.',
+      },
+    ],
+    args.notes,
+    args.command,
+  );
+}
+
+/** The fresh link a "Get download link" button asked for, posted ephemerally through the action's response_url. */
+export function downloadLinkReply(args: {
+  readonly entry: InvoiceIndexEntry;
+  readonly link: PresignedLink;
+  readonly fileName: string;
+  readonly now: number;
+}): SlackReply {
+  const { entry, link, now } = args;
+  const org = orgLabel(entry.orgId, entry.orgName ?? entry.summary.organizationName);
+  const period = formatPeriod(entry.startDate, entry.endDate);
+  const lead = `Download link for invoice ${code(entry.invoiceId)} (${org}, ${escapeAndTruncate(period, 80)}, ${statusMrkdwn(entry.statusName)})`;
+  return {
+    response_type: 'ephemeral',
+    replace_original: false,
+    text: `Download link for Atlas invoice ${entry.invoiceId} (${org}, ${period}); it ${linkExpiryPlain(link, now)}.`,
+    blocks: [
+      section(lead),
+      downloadButton(link.url),
+      context(`${code(args.fileName)} · ${linkExpiry(link, now)}`),
+    ],
+  };
+}
+
+/** A button whose value is malformed or names an invoice this deployment does not know. */
+export function staleButtonReply(): SlackReply {
+  return {
+    ...ephemeral('This button does not point to an invoice of a watched organisation any more.'),
+    replace_original: false,
+  };
+}
+
+export function notArchivedButtonReply(invoiceId: string): SlackReply {
+  return {
+    ...ephemeral(
+      `Invoice ${code(invoiceId)} is not archived yet; the next poll will archive it. Try again after that.`,
+    ),
+    replace_original: false,
+  };
+}
+
+export function buttonErrorReply(reply: SlackReply): SlackReply {
+  return { ...reply, response_type: 'ephemeral', replace_original: false };
+}
+
+/** `<!date^…>` renders in each reader's time zone; the fallback is UTC. */
+export function slackDate(epochMs: number): string {
+  if (!Number.isFinite(epochMs)) return 'an unknown time';
+  const seconds = Math.floor(epochMs / 1000);
+  return `<!date^${seconds}^{date_short_pretty} at {time}|${utcText(epochMs)}>`;
+}
+
+function utcText(epochMs: number): string {
+  return `${new Date(epochMs).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+function invoiceBlocks(args: {
+  readonly invoiceId: string;
+  readonly orgId: string;
+  readonly org: string;
+  readonly period: string;
+  readonly status: InvoiceStatus;
+  readonly amounts: InvoiceAmounts;
+  readonly summary: CsvSummary;
+}): Block[] {
+  const top = topCostsSection(
+    args.summary.projects,
+    args.summary.projectCount,
+    args.summary.skus,
+    args.summary.skuCount,
+  );
+  const facts = [
+    `*Organisation:* ${args.org} (${code(args.orgId)})`,
+    `*Billing period:* ${escapeAndTruncate(args.period, 80)}`,
+    `*Status:* ${statusMrkdwn(args.status)}`,
+    `*Invoice:* ${code(args.invoiceId)}`,
+  ];
+  return [
+    {
+      type: 'header',
+      text: {
+        type: 'plain_text',
+        text: plainText(`Atlas invoice · ${args.period}`, SLACK_LIMITS.headerText),
+      },
+    },
+    section(facts.join('\n')),
+    { type: 'section', fields: amountFields(args.amounts) },
+    arithmeticBlock(args.amounts),
+    ...(top === undefined ? [] : [top]),
+  ];
+}
+
+function rowsReply(
+  visibility: Visibility,
+  title: string,
+  groups: ReadonlyArray<{
+    readonly heading?: string;
+    readonly rows: readonly InvoiceRow[];
+    readonly empty: string;
+  }>,
+  notes: readonly string[],
+  command: string,
+): SlackReply {
+  const blocks: Block[] = [
+    { type: 'header', text: { type: 'plain_text', text: plainText(title, SLACK_LIMITS.headerText) } },
+  ];
+  const plain: string[] = [title];
+  for (const group of groups) {
+    const lines = group.rows.length === 0 ? [group.empty] : group.rows.map(rowLine);
+    blocks.push(...chunkSections([...(group.heading ? [group.heading] : []), ...lines]));
+    plain.push(`${group.heading ? `${group.heading}: ` : ''}${group.rows.length} invoice(s)`);
+  }
+  blocks.push(
+    context(
+      [...notes, `\`${commandName(command)} <invoice id>\` shows one invoice with its download link.`].join(
+        ' ',
+      ),
+    ),
+  );
+  return {
+    response_type: visibility,
+    text: plain.join('. '),
+    blocks: blocks.slice(0, SLACK_LIMITS.blocksPerMessage),
+  };
+}
+
+function rowLine(row: InvoiceRow): string {
+  const { entry } = row;
+  const org = escapeAndTruncate(row.orgName ?? row.orgId, ORG_NAME_MAX);
+  const owed = owedCents(entry);
+  const owedPart = owed < 0 ? `credit ${formatUsd(-owed)}` : `owed ${formatUsd(owed)}`;
+  const archived = entry.archived === undefined ? ' · _not archived yet_' : '';
+  return `• ${escapeAndTruncate(formatPeriod(entry.startDate, entry.endDate), 60)} · ${org} · *${escapeAndTruncate(entry.statusName, STATUS_MAX)}* · billed ${formatUsd(entry.amountBilledCents)} · ${owedPart} · ${code(row.invoiceId)}${archived}`;
+}
+
+/** Lines grouped into sections under Block Kit's 3,000-character section limit. */
+function chunkSections(lines: readonly string[]): Block[] {
+  const blocks: Block[] = [];
+  let current = '';
+  for (const line of lines) {
+    const next = current === '' ? line : `${current}\n${line}`;
+    if (next.length > SLACK_LIMITS.sectionText && current !== '') {
+      blocks.push(section(current));
+      current = line;
+    } else {
+      current = next;
+    }
+  }
+  if (current !== '') blocks.push(section(current));
+  return blocks;
+}
+
+function downloadButton(url: string): Block {
+  return {
+    type: 'actions',
+    elements: [
+      {
+        type: 'button',
+        action_id: DOWNLOAD_BUTTON_ACTION_ID,
+        text: { type: 'plain_text', text: 'Download CSV' },
+        url,
+      },
+    ],
+  };
+}
+
+function linkExpiry(link: PresignedLink, now: number): string {
+  return `link expires in ${duration(link.expiresAt - now)}, at ${slackDate(link.expiresAt)}`;
+}
+
+function linkExpiryPlain(link: PresignedLink, now: number): string {
+  return `expires in ${duration(link.expiresAt - now)} (${utcText(link.expiresAt)})`;
+}
+
+function duration(ms: number): string {
+  const minutes = Math.max(1, Math.round(ms / 60_000));
+  if (minutes < 120) return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+  const hours = Math.round(minutes / 60);
+  return hours < 48 ? `${hours} hours` : `${Math.round(hours / 24)} days`;
+}
+
+function nextPollText(nextPollAt: number | undefined): string {
+  return nextPollAt === undefined ? '' : ` (expected ${slackDate(nextPollAt)})`;
+}
+
+function statusMrkdwn(status: InvoiceStatus): string {
+  const note = STATUS_NOTES[status];
+  const name = `*${escapeAndTruncate(status, STATUS_MAX)}*`;
+  const marked = status === 'FAILED' ? `:rotating_light: ${name}` : name;
+  return note === undefined ? marked : `${marked} (${note})`;
+}
+
+function statusText(status: InvoiceStatus): string {
+  return escapeAndTruncate(status, STATUS_MAX);
+}
+
+function owedText(amounts: InvoiceAmounts): string {
+  const owed = owedCents(amounts);
+  const balance = owed < 0 ? `credit ${formatUsd(-owed)}` : `owed ${formatUsd(owed)}`;
+  return `billed ${formatUsd(amounts.amountBilledCents)}, ${balance}`;
+}
+
+function orgLabel(orgId: string, name: string | undefined): string {
+  return name === undefined || name.trim() === '' ? code(orgId) : escapeAndTruncate(name, ORG_NAME_MAX);
+}
+
+/** The command as Slack sent it (the app manifest may name it differently); `/invoice` if it looks odd. */
+function commandName(command: string): string {
+  return /^\/[a-z0-9_-]{1,32}$/i.test(command) ? command : '/invoice';
+}
+
+function section(text: string): Block {
+  return { type: 'section', text: mrkdwn(text) };
+}
+
+function context(text: string): Block {
+  return { type: 'context', elements: [mrkdwn(text)] };
+}
+
+function ephemeral(text: string): SlackReply {
+  return { response_type: 'ephemeral', text };
+}

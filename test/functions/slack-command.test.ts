@@ -1,0 +1,626 @@
+import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  createSlackCommandHandler,
+  handler as lambdaHandler,
+  type SlackCommandEvent,
+  type SlackCommandHandler,
+  type SlackCommandHandlerDeps,
+} from '../../functions/slack-command';
+import { type AtlasSandbox, DEMO_SERVICE_ACCOUNT, startAtlasSandbox } from '../../infra/local/atlas-sandbox';
+import { type S3StandIn, startS3StandIn } from '../../infra/local/s3';
+import { type SecretsManagerStandIn, startSecretsManagerStandIn } from '../../infra/local/secrets-manager';
+import { type SlackStandIn, startSlackStandIn } from '../../infra/local/slack';
+import { createIndexStore } from '../../lib/archive/index-store';
+import { csvFileName, csvKey } from '../../lib/archive/keys';
+import { createStateStore } from '../../lib/archive/state-store';
+import type { Invoice } from '../../lib/atlas/types';
+import { refusalReply } from '../../lib/command/replies';
+import { ConfigError } from '../../lib/errors';
+import { inspectCsv } from '../../lib/invoices/csv-summary';
+import { toAmounts } from '../../lib/invoices/money';
+import type { InvoiceIndexEntry, InvoiceStateEntry } from '../../lib/invoices/types';
+import { createSecretsManagerReader } from '../../lib/secrets';
+import { SLACK_VECTOR } from '../command/fixtures';
+import {
+  blockActionsBody,
+  commandBody,
+  httpApiEvent,
+  lambdaContext,
+  restApiEvent,
+  slackHeaders,
+} from '../command/slack-events';
+
+// The real handler against real servers on 127.0.0.1: the Atlas sandbox, the S3 stand-in (which verifies SigV4,
+// presigned links and their expiry), the Slack stand-in (response_url sink) and the Secrets Manager stand-in.
+const SIGNING_SECRET = 'integration-signing-secret-0123456789';
+const SECRET_ID = 'atlas-invoice-notifier/app';
+const BUCKET = 'atlas-archive';
+const PREFIX = 'atlas-invoices/';
+const TEAM = 'T0ACME';
+const CHANNEL = 'C0BILLING';
+const USER = 'U0ADA';
+const ORG_1 = '65f0c0ffee00de00000000a1';
+const ORG_2 = '65f0c0ffee00de00000000b2';
+const ORG_1_NAME = 'Acme & <Sons> "EU"';
+const UNKNOWN_ID = 'deadbeefdeadbeefdeadbeef';
+
+let atlas: AtlasSandbox;
+let s3: S3StandIn;
+let slack: SlackStandIn;
+let secrets: SecretsManagerStandIn;
+let s3ClockOffsetMs = 0;
+const logs: string[] = [];
+let handler: SlackCommandHandler;
+let testStartedAt = 0;
+
+let org1: { pending: Invoice; closed: Invoice; paid: Invoice };
+let org2Invoice: Invoice;
+let closedCsv: string;
+
+function deps(overrides: Partial<SlackCommandHandlerDeps> = {}): SlackCommandHandlerDeps {
+  const sm = new SecretsManagerClient(secrets.clientConfig());
+  return {
+    env: {
+      ATLAS_ORG_IDS: `${ORG_1},${ORG_2}`,
+      ATLAS_BASE_URL: atlas.url,
+      APP_SECRET_ID: SECRET_ID,
+      ARCHIVE_BUCKET: BUCKET,
+      ARCHIVE_PREFIX: PREFIX,
+      S3_FORCE_PATH_STYLE: 'true',
+      SLACK_ALLOWED_TEAM_IDS: TEAM,
+      SLACK_ALLOWED_CHANNEL_IDS: `${CHANNEL},C0OTHERALLOWED`,
+      SLACK_ALLOWED_USER_IDS: USER,
+      SLACK_API_URL: slack.apiUrl,
+    },
+    secrets: createSecretsManagerReader(sm),
+    s3: ({ forcePathStyle }) => new S3Client({ ...s3.clientConfig(), forcePathStyle }),
+    writeLog: (line) => logs.push(line),
+    pollIntervalMinutes: 15,
+    // Generous for loaded CI machines; the slow-Atlas test sets its own short deadline.
+    atlasDeadlineMs: 8_000,
+    replyBudgetMs: 10_000,
+    ...overrides,
+  };
+}
+
+function signedCommand(text: string, who: { team?: string; channel?: string; user?: string } = {}) {
+  const body = commandBody({
+    text,
+    teamId: who.team ?? TEAM,
+    channelId: who.channel ?? CHANNEL,
+    userId: who.user ?? USER,
+    responseUrl: slack.responseUrl(undefined, 'commands'),
+  });
+  return httpApiEvent(body, slackHeaders(body, { secret: SIGNING_SECRET, at: Date.now() }));
+}
+
+interface Reply {
+  response_type: string;
+  text: string;
+  blocks?: Array<Record<string, unknown>>;
+}
+
+async function ask(text: string, who?: Parameters<typeof signedCommand>[1], h = handler): Promise<Reply> {
+  const result = await h(signedCommand(text, who), lambdaContext());
+  expect(result.statusCode).toBe(200);
+  return JSON.parse(result.body) as Reply;
+}
+
+function allText(reply: Reply): string {
+  return `${reply.text}\n${JSON.stringify(reply.blocks ?? [])}`;
+}
+
+/**
+ * Operation names of the S3 requests made since this test started. The stand-in logs a request when its response
+ * closes, which can be just after the client has read it: a HEAD sent afterwards, once logged, shows the earlier
+ * ones are too.
+ */
+async function s3OperationsThisTest(): Promise<string[]> {
+  const marker = Date.now();
+  await new S3Client(s3.clientConfig()).send(new HeadBucketCommand({ Bucket: BUCKET }));
+  await vi.waitFor(() => {
+    expect(s3.requests.some((r) => r.operation === 'HeadBucket' && r.time >= marker)).toBe(true);
+  });
+  return s3.requests
+    .filter((r) => r.time >= testStartedAt && r.operation !== 'HeadBucket')
+    .map((r) => r.operation);
+}
+
+function buttonUrl(blocks: readonly unknown[] | undefined): string {
+  for (const block of (blocks ?? []) as Array<{ type: string; elements?: Array<{ url?: string }> }>) {
+    const url = block.type === 'actions' ? block.elements?.find((e) => e.url)?.url : undefined;
+    if (url !== undefined) return url;
+  }
+  throw new Error('no download button in the reply');
+}
+
+async function archive(orgId: string, invoice: Invoice, orgName: string): Promise<string> {
+  const csv = atlas.csvText(orgId, invoice.id);
+  const key = csvKey(PREFIX, orgId, invoice.startDate, invoice.id);
+  await s3.putObject(BUCKET, key, csv, { contentType: 'text/csv; charset=utf-8' });
+  const inspection = await inspectCsv(
+    (async function* () {
+      yield Buffer.from(csv, 'utf8');
+    })(),
+  );
+  const entry: InvoiceIndexEntry = {
+    version: 1,
+    invoiceId: invoice.id,
+    orgId,
+    orgName,
+    statusName: invoice.statusName,
+    startDate: invoice.startDate,
+    endDate: invoice.endDate,
+    updated: invoice.updated,
+    amounts: toAmounts(invoice),
+    summary: inspection.summary,
+    csv: { key, sha256: inspection.sha256, bytes: inspection.bytes },
+    archivedAt: new Date().toISOString(),
+  };
+  const s3Client = new S3Client(s3.clientConfig());
+  await createIndexStore({ s3: s3Client, bucket: BUCKET, prefix: PREFIX }).writeIndex(entry);
+  return csv;
+}
+
+function stateEntryOf(invoice: Invoice, archived: boolean): InvoiceStateEntry {
+  const amounts = toAmounts(invoice);
+  return {
+    statusName: invoice.statusName,
+    updated: invoice.updated,
+    startDate: invoice.startDate,
+    endDate: invoice.endDate,
+    amountBilledCents: amounts.amountBilledCents,
+    amountPaidCents: amounts.amountPaidCents,
+    ...(archived
+      ? {
+          archived: {
+            statusName: invoice.statusName,
+            updated: invoice.updated,
+            sha256: 'a'.repeat(64),
+            key: csvKey(PREFIX, ORG_1, invoice.startDate, invoice.id),
+          },
+        }
+      : {}),
+    notifiedStatus: invoice.statusName,
+  };
+}
+
+beforeAll(async () => {
+  [atlas, s3, slack, secrets] = await Promise.all([
+    startAtlasSandbox({
+      orgs: [
+        {
+          id: ORG_1,
+          name: ORG_1_NAME,
+          invoices: [{ statusName: 'PENDING' }, { statusName: 'CLOSED' }, { statusName: 'PAID' }],
+          projects: ['Production, "EU"', '<!channel> staging & QA'],
+        },
+        { id: ORG_2, name: 'Beta', invoices: [{ statusName: 'CLOSED' }] },
+      ],
+      serviceAccounts: [DEMO_SERVICE_ACCOUNT],
+      rateLimit: false,
+    }),
+    startS3StandIn({
+      buckets: [{ name: BUCKET, versioning: true }],
+      clock: () => Date.now() + s3ClockOffsetMs,
+    }),
+    startSlackStandIn(),
+    startSecretsManagerStandIn({
+      secrets: {
+        [SECRET_ID]: JSON.stringify({
+          SLACK_SIGNING_SECRET: SIGNING_SECRET,
+          ATLAS_CLIENT_ID: DEMO_SERVICE_ACCOUNT.clientId,
+          ATLAS_CLIENT_SECRET: DEMO_SERVICE_ACCOUNT.clientSecret,
+        }),
+      },
+    }),
+  ]);
+  const [pending, closed, paid] = atlas.listInvoices(ORG_1).map((m) => atlas.getInvoice(ORG_1, m.id));
+  if (pending === undefined || closed === undefined || paid === undefined)
+    throw new Error('sandbox seed changed');
+  org1 = { pending, closed, paid };
+  const [second] = atlas.listInvoices(ORG_2);
+  if (second === undefined) throw new Error('sandbox seed changed');
+  org2Invoice = atlas.getInvoice(ORG_2, second.id);
+  closedCsv = await archive(ORG_1, closed, ORG_1_NAME);
+  await archive(ORG_1, paid, ORG_1_NAME);
+  await createStateStore({ s3: new S3Client(s3.clientConfig()), bucket: BUCKET, prefix: PREFIX }).writeState(
+    {
+      version: 1,
+      orgId: ORG_1,
+      orgName: ORG_1_NAME,
+      watchingSince: '2024-01-01T00:00:00.000Z',
+      lastPollAt: new Date(Date.now() - 5 * 60_000).toISOString(),
+      invoices: {
+        [pending.id]: stateEntryOf(pending, false),
+        [closed.id]: stateEntryOf(closed, true),
+        [paid.id]: stateEntryOf(paid, true),
+      },
+    },
+    undefined,
+  );
+  handler = createSlackCommandHandler(deps());
+});
+
+afterAll(async () => {
+  await Promise.all([atlas?.close(), s3?.close(), slack?.close(), secrets?.close()]);
+});
+
+beforeEach(() => {
+  s3ClockOffsetMs = 0;
+  atlas.clearFaults();
+  atlas.resetRequests();
+  s3.resetRequests();
+  testStartedAt = Date.now();
+  slack.reset();
+});
+
+describe('the signature check, with Slack’s official test vector', () => {
+  const ts = Number(SLACK_VECTOR.timestamp) * 1000;
+  let clock = ts + 10_000;
+  let vectorHandler: SlackCommandHandler;
+
+  // Credentials straight from the environment (no APP_SECRET_ID), the vector's secret, and a clock near its 2018
+  // timestamp: our check takes the handler's clock, where Bolt's own would read Date.now().
+  const vectorDeps = (env: Record<string, string | undefined> = {}) =>
+    deps({
+      env: {
+        ...deps().env,
+        APP_SECRET_ID: undefined,
+        SLACK_SIGNING_SECRET: SLACK_VECTOR.signingSecret,
+        ATLAS_CLIENT_ID: DEMO_SERVICE_ACCOUNT.clientId,
+        ATLAS_CLIENT_SECRET: DEMO_SERVICE_ACCOUNT.clientSecret,
+        ...env,
+      },
+      secrets: undefined,
+      now: () => clock,
+    });
+
+  beforeAll(() => {
+    vectorHandler = createSlackCommandHandler(vectorDeps());
+  });
+
+  const vectorHeaders = (overrides: Record<string, string> = {}) => ({
+    'content-type': 'application/x-www-form-urlencoded',
+    'x-slack-request-timestamp': SLACK_VECTOR.timestamp,
+    'x-slack-signature': SLACK_VECTOR.signature,
+    ...overrides,
+  });
+
+  it.each([
+    ['an HTTP API event', (h: Record<string, string>) => httpApiEvent(SLACK_VECTOR.body, h)],
+    ['a base64 HTTP API event', (h: Record<string, string>) => httpApiEvent(SLACK_VECTOR.body, h, true)],
+    ['a REST API event', (h: Record<string, string>) => restApiEvent(SLACK_VECTOR.body, h)],
+    ['a base64 REST API event', (h: Record<string, string>) => restApiEvent(SLACK_VECTOR.body, h, true)],
+  ])('passes the vector in %s (its workspace is not allowed: the polite refusal)', async (_case, make) => {
+    clock = ts + 10_000;
+    const result = await vectorHandler(make(vectorHeaders()) as SlackCommandEvent, lambdaContext());
+    expect(result.statusCode).toBe(200);
+    expect(JSON.parse(result.body)).toEqual(refusalReply());
+  });
+
+  it('refuses a wrong signature with 401', async () => {
+    clock = ts + 10_000;
+    const wrong = vectorHeaders({ 'x-slack-signature': SLACK_VECTOR.signature.replace('a2114', 'a2115') });
+    expect(await vectorHandler(httpApiEvent(SLACK_VECTOR.body, wrong), lambdaContext())).toEqual({
+      statusCode: 401,
+      body: '',
+    });
+  });
+
+  it('refuses the vector more than five minutes after its timestamp with 401', async () => {
+    clock = ts + 5 * 60_000 + 1_000;
+    expect(
+      (await vectorHandler(httpApiEvent(SLACK_VECTOR.body, vectorHeaders()), lambdaContext())).statusCode,
+    ).toBe(401);
+  });
+
+  it('refuses a request without the signature headers with 401', async () => {
+    clock = ts + 10_000;
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+    expect((await vectorHandler(httpApiEvent(SLACK_VECTOR.body, headers), lambdaContext())).statusCode).toBe(
+      401,
+    );
+    const { 'x-slack-request-timestamp': _dropped, ...noTimestamp } = vectorHeaders();
+    expect(
+      (await vectorHandler(restApiEvent(SLACK_VECTOR.body, noTimestamp), lambdaContext())).statusCode,
+    ).toBe(401);
+  });
+
+  it('answers help to the vector once its workspace is allowed', async () => {
+    clock = ts + 10_000;
+    const allowed = createSlackCommandHandler(
+      vectorDeps({
+        SLACK_ALLOWED_TEAM_IDS: 'T1DC2JH3J',
+        SLACK_ALLOWED_CHANNEL_IDS: undefined,
+        SLACK_ALLOWED_USER_IDS: undefined,
+      }),
+    );
+    const result = await allowed(httpApiEvent(SLACK_VECTOR.body, vectorHeaders()), lambdaContext());
+    const reply = JSON.parse(result.body) as Reply;
+    expect(reply.response_type).toBe('ephemeral');
+    expect(allText(reply)).toContain('`/webhook-collect <invoice id>`');
+  });
+});
+
+describe('/invoice <id> for an archived invoice', () => {
+  it('answers from one S3 read and a presigned link, without Atlas or the Slack API', async () => {
+    const { closed } = org1;
+    const reply = await ask(closed.id);
+    const text = allText(reply);
+    const amounts = toAmounts(closed);
+    expect(reply.response_type).toBe('ephemeral');
+    expect(text).toContain('*Organisation:* Acme &amp; &lt;Sons&gt; \\"EU\\"');
+    expect(text).toContain('*Status:* *CLOSED* (closed, not charged yet)');
+    expect(text).toContain(`*Invoice:* \`${closed.id}\``);
+    expect(reply.text).toContain(
+      `billed $${(amounts.amountBilledCents / 100).toLocaleString('en-US', { minimumFractionDigits: 2 })}`,
+    );
+    expect(text).toContain('= subtotal $');
+    expect(text).toContain('*Top projects*');
+    expect(text).toContain('&lt;!channel&gt; staging &amp; QA');
+    expect(text).not.toContain('<!channel>');
+    expect(text).toContain('link expires in 15 minutes, at <!date^');
+    expect(await s3OperationsThisTest()).toEqual(['GetObject']);
+    expect(atlas.requests).toHaveLength(0);
+    expect(slack.requests).toHaveLength(0);
+  });
+
+  it('gives a link that downloads the archived bytes as a named CSV from the verifying stand-in', async () => {
+    const { closed } = org1;
+    const url = buttonUrl((await ask(closed.id)).blocks);
+    const response = await fetch(url);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe(closedCsv);
+    expect(response.headers.get('content-type')).toBe('text/csv');
+    expect(response.headers.get('content-disposition')).toBe(
+      `attachment; filename="${csvFileName(closed.startDate, closed.id)}"`,
+    );
+  });
+
+  it('refuses a tampered link with 403', async () => {
+    const url = new URL(buttonUrl((await ask(org1.closed.id)).blocks));
+    const signature = url.searchParams.get('X-Amz-Signature') ?? '';
+    url.searchParams.set('X-Amz-Signature', `${signature.startsWith('0') ? '1' : '0'}${signature.slice(1)}`);
+    expect((await fetch(url)).status).toBe(403);
+    const otherKey = new URL(buttonUrl((await ask(org1.closed.id)).blocks));
+    otherKey.pathname = otherKey.pathname.replace(org1.closed.id, org1.paid.id);
+    expect((await fetch(otherKey)).status).toBe(403);
+  });
+
+  it('refuses the link with 403 once it has expired', async () => {
+    const url = buttonUrl((await ask(org1.closed.id)).blocks);
+    s3ClockOffsetMs = 901_000;
+    const response = await fetch(url);
+    expect(response.status).toBe(403);
+    expect(await response.text()).toContain('expired');
+  });
+
+  it('answers a REST API event with a base64 body and a charset in its content type the same way', async () => {
+    const body = commandBody({
+      text: `${org1.paid.id} public`,
+      teamId: TEAM,
+      channelId: CHANNEL,
+      userId: USER,
+      responseUrl: slack.responseUrl(undefined, 'commands'),
+    });
+    const headers = slackHeaders(body, {
+      secret: SIGNING_SECRET,
+      at: Date.now(),
+      contentType: 'application/x-www-form-urlencoded; charset=utf-8',
+    });
+    const result = await handler(restApiEvent(body, headers, true), lambdaContext());
+    expect(result.statusCode).toBe(200);
+    const reply = JSON.parse(result.body) as Reply;
+    expect(reply.response_type).toBe('in_channel');
+    expect(allText(reply)).toContain('*Status:* *PAID* (paid)');
+  });
+});
+
+describe('/invoice <id> for an invoice that is not archived', () => {
+  it('answers from Atlas, asking each organisation, and says the next poll archives it', async () => {
+    const reply = await ask(org2Invoice.id);
+    const text = allText(reply);
+    expect(text).toContain('*Status:* *CLOSED*');
+    expect(text).toContain('The CSV is not archived yet: the next poll will archive it');
+    expect(text).toContain('*Top SKUs*');
+    expect(reply.blocks?.some((b) => b.type === 'actions')).toBe(false);
+    const invoiceCalls = atlas.requests.filter((r) => r.path.endsWith(`/invoices/${org2Invoice.id}`));
+    expect(invoiceCalls.map((r) => r.path).sort()).toEqual([
+      `/api/atlas/v2/orgs/${ORG_1}/invoices/${org2Invoice.id}`,
+      `/api/atlas/v2/orgs/${ORG_2}/invoices/${org2Invoice.id}`,
+    ]);
+  });
+
+  it('says an id no watched organisation has is unknown', async () => {
+    const reply = await ask(UNKNOWN_ID);
+    expect(reply.text).toBe(
+      `Invoice \`${UNKNOWN_ID}\` is unknown for the 2 watched organisations: neither the archive nor Atlas has it. Check the id; \`/invoice list\` shows recent ones.`,
+    );
+  });
+
+  it('answers in time with "not yet archived" when Atlas is slower than the deadline', async () => {
+    const slowHandler = createSlackCommandHandler(deps({ atlasDeadlineMs: 300 }));
+    atlas.injectFault({
+      match: { path: `/invoices/${org2Invoice.id}` },
+      delayMs: 10_000,
+      times: Number.POSITIVE_INFINITY,
+    });
+    const reply = await ask(org2Invoice.id, undefined, slowHandler);
+    expect(reply.text).toContain(
+      `Invoice \`${org2Invoice.id}\` is not archived yet, and Atlas did not answer in time`,
+    );
+    expect(reply.text).toContain('the next poll will archive it (expected <!date^');
+  });
+});
+
+describe('subcommands', () => {
+  it('answers help', async () => {
+    const reply = await ask('help');
+    for (const usage of ['<invoice id>', 'latest [org id]', 'pending', 'list [n]']) {
+      expect(allText(reply)).toContain(`/invoice ${usage}`);
+    }
+  });
+
+  it('answers latest for one organisation with the newest invoice', async () => {
+    const reply = await ask(`latest ${ORG_1}`);
+    expect(reply.text).toContain('Latest Atlas invoice');
+    expect(allText(reply)).toContain(org1.pending.id);
+    expect(allText(reply)).toContain('*PENDING*');
+    expect(allText(reply)).toContain('_not archived yet_');
+  });
+
+  it('answers latest across organisations, noting the one not polled yet', async () => {
+    const reply = await ask('latest');
+    expect(allText(reply)).toContain(org1.pending.id);
+    expect(allText(reply)).toContain('1 organisation not polled yet.');
+    expect(await s3OperationsThisTest()).toEqual(['GetObject', 'GetObject']);
+  });
+
+  it('answers pending with the current cycle and what awaits payment', async () => {
+    const reply = await ask('pending');
+    const blocks = JSON.stringify(reply.blocks);
+    expect(blocks).toContain('*Current cycle*');
+    expect(blocks).toContain(org1.pending.id);
+    expect(blocks).toContain(org1.closed.id);
+    expect(blocks).not.toContain(org1.paid.id);
+  });
+
+  it('answers list n with the n newest invoices', async () => {
+    const reply = await ask('list 2');
+    const text = allText(reply);
+    expect(reply.text).toContain('Latest 2 Atlas invoices');
+    expect(text).toContain(org1.pending.id);
+    expect(text).toContain(org1.closed.id);
+    expect(text).not.toContain(org1.paid.id);
+  });
+
+  it.each([
+    ['a short id', '65f0c0ffee', '`65f0c0ffee` is not an invoice id. An invoice id is 24 characters'],
+    ['an unknown word', 'frobnicate', "I don't know `frobnicate`. Try `/invoice help`"],
+    ['extra words', 'list 5 please', '`/invoice list [n]` takes no more words (got `please`)'],
+    ['a count out of range', 'list 99', '`99` is not a number from 1 to 20'],
+    ['a very long text', 'x'.repeat(500), 'That is too long for `/invoice` (500 characters'],
+    ['non-ASCII text', 'factüre', '`factüre` contains characters other than plain letters and digits'],
+    ['a mention as organisation id', 'latest <!channel>', '`&lt;!channel&gt;` is not an organisation id'],
+  ])('answers %s usefully', async (_case, text, expected) => {
+    const reply = await ask(text);
+    expect(reply.response_type).toBe('ephemeral');
+    expect(reply.text).toContain(expected);
+    expect(reply.text.length).toBeLessThan(400);
+  });
+});
+
+describe('authorisation', () => {
+  it('refuses another workspace, channel or user with the same text, reading nothing', async () => {
+    const replies = await Promise.all([
+      ask(org1.closed.id, { team: 'T0EVIL' }),
+      ask(org1.closed.id, { channel: 'C0RANDOM' }),
+      ask(org1.closed.id, { user: 'U0MALLORY' }),
+    ]);
+    for (const reply of replies) expect(reply).toEqual(refusalReply());
+    expect(await s3OperationsThisTest()).toEqual([]);
+  });
+});
+
+describe('the "Get download link" button', () => {
+  function click(value: string, who: { team?: string } = {}) {
+    const responseUrl = slack.responseUrl(undefined, 'actions');
+    const body = blockActionsBody({
+      actionId: 'invoice_download_link',
+      value,
+      teamId: who.team ?? TEAM,
+      channelId: CHANNEL,
+      userId: USER,
+      responseUrl,
+    });
+    return handler(
+      httpApiEvent(body, slackHeaders(body, { secret: SIGNING_SECRET, at: Date.now() })),
+      lambdaContext(),
+    );
+  }
+
+  it('posts a fresh link ephemerally on the response_url', async () => {
+    const result = await click(`${ORG_1}:${org1.closed.id}`);
+    expect(result).toEqual({ statusCode: 200, body: '' });
+    const [message] = slack.messages;
+    expect(slack.messages).toHaveLength(1);
+    expect(message).toMatchObject({
+      kind: 'response_url',
+      responseType: 'ephemeral',
+      replaceOriginal: false,
+    });
+    expect(message?.text).toContain(`Download link for Atlas invoice ${org1.closed.id}`);
+    const response = await fetch(buttonUrl(message?.blocks));
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe(closedCsv);
+  });
+
+  it('refuses a forged value and an unauthorised workspace on the response_url', async () => {
+    await click(`${ORG_2}:${org1.closed.id}`);
+    await click(`${ORG_1}:${org1.closed.id}`, { team: 'T0EVIL' });
+    expect(slack.messages.map((m) => m.text)).toEqual([
+      'This button does not point to an invoice of a watched organisation any more.',
+      refusalReply().text,
+    ]);
+  });
+
+  it('still answers 200 and logs the failure once when the response_url refuses the post', async () => {
+    const before = logs.length;
+    slack.failNext({ method: 'response_url', status: 500 });
+    const result = await click(`${ORG_1}:${org1.closed.id}`);
+    expect(result).toEqual({ statusCode: 200, body: '' });
+    const errors = logs.slice(before).filter((line) => line.includes('"level":"error"'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('a Slack listener failed');
+  });
+});
+
+describe('delivery and start-up', () => {
+  it('exports the two-argument async handler Lambda runtimes require (no callback)', () => {
+    expect(lambdaHandler.length).toBe(2);
+  });
+
+  it('answers a Slack retry with x-slack-no-retry and does not process it again', async () => {
+    const event = signedCommand(org1.closed.id);
+    event.headers['x-slack-retry-num'] = '1';
+    event.headers['x-slack-retry-reason'] = 'http_timeout';
+    const result = await handler(event, lambdaContext());
+    expect(result).toEqual({ statusCode: 200, headers: { 'x-slack-no-retry': '1' }, body: '' });
+    expect(await s3OperationsThisTest()).toEqual([]);
+  });
+
+  it('reads the secret once per cold start and makes no other call before the first answer', async () => {
+    secrets.resetRequests();
+    const cold = createSlackCommandHandler(deps());
+    await ask('help', undefined, cold);
+    await ask('help', undefined, cold);
+    expect(secrets.requests.map((r) => r.operation)).toEqual(['GetSecretValue']);
+    expect(await s3OperationsThisTest()).toEqual([]);
+    expect(atlas.requests).toHaveLength(0);
+    expect(slack.requests).toHaveLength(0);
+  });
+
+  it('fails a start with a missing setting by naming it, without logging a secret', async () => {
+    const before = logs.length;
+    const broken = createSlackCommandHandler(
+      deps({ env: { ...deps().env, SLACK_ALLOWED_TEAM_IDS: undefined } }),
+    );
+    await expect(broken(signedCommand('help'), lambdaContext())).rejects.toThrow(ConfigError);
+    await expect(broken(signedCommand('help'), lambdaContext())).rejects.toThrow('SLACK_ALLOWED_TEAM_IDS');
+    const lines = logs.slice(before);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toContain('SLACK_ALLOWED_TEAM_IDS');
+  });
+
+  it('never writes a credential into the logs', () => {
+    const all = logs.join('\n');
+    expect(all.length).toBeGreaterThan(0);
+    for (const secret of [SIGNING_SECRET, DEMO_SERVICE_ACCOUNT.clientSecret, SLACK_VECTOR.signingSecret]) {
+      expect(all).not.toContain(secret);
+    }
+    expect(all).not.toContain('X-Amz-Signature');
+  });
+});
