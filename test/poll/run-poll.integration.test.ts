@@ -57,7 +57,10 @@ async function changedOrg() {
  * `racing`: two polls that both read the state before either saved may both upload the same new content (as they
  * would on real S3): at most one extra version of it, never a lost one.
  */
-async function expectAllWorkDone(org: Awaited<ReturnType<typeof changedOrg>>, options: { racing?: boolean } = {}) {
+async function expectAllWorkDone(
+  org: Awaited<ReturnType<typeof changedOrg>>,
+  options: { racing?: boolean } = {},
+) {
   const { sandbox, s3 } = standIns;
   const state = JSON.parse((await s3.getObjectBytes(BUCKET, stateKey(org.prefix, org.orgId))).toString());
   for (const invoice of sandbox.listInvoices(org.orgId)) {
