@@ -1,0 +1,56 @@
+import { readFile, rm, writeFile } from 'node:fs/promises';
+
+/**
+ * What `npm start -- --sign "<text>"` needs from the run that serves the endpoint: where it listens, who the local
+ * slash commands come from and, only when the signing secret was generated for the run (not one the user exported),
+ * that secret. Written with mode 0600 at start, removed at a clean exit.
+ */
+export interface RunFile {
+  readonly pid: number;
+  readonly url: string;
+  readonly teamId: string;
+  readonly channelId: string;
+  readonly userId: string;
+  readonly responseUrl: string;
+  /** Present only for a generated, local-only secret. */
+  readonly signingSecret?: string;
+}
+
+export async function writeRunFile(path: string, run: RunFile): Promise<void> {
+  await writeFile(path, `${JSON.stringify(run, null, 2)}\n`, { mode: 0o600 });
+}
+
+export async function removeRunFile(path: string): Promise<void> {
+  await rm(path, { force: true });
+}
+
+/** The run file of a live run, or undefined when there is none (missing, unreadable, or its process is gone). */
+export async function readRunFile(path: string, isAlive: (pid: number) => boolean = processIsAlive) {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!isRunFile(parsed) || !isAlive(parsed.pid)) return undefined;
+  return parsed;
+}
+
+function isRunFile(value: unknown): value is RunFile {
+  if (typeof value !== 'object' || value === null) return false;
+  const run = value as Record<string, unknown>;
+  const strings = ['url', 'teamId', 'channelId', 'userId', 'responseUrl'].every(
+    (k) => typeof run[k] === 'string',
+  );
+  const secret = run.signingSecret === undefined || typeof run.signingSecret === 'string';
+  return strings && secret && Number.isSafeInteger(run.pid);
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

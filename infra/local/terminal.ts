@@ -1,0 +1,127 @@
+import type { PollReport } from '../../lib/poll/report';
+import type { DemoStep } from './atlas-sandbox';
+
+/**
+ * What `npm start` prints, as pure functions of what happened. Text from outside (organisation names, error
+ * messages, log lines) goes through `sanitize` first, so nothing received can drive the terminal. No function here
+ * is given a credential; `maskSecret` is for showing that one is set.
+ */
+
+export interface Paint {
+  bold(s: string): string;
+  dim(s: string): string;
+  green(s: string): string;
+  red(s: string): string;
+  yellow(s: string): string;
+  cyan(s: string): string;
+}
+
+const sgr = (open: number, close: number) => (s: string) => `\u001b[${open}m${s}\u001b[${close}m`;
+
+export function createPaint(color: boolean): Paint {
+  if (!color) {
+    const plain = (s: string) => s;
+    return { bold: plain, dim: plain, green: plain, red: plain, yellow: plain, cyan: plain };
+  }
+  return {
+    bold: sgr(1, 22),
+    dim: sgr(2, 22),
+    green: sgr(32, 39),
+    red: sgr(31, 39),
+    yellow: sgr(33, 39),
+    cyan: sgr(36, 39),
+  };
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Removes terminal control characters and bidi overrides; keeps newlines and tabs. */
+export function sanitize(text: string): string {
+  return text.replace(CONTROL, '');
+}
+
+/** Shows that a credential is set without showing it: its first few characters (a token's kind) and an ellipsis. */
+export function maskSecret(value: string): string {
+  const kind = /^(xox[a-z]-|https:\/\/hooks\.slack\.com\/)/.exec(value)?.[1];
+  return `${kind ?? ''}…(${value.length} characters)`;
+}
+
+/** `12:00:01` local time. */
+export function clock(epochMs: number): string {
+  const d = new Date(epochMs);
+  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+}
+
+/** The one line per poll: `poll 3 ✔ 14 invoices seen, 1 archived, 1 notified, 0 errors (0.4 s)`. */
+export function formatPollLine(
+  args: {
+    readonly n: number;
+    readonly at: number;
+    readonly durationMs: number;
+    readonly report?: PollReport;
+  },
+  paint: Paint,
+): string {
+  const { report } = args;
+  const time = paint.dim(`[${clock(args.at)}]`);
+  const seconds = `(${(args.durationMs / 1000).toFixed(1)} s)`;
+  if (report === undefined)
+    return `${time} poll ${args.n} ${paint.red('✖ failed before polling')} ${seconds}`;
+  const t = report.totals;
+  const mark = report.ok ? paint.green('✔') : paint.red('✖');
+  const parts = [
+    `${t.invoicesSeen} invoice${t.invoicesSeen === 1 ? '' : 's'} seen`,
+    `${t.archived} archived`,
+    `${t.notified} notified`,
+    t.errors === 0 ? '0 errors' : paint.red(`${t.errors} error${t.errors === 1 ? '' : 's'}`),
+  ];
+  if (t.identical > 0) parts.splice(2, 0, `${t.identical} unchanged`);
+  if (t.deferred > 0) parts.push(`${t.deferred} deferred`);
+  return `${time} poll ${args.n} ${mark} ${parts.join(', ')} ${paint.dim(seconds)}`;
+}
+
+/** One line per failure in a poll report: organisation, step, invoice and the error's own (safe) message. */
+export function formatFailures(report: PollReport, paint: Paint): string[] {
+  return report.orgs.flatMap((org) =>
+    org.errors.map((failure) => {
+      const where = [org.orgId, failure.step, failure.invoiceId].filter((p) => p !== undefined).join(' ');
+      return `    ${paint.red('✖')} ${where}: ${sanitize(`${failure.error}: ${failure.message}`)}`;
+    }),
+  );
+}
+
+/** `[12:00:21] demo day 2026-11-22: 854895d0… accrued a day (PENDING); 632b8237… CLOSED → PAID`. */
+export function formatDemoStep(step: DemoStep, at: number, paint: Paint): string {
+  const changes = step.changes.map((change) => {
+    const id = `${change.invoiceId.slice(0, 8)}…`;
+    if (change.kind === 'accrued') return `${id} accrued a day (${change.to})`;
+    if (change.kind === 'created') return `${id} new invoice (${change.to})`;
+    return `${id} ${change.from ?? '?'} → ${change.to}`;
+  });
+  const what = changes.length === 0 ? 'nothing changed' : changes.join('; ');
+  return `${paint.dim(`[${clock(at)}]`)} ${paint.cyan(`demo day ${step.date}:`)} ${what}`;
+}
+
+/** A rendered message inside a left rule, under a title line. */
+export function boxed(title: string, body: string, paint: Paint): string {
+  const lines = body.split('\n').map((line) => `${paint.dim('│')} ${line}`);
+  return [`${paint.dim('┌')} ${title}`, ...lines, paint.dim('└')].join('\n');
+}
+
+/**
+ * A handler's JSON log line for the terminal, or undefined to leave it out. Without `verbose` only errors are
+ * shown (one line: message and the error's own message); with it, every line as it was written.
+ */
+export function formatLogLine(line: string, verbose: boolean, paint: Paint): string | undefined {
+  if (verbose) return paint.dim(sanitize(line));
+  let record: { level?: unknown; message?: unknown; error?: { message?: unknown } };
+  try {
+    record = JSON.parse(line) as typeof record;
+  } catch {
+    return undefined;
+  }
+  if (record.level !== 'error' || typeof record.message !== 'string') return undefined;
+  const detail = typeof record.error?.message === 'string' ? `: ${record.error.message}` : '';
+  return `    ${paint.yellow('⚠')} ${sanitize(`${record.message}${detail}`)}`;
+}

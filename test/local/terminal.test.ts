@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import {
+  boxed,
+  createPaint,
+  formatDemoStep,
+  formatFailures,
+  formatLogLine,
+  formatPollLine,
+  maskSecret,
+  sanitize,
+} from '../../infra/local/terminal';
+import { type OrgPollReport, summarise } from '../../lib/poll/report';
+
+const plain = createPaint(false);
+const ORG = '65f0c0ffee00de0000000001';
+
+function org(overrides: Partial<OrgPollReport> = {}): OrgPollReport {
+  return {
+    orgId: ORG,
+    firstRun: false,
+    invoicesSeen: 14,
+    changed: 2,
+    archived: 1,
+    identical: 1,
+    notified: 1,
+    deferred: 0,
+    conflicts: 0,
+    saved: true,
+    errors: [],
+    ...overrides,
+  };
+}
+
+describe('formatPollLine', () => {
+  it('summarises a poll: invoices seen, archived, notified and errors', () => {
+    const report = summarise([org()], '2026-11-21T12:00:00Z', '2026-11-21T12:00:01Z');
+
+    const line = formatPollLine(
+      { n: 3, at: Date.parse('2026-11-21T12:00:00Z'), durationMs: 1234, report },
+      plain,
+    );
+
+    expect(line).toMatch(
+      /^\[\d\d:\d\d:\d\d\] poll 3 ✔ 14 invoices seen, 1 archived, 1 unchanged, 1 notified, 0 errors \(1\.2 s\)$/,
+    );
+  });
+
+  it('marks a failed poll and lists each failure with its organisation and step', () => {
+    const failure = { step: 'list' as const, error: 'AtlasApiError', message: 'Atlas answered 503' };
+    const report = summarise([org({ errors: [failure], archived: 0 })], 'a', 'b');
+
+    const line = formatPollLine({ n: 1, at: 0, durationMs: 10, report }, plain);
+    const failures = formatFailures(report, plain);
+
+    expect(line).toContain('poll 1 ✖');
+    expect(line).toContain('1 error');
+    expect(failures).toEqual([`    ✖ ${ORG} list: AtlasApiError: Atlas answered 503`]);
+  });
+
+  it('says so when the poll failed before it had a report', () => {
+    expect(formatPollLine({ n: 2, at: 0, durationMs: 0 }, plain)).toContain('poll 2 ✖ failed before polling');
+  });
+});
+
+describe('formatDemoStep', () => {
+  it('describes each change of the demo day', () => {
+    const step = {
+      date: '2026-11-22',
+      changes: [
+        {
+          orgId: ORG,
+          invoiceId: '854895d0ef53d40992528464',
+          kind: 'accrued' as const,
+          to: 'PENDING' as const,
+        },
+        {
+          orgId: ORG,
+          invoiceId: '632b82371229653be9604753',
+          kind: 'status' as const,
+          from: 'CLOSED' as const,
+          to: 'PAID' as const,
+        },
+      ],
+    };
+
+    expect(formatDemoStep(step, 0, plain)).toMatch(
+      /demo day 2026-11-22: 854895d0… accrued a day \(PENDING\); 632b8237… CLOSED → PAID$/,
+    );
+  });
+});
+
+describe('sanitize and maskSecret', () => {
+  it('removes terminal control sequences and bidi overrides but keeps new lines', () => {
+    expect(sanitize('a\u001b[2Jb\u0007c\u202ed\ne')).toBe('a[2Jbcd\ne');
+  });
+
+  it('shows only what kind of credential is set', () => {
+    const token = 'xoxb-1234567890-abcdefghijkl';
+
+    expect(maskSecret(token)).toBe(`xoxb-…(${token.length} characters)`);
+    expect(maskSecret('https://hooks.slack.com/services/T1/B2/secretpart')).not.toContain('secretpart');
+    expect(maskSecret('plain-signing-secret')).not.toContain('signing');
+  });
+});
+
+describe('formatLogLine', () => {
+  const error = JSON.stringify({
+    level: 'error',
+    message: 'a Slack listener failed',
+    error: { message: 'boom' },
+  });
+  const info = JSON.stringify({ level: 'info', message: 'poll finished' });
+
+  it('shows only errors, in one line, unless verbose', () => {
+    expect(formatLogLine(error, false, plain)).toBe('    ⚠ a Slack listener failed: boom');
+    expect(formatLogLine(info, false, plain)).toBeUndefined();
+    expect(formatLogLine('not json', false, plain)).toBeUndefined();
+  });
+
+  it('shows every line as written when verbose', () => {
+    expect(formatLogLine(info, true, plain)).toBe(info);
+  });
+});
+
+describe('boxed', () => {
+  it('puts a rendered message under a title, inside a left rule', () => {
+    expect(boxed('Slack C1', 'line 1\nline 2', plain)).toBe('┌ Slack C1\n│ line 1\n│ line 2\n└');
+  });
+});
