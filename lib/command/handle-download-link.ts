@@ -14,8 +14,7 @@ import {
   staleButtonReply,
 } from './replies';
 
-/** The poller's notifications carry this button; its value is `<orgId>:<invoiceId>`. */
-export const DOWNLOAD_LINK_ACTION_ID = 'invoice_download_link';
+export { DOWNLOAD_LINK_ACTION_ID } from '../slack/invoice-blocks';
 
 export interface DownloadLinkDeps {
   readonly index: IndexReader;

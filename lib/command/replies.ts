@@ -7,7 +7,9 @@ import {
   arithmeticBlock,
   type Block,
   formatPeriod,
+  LOCK_DAYS,
   mrkdwn,
+  SUSPEND_DAYS,
   topCostsSection,
 } from '../slack/invoice-blocks';
 import { code, escapeAndTruncate, plainText, SLACK_LIMITS } from '../slack/mrkdwn';
@@ -43,7 +45,7 @@ const STATUS_NOTES: Readonly<Record<string, string>> = {
   PENDING: 'current billing cycle, still accruing',
   CLOSED: 'closed, not charged yet',
   PAID: 'paid',
-  FAILED: 'payment failed: after 30 days unpaid the organisation is suspended, after 60 days locked',
+  FAILED: `payment failed: after ${SUSPEND_DAYS} days unpaid the organisation is suspended, after ${LOCK_DAYS} days locked`,
   FORGIVEN: 'forgiven',
   FREE: 'free',
   PREPAID: 'prepaid',

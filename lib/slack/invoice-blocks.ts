@@ -8,6 +8,14 @@ import { escapeAndTruncate, SLACK_LIMITS, truncateEscaped } from './mrkdwn';
  */
 export type Block = Record<string, unknown>;
 
+/** The "Get download link" button on the poller's notifications, answered by the slash-command function; its value
+ * is `<orgId>:<invoiceId>`. */
+export const DOWNLOAD_LINK_ACTION_ID = 'invoice_download_link';
+
+/** Atlas suspends an organisation whose invoice stays unpaid this many days, and locks it after LOCK_DAYS. */
+export const SUSPEND_DAYS = 30;
+export const LOCK_DAYS = 60;
+
 const NAME_MAX = 80;
 
 /** "June 1 – June 30, 2024" from ISO start/end (end is exclusive in Atlas: the period's last day is shown). */

@@ -5,8 +5,11 @@ import {
   amountFields,
   arithmeticBlock,
   type Block,
+  DOWNLOAD_LINK_ACTION_ID,
   formatPeriod,
+  LOCK_DAYS,
   mrkdwn,
+  SUSPEND_DAYS,
   topCostsSection,
 } from './invoice-blocks';
 import { code, escapeAndTruncate, escapeMrkdwn, plainText, SLACK_LIMITS, truncateEscaped } from './mrkdwn';
@@ -21,13 +24,6 @@ export interface SlackMessage {
   readonly text: string;
   readonly blocks: readonly Block[];
 }
-
-/** The button the slash-command function answers with a short-lived download link. */
-export const DOWNLOAD_LINK_ACTION_ID = 'invoice_download_link';
-
-/** After this many days unpaid Atlas suspends the organisation, and locks it after LOCK_DAYS. */
-export const SUSPEND_DAYS = 30;
-export const LOCK_DAYS = 60;
 
 const ORG_NAME_MAX = 120;
 const STATUS_MAX = 40;

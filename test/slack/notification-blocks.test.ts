@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { InvoiceMetadata } from '../../lib/atlas/types';
 import type { CsvSummary } from '../../lib/invoices/types';
-import type { Block } from '../../lib/slack/invoice-blocks';
+import { type Block, DOWNLOAD_LINK_ACTION_ID } from '../../lib/slack/invoice-blocks';
 import { SLACK_LIMITS } from '../../lib/slack/mrkdwn';
 import {
   buildStatusChangeMessage,
   buildWatchingMessage,
-  DOWNLOAD_LINK_ACTION_ID,
   type SlackMessage,
 } from '../../lib/slack/notification-blocks';
 
