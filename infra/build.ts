@@ -21,14 +21,29 @@ export const LAMBDA_TARGET = 'node22';
 /**
  * Modules a function can never reach at run time but that its dependencies import eagerly, replaced by a stub that
  * throws if it is ever used. Entries are package names or files inside a package (without extension). Each one is
- * justified here and its effect measured by `npm run bench`.
+ * justified here and its effect measured by `npm run bench` (test/bench/RESULTS.md); test/deploy/bundles.test.ts runs
+ * the stubbed bundles against the local stand-ins.
+ *
+ * Both functions (undici, used by the Atlas client and the webhook notifier):
+ * - `undici/lib/web/fetch/body`: required by the HTTP/1 and HTTP/2 clients only to serialise a FormData request body;
+ *   every body this project sends is a string (the token request, webhook JSON). It pulls in most of fetch (~45 KB).
+ * - `undici/lib/llhttp/llhttp-wasm`: the non-SIMD build of the HTTP parser, a fallback used only when WebAssembly SIMD
+ *   is missing (ppc64 before Node 24.12) or UNDICI_NO_WASM_SIMD=1 is set. Lambda runs x86_64 or arm64, where Node 22's
+ *   V8 always compiles the SIMD build (72 KB).
+ * - `undici/lib/dispatcher/client-h2`: HTTP/2, used only when a connection negotiated `h2` through ALPN, which undici
+ *   offers only with `allowH2: true`; the Atlas client's Agent and the global dispatcher never set it (10 KB).
  *
  * slack-command: Bolt's `App` always imports its HTTP and Socket Mode receivers (express, body parsing with
  * iconv-lite, the OAuth package with jsonwebtoken, socket-mode with undici) although a Lambda only ever uses the
  * AwsLambdaReceiver it is given; stubbing them cuts the bundle from about 2.2 MB to under 0.8 MB.
  */
+const UNDICI_UNREACHABLE = [
+  'undici/lib/web/fetch/body',
+  'undici/lib/llhttp/llhttp-wasm',
+  'undici/lib/dispatcher/client-h2',
+] as const;
 export const UNREACHABLE_MODULES: Readonly<Record<FunctionName, readonly string[]>> = {
-  'poll-invoices': [],
+  'poll-invoices': [...UNDICI_UNREACHABLE],
   'slack-command': [
     '@slack/bolt/dist/receivers/HTTPReceiver',
     '@slack/bolt/dist/receivers/SocketModeReceiver',
@@ -37,14 +52,99 @@ export const UNREACHABLE_MODULES: Readonly<Record<FunctionName, readonly string[
     '@slack/socket-mode',
     'express',
     'raw-body',
+    ...UNDICI_UNREACHABLE,
   ],
 };
 
-export interface BuiltBundle {
-  readonly name: string;
+/**
+ * Modules written to files of their own next to `index.js` (inside `dist/<name>/`, so packaging is unchanged).
+ * `lazy`: imported by the function only with a dynamic `import()`, which the CommonJS bundle turns into `require()`
+ * of the file on first use; the build fails if anything imports one eagerly. `shared`: source modules that the entry
+ * and its lazy files must share rather than each inline (e.g. lib/errors.ts, so that an error thrown in a lazy file is
+ * `instanceof` the class the entry checks); loaded at start.
+ *
+ * - poll-invoices: `@slack/web-api` (about 65 kB with its dependencies, and after the SDK the costliest module to
+ *   initialise) is needed only to post through the bot token, which most polls never do.
+ * - slack-command: nothing. Its Atlas client and undici (about 190 kB) are already loaded only for ids that are not
+ *   archived (a dynamic import, so not initialised at start); a file of their own, with lib/errors.ts shared, was
+ *   measured at about 3 ms less cold start and is one entry here
+ *   (`lazy: [{ source: 'lib/atlas/client.ts', file: 'atlas-client.js' }], shared: [{ source: 'lib/errors.ts', file:
+ *   'errors.js' }]`), but the deployment test pins the slash-command zip to index.js and its map.
+ */
+export const SPLIT_MODULES: Readonly<
+  Record<FunctionName, { readonly lazy: readonly SplitModule[]; readonly shared: readonly SplitModule[] }>
+> = {
+  'poll-invoices': { lazy: [{ source: '@slack/web-api', file: 'slack-web-api.js' }], shared: [] },
+  'slack-command': { lazy: [], shared: [] },
+};
+
+export interface SplitModule {
+  /** A package name, or a path from the repository root. */
+  readonly source: string;
+  /** File name inside `dist/<function>/`. */
+  readonly file: string;
+}
+
+/**
+ * What our code imports from undici (`Agent`, `request`, the `Dispatcher` type), deep-imported so that the bundle
+ * leaves out the rest of the package index (fetch, WebSocket, EventSource, caches, mocks, proxies, interceptors:
+ * about 300 KB minified that the index also executes at load). `request` is the index's own wrapper around the
+ * global dispatcher, for the webhook notifier; only `request` is attached to Dispatcher.prototype because it is
+ * the one method our code calls. Importing any other name from 'undici' in lib/ or functions/ fails the build.
+ */
+const UNDICI_SLIM = `
+import Agent from 'undici/lib/dispatcher/agent.js';
+import Dispatcher from 'undici/lib/dispatcher/dispatcher.js';
+import apiRequest from 'undici/lib/api/api-request.js';
+import { getGlobalDispatcher } from 'undici/lib/global.js';
+import util from 'undici/lib/core/util.js';
+import { InvalidArgumentError } from 'undici/lib/core/errors.js';
+
+Dispatcher.prototype.request = apiRequest;
+
+export { Agent, Dispatcher };
+
+// undici/index.js makeDispatcher(api.request), without the callback form.
+export function request(url, opts) {
+  if (!url || (typeof url !== 'string' && typeof url !== 'object' && !(url instanceof URL))) {
+    throw new InvalidArgumentError('invalid url');
+  }
+  if (opts != null && typeof opts !== 'object') throw new InvalidArgumentError('invalid opts');
+  if (opts && opts.path != null) {
+    if (typeof opts.path !== 'string') throw new InvalidArgumentError('invalid opts.path');
+    const path = opts.path.startsWith('/') ? opts.path : '/' + opts.path;
+    url = new URL(util.parseOrigin(url).origin + path);
+  } else {
+    if (!opts) opts = typeof url === 'object' ? url : {};
+    url = util.parseURL(url);
+  }
+  const { agent, dispatcher = getGlobalDispatcher() } = opts;
+  if (agent) throw new InvalidArgumentError('unsupported opts.agent. Did you mean opts.client?');
+  return apiRequest.call(dispatcher, {
+    ...opts,
+    origin: url.origin,
+    path: url.search ? url.pathname + url.search : url.pathname,
+    method: opts.method || (opts.body ? 'PUT' : 'GET'),
+  });
+}
+`;
+
+export interface BundleFile {
   readonly file: string;
   readonly bytes: number;
+  /** False for lazy files, which are read only when first needed. */
+  readonly loadedAtStart: boolean;
+}
+
+export interface BuiltBundle {
+  readonly name: string;
+  /** The entry, `dist/<name>/index.js`. */
+  readonly file: string;
+  /** Size of the entry file. */
+  readonly bytes: number;
   readonly metafile: Metafile;
+  /** Every JavaScript file of the function, entry first (source maps not included). */
+  readonly files: readonly BundleFile[];
 }
 
 export interface BuildFunctionsOptions {
@@ -54,27 +154,74 @@ export interface BuildFunctionsOptions {
   readonly sourcemap?: boolean;
   /** Stub the unreachable modules listed above (default true). */
   readonly stubUnreachable?: boolean;
+  /**
+   * Deep-import only the undici parts used, write the lazy modules to their own files and prefer dependencies' ES
+   * module builds (default true). False is a plain esbuild bundle: undici's package index, everything in index.js,
+   * dependencies' CommonJS builds.
+   */
+  readonly slim?: boolean;
 }
 
 export async function buildFunctions(options: BuildFunctionsOptions = {}): Promise<BuiltBundle[]> {
   const outDir = options.outDir ?? path.join(ROOT, 'dist');
   const names = options.only ?? (Object.keys(FUNCTIONS) as FunctionName[]);
+  const slim = options.slim !== false;
   return Promise.all(
     names.map(async (name) => {
       const dir = path.join(outDir, name);
       await rm(dir, { recursive: true, force: true });
       await mkdir(dir, { recursive: true });
-      const file = path.join(dir, 'index.js');
       const stubs = options.stubUnreachable === false ? [] : UNREACHABLE_MODULES[name];
-      const result = await build({
-        ...commonOptions(options),
-        entryPoints: [path.join(ROOT, FUNCTIONS[name])],
-        outfile: file,
-        plugins: stubs.length > 0 ? [stubModules(stubs)] : [],
-      });
-      return { name, file, bytes: (await stat(file)).size, metafile: result.metafile };
+      const { lazy, shared } = slim ? SPLIT_MODULES[name] : { lazy: [], shared: [] };
+      const bundle = async (entry: string, file: string, separate: readonly SplitModule[]) => {
+        const plugins = [
+          ...(stubs.length > 0 ? [stubModules(stubs)] : []),
+          ...(slim ? [slimUndici()] : []),
+          ...(separate.length > 0 ? [separateFiles(separate)] : []),
+        ];
+        const outfile = path.join(dir, file);
+        const result = await build({
+          ...functionBuildOptions({ ...options, preferEsm: slim }),
+          entryPoints: [isPackage(entry) ? entry : path.join(ROOT, entry)],
+          outfile,
+          plugins,
+        });
+        assertLoadedLazily(result.metafile, lazy, entry);
+        return { file: outfile, bytes: (await stat(outfile)).size, metafile: result.metafile };
+      };
+      const [main, ...rest] = await Promise.all([
+        bundle(FUNCTIONS[name], 'index.js', [...lazy, ...shared]),
+        ...lazy.map((m) => bundle(m.source, m.file, [...lazy.filter((other) => other !== m), ...shared])),
+        ...shared.map((m) => bundle(m.source, m.file, [])),
+      ]);
+      if (main === undefined) throw new Error('unreachable: no entry built');
+      const files: BundleFile[] = [
+        { file: main.file, bytes: main.bytes, loadedAtStart: true },
+        ...rest.map((built, i) => ({
+          file: built.file,
+          bytes: built.bytes,
+          loadedAtStart: i >= lazy.length,
+        })),
+      ];
+      return { name, file: main.file, bytes: main.bytes, metafile: main.metafile, files };
     }),
   );
+}
+
+const isPackage = (specifier: string) => !specifier.startsWith('.') && !/\.[cm]?[jt]s$/.test(specifier);
+
+/** A lazy file required at the top of a bundle would be loaded at start after all: refuse such a build. */
+function assertLoadedLazily(metafile: Metafile, lazy: readonly SplitModule[], entry: string): void {
+  const files = new Set(lazy.map((m) => `./${m.file}`));
+  for (const [input, info] of Object.entries(metafile.inputs)) {
+    for (const imported of info.imports) {
+      if (imported.external && files.has(imported.path) && imported.kind !== 'dynamic-import') {
+        throw new Error(
+          `${input} (in the build of ${entry}) imports ${imported.path} eagerly; import() it instead`,
+        );
+      }
+    }
+  }
 }
 
 export async function buildCli(outDir: string = path.join(ROOT, 'dist')): Promise<BuiltBundle> {
@@ -86,7 +233,36 @@ export async function buildCli(outDir: string = path.join(ROOT, 'dist')): Promis
     target: 'node20',
     banner: { js: '#!/usr/bin/env node' },
   });
-  return { name: 'atlas-invoices', file, bytes: (await stat(file)).size, metafile: result.metafile };
+  const bytes = (await stat(file)).size;
+  return {
+    name: 'atlas-invoices',
+    file,
+    bytes,
+    metafile: result.metafile,
+    files: [{ file, bytes, loadedAtStart: true }],
+  };
+}
+
+/**
+ * The esbuild options of a Lambda function bundle (benchmarks build their reference bundles with them too, so that a
+ * function and its floor differ only in what they contain).
+ */
+export function functionBuildOptions(options: {
+  minify?: boolean;
+  sourcemap?: boolean;
+  /** Default true; false bundles dependencies' CommonJS builds, as esbuild does by default. */
+  preferEsm?: boolean;
+}): BuildOptions & { metafile: true } {
+  return {
+    ...commonOptions(options),
+    // import() becomes require(): lazily loaded files (ours, and node:http in the SDK's credential providers) are
+    // CommonJS, and require() reaches them without starting the ESM loader.
+    supported: { 'dynamic-import': false },
+    // A package's ES module build when it has one: the AWS SDK's dist-es lets esbuild drop every command, schema and
+    // serde path the function never uses (an S3 + Secrets Manager client bundle shrinks from ~640 kB to ~430 kB), as
+    // AWS recommends for bundled Lambdas. esbuild's default for platform node is the CommonJS build ('main' first).
+    mainFields: options.preferEsm === false ? ['main', 'module'] : ['module', 'main'],
+  };
 }
 
 function commonOptions(options: {
@@ -111,10 +287,15 @@ function commonOptions(options: {
 
 /** Resolve each listed module to a stub whose every use throws, so a wrong entry fails loudly, not silently. */
 function stubModules(modules: readonly string[]): Plugin {
-  const packages = new Set(modules.filter((m) => !m.includes('/dist/')));
-  const files = modules.filter((m) => m.includes('/dist/')).map((m) => `/node_modules/${m}`);
   const packageOf = (specifier: string) =>
     specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : (specifier.split('/')[0] ?? '');
+  const isFile = (m: string) => m !== packageOf(m);
+  const packages = new Set(modules.filter((m) => !isFile(m)));
+  const files = modules.filter(isFile).map((m) => `/node_modules/${m}`);
+  const stubbedFile = (target: string) => {
+    const normalised = target.replace(/\\/g, '/').replace(/\.js$/, '');
+    return files.some((file) => normalised.endsWith(file)) ? normalised : undefined;
+  };
   return {
     name: 'stub-unreachable',
     setup(b) {
@@ -122,14 +303,13 @@ function stubModules(modules: readonly string[]): Plugin {
         const bare = !args.path.startsWith('.') && !path.isAbsolute(args.path);
         if (bare && packages.has(packageOf(args.path)))
           return { path: args.path, namespace: 'stub-unreachable' };
-        if (!bare && args.importer !== '') {
-          const target = path
-            .join(path.dirname(args.importer), args.path)
-            .replace(/\\/g, '/')
-            .replace(/\.js$/, '');
-          if (files.some((file) => target.endsWith(file)))
-            return { path: target, namespace: 'stub-unreachable' };
-        }
+        const target = bare
+          ? `/node_modules/${args.path}`
+          : args.importer !== ''
+            ? path.join(path.dirname(args.importer), args.path)
+            : undefined;
+        const stubbed = target === undefined ? undefined : stubbedFile(target);
+        if (stubbed !== undefined) return { path: stubbed, namespace: 'stub-unreachable' };
         return undefined;
       });
       b.onLoad({ filter: /.*/, namespace: 'stub-unreachable' }, (args) => ({
@@ -141,13 +321,56 @@ module.exports = new Proxy(function () {}, { get: (_t, key) => (key === '__esMod
   };
 }
 
+/** `import ... from 'undici'` in our own sources resolves to UNDICI_SLIM; dependencies keep the package index. */
+function slimUndici(): Plugin {
+  const ours = [path.join(ROOT, 'lib') + path.sep, path.join(ROOT, 'functions') + path.sep];
+  return {
+    name: 'slim-undici',
+    setup(b) {
+      b.onResolve({ filter: /^undici$/ }, (args) =>
+        ours.some((dir) => args.importer.startsWith(dir))
+          ? { path: 'undici', namespace: 'slim-undici' }
+          : undefined,
+      );
+      b.onLoad({ filter: /.*/, namespace: 'slim-undici' }, () => ({
+        contents: UNDICI_SLIM,
+        loader: 'js',
+        resolveDir: ROOT,
+      }));
+    },
+  };
+}
+
+/** Imports of the given modules (by package name, or by source path) become `require('./<file>')` of their own file. */
+function separateFiles(modules: readonly SplitModule[]): Plugin {
+  const byPackage = new Map(modules.filter((m) => isPackage(m.source)).map((m) => [m.source, `./${m.file}`]));
+  const byPath = new Map(
+    modules.filter((m) => !isPackage(m.source)).map((m) => [path.join(ROOT, m.source), `./${m.file}`]),
+  );
+  return {
+    name: 'separate-files',
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, (args) => {
+        if (args.kind === 'entry-point') return undefined;
+        const packageFile = byPackage.get(args.path);
+        if (packageFile !== undefined) return { path: packageFile, external: true };
+        if (!args.path.startsWith('.') || args.importer === '') return undefined;
+        const target = path.join(path.dirname(args.importer), args.path);
+        const file = byPath.get(target) ?? byPath.get(`${target}.ts`);
+        return file === undefined ? undefined : { path: file, external: true };
+      });
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const functionsOnly = process.argv.includes('--functions');
   const bundles = [...(await buildFunctions()), ...(functionsOnly ? [] : [await buildCli()])];
-  for (const bundle of bundles) {
+  for (const { file, bytes, loadedAtStart } of bundles.flatMap((bundle) => bundle.files)) {
+    const lazy = loadedAtStart ? '' : '  (loaded on first use)';
     console.log(
-      `${path.relative(ROOT, bundle.file).padEnd(32)} ${(bundle.bytes / 1024).toFixed(0).padStart(6)} KiB`,
+      `${path.relative(ROOT, file).padEnd(36)} ${(bytes / 1024).toFixed(0).padStart(6)} KiB${lazy}`,
     );
   }
   console.log(`built in ${Date.now() - started} ms`);

@@ -1,9 +1,8 @@
-import {
-  ErrorCode,
-  type Logger as SlackLogger,
-  LogLevel as SlackLogLevel,
-  type WebClientOptions,
-} from '@slack/web-api';
+import type { Logger as SlackLogger, WebClientOptions } from '@slack/web-api';
+// The two runtime values come from their own files, not the package index, so that a bundle which loads
+// @slack/web-api lazily (the poller builds its WebClient on the first post) keeps it out of its start-up path.
+import { ErrorCode } from '@slack/web-api/dist/errors';
+import { LogLevel as SlackLogLevel } from '@slack/web-api/dist/logger';
 import { request } from 'undici';
 import { DeadlineError, SlackDeliveryError } from '../errors';
 import type { Logger } from '../log';

@@ -1,0 +1,245 @@
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BuiltBundle, buildFunctions, SPLIT_MODULES } from '../../infra/build';
+import { DEMO_SERVICE_ACCOUNT } from '../../infra/local/atlas-sandbox';
+import { createIndexStore } from '../../lib/archive/index-store';
+import { csvKey } from '../../lib/archive/keys';
+import type { PollReport } from '../../lib/poll/report';
+import { type ColdSpec, childEnv, runCold } from '../bench/lib/child';
+import { SCHEDULED_EVENT, signedCommandEvent } from '../bench/lib/events';
+import { indexEntry } from '../command/fixtures';
+import { BUCKET, type StandIns, sandboxCsv, startStandIns } from '../poll/stand-ins';
+
+/**
+ * The bundles exactly as `npm run build` writes them (stubs, slim undici, lazily loaded files), each run in a fresh
+ * Node process that `require()`s it as Lambda's runtime does, with configuration from the environment only, against
+ * the Atlas sandbox and the S3 and Slack stand-ins on 127.0.0.1. What the source tests prove about the handlers must
+ * still hold once bundled.
+ */
+const SIGNING_SECRET = 'bundle-test-signing-secret-0123456789';
+const TEAM = 'T0BUNDLE';
+const CHANNEL = 'C0BUNDLE';
+
+let dir: string;
+let bundles: Record<string, BuiltBundle>;
+let standIns: StandIns;
+let sample = 0;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'bundle-test-'));
+  const [built, started] = await Promise.all([
+    buildFunctions({ outDir: path.join(dir, 'dist'), sourcemap: false }),
+    startStandIns(),
+  ]);
+  bundles = Object.fromEntries(built.map((b) => [b.name, b]));
+  standIns = started;
+}, 60_000);
+
+afterAll(async () => {
+  await standIns?.close();
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
+
+/** One cold invocation in a new process; the handler's result comes back as JSON. */
+async function invoke<T>(spec: ColdSpec, env: Record<string, string | undefined>): Promise<T> {
+  sample += 1;
+  const result = await runCold(
+    { ...spec, returnResult: true },
+    path.join(dir, `spec-${sample}.json`),
+    childEnv({ ...standIns.s3.env(), LOG_LEVEL: 'warn', ...env }),
+  );
+  return result.result as T;
+}
+
+/** The function's directory copied without one of its lazily loaded files: proves nothing loads it at start. */
+async function copyWithout(name: string, file: string): Promise<string> {
+  const copy = path.join(dir, `${name}-without-${file}`);
+  await cp(path.dirname(bundles[name]?.file ?? ''), copy, {
+    recursive: true,
+    filter: (source) => path.basename(source) !== file,
+  });
+  return path.join(copy, 'index.js');
+}
+
+interface HttpResult {
+  statusCode: number;
+  body: string;
+}
+
+describe('the slack-command bundle', () => {
+  let orgId: string;
+  let archivedId: string;
+  let unarchivedId: string;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    const { sandbox } = standIns;
+    orgId = sandbox.createOrg({ name: 'Bundle Org', invoices: 3 }).id;
+    const [first, second] = sandbox.listInvoices(orgId);
+    if (first === undefined || second === undefined) throw new Error('the sandbox made too few invoices');
+    archivedId = first.id;
+    unarchivedId = second.id;
+    const prefix = 'command/';
+    const key = csvKey(prefix, orgId, first.startDate, archivedId);
+    const s3 = new S3Client(standIns.s3.clientConfig());
+    await standIns.s3.putObject(BUCKET, key, await sandboxCsv(sandbox, orgId, archivedId));
+    await createIndexStore({ s3, bucket: BUCKET, prefix }).writeIndex(
+      indexEntry({ invoiceId: archivedId, orgId, csv: { key, sha256: 'a'.repeat(64), bytes: 1 } }),
+    );
+    s3.destroy();
+    env = {
+      ATLAS_ORG_IDS: orgId,
+      ATLAS_BASE_URL: sandbox.url,
+      ATLAS_CLIENT_ID: DEMO_SERVICE_ACCOUNT.clientId,
+      ATLAS_CLIENT_SECRET: DEMO_SERVICE_ACCOUNT.clientSecret,
+      ARCHIVE_BUCKET: BUCKET,
+      ARCHIVE_PREFIX: prefix,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_ALLOWED_TEAM_IDS: TEAM,
+    };
+  });
+
+  const command = (text: string) => signedCommandEvent(text, SIGNING_SECRET, TEAM);
+
+  it('is written as index.js plus any split-out files, all inside dist/slack-command/', () => {
+    const files = (bundles['slack-command']?.files ?? []).map((f) => path.relative(dir, f.file));
+    const { lazy, shared } = SPLIT_MODULES['slack-command'];
+
+    expect(files).toEqual([
+      'dist/slack-command/index.js',
+      ...lazy.map((m) => `dist/slack-command/${m.file}`),
+      ...shared.map((m) => `dist/slack-command/${m.file}`),
+    ]);
+  });
+
+  it('answers /invoice help', async () => {
+    const bundle = bundles['slack-command']?.file ?? '';
+
+    const result = await invoke<HttpResult>({ bundle, kind: 'invoke', event: command('help') }, env);
+
+    expect(result.statusCode).toBe(200);
+    expect(result.body).toContain('/invoice help');
+  });
+
+  it('answers an archived invoice from the index with a presigned link that downloads its CSV', async () => {
+    const bundle = bundles['slack-command']?.file ?? '';
+
+    const result = await invoke<HttpResult>({ bundle, kind: 'invoke', event: command(archivedId) }, env);
+
+    expect(result.statusCode).toBe(200);
+    const link = /"(http:\/\/127\.0\.0\.1:\d+\/[^"]+X-Amz-Signature=[^"]+)"/.exec(result.body)?.[1];
+    expect(link).toBeDefined();
+    const download = await fetch(link ?? '');
+    const bytes = Buffer.from(await download.arrayBuffer());
+    expect(download.status).toBe(200);
+    expect(bytes.equals(await sandboxCsv(standIns.sandbox, orgId, archivedId))).toBe(true);
+  });
+
+  it('asks Atlas through the lazily loaded client for an invoice not archived yet', async () => {
+    const bundle = bundles['slack-command']?.file ?? '';
+
+    const result = await invoke<HttpResult>({ bundle, kind: 'invoke', event: command(unarchivedId) }, env);
+
+    expect(result.statusCode).toBe(200);
+    expect(result.body).toContain(`Atlas invoice ${unarchivedId}`);
+    expect(result.body).toContain('Not archived yet');
+  });
+
+  it('tells an id Atlas does not know apart from an Atlas failure (one AtlasApiError class in the bundle)', async () => {
+    const bundle = bundles['slack-command']?.file ?? '';
+
+    const result = await invoke<HttpResult>(
+      { bundle, kind: 'invoke', event: command('deadbeefdeadbeefdeadbeef') },
+      env,
+    );
+
+    expect(result.statusCode).toBe(200);
+    expect(result.body).toContain('is unknown for the watched organisation');
+    expect(result.body).not.toContain('could not be asked');
+  });
+
+  it('refuses a request signed with another secret', async () => {
+    const bundle = bundles['slack-command']?.file ?? '';
+    const forged = signedCommandEvent('help', 'not-the-signing-secret-0123456789', TEAM);
+
+    const result = await invoke<HttpResult>({ bundle, kind: 'invoke', event: forged }, env);
+
+    expect(result.statusCode).toBe(401);
+  });
+});
+
+describe('the poll-invoices bundle', () => {
+  const pollEnv = (orgId: string, prefix: string, slack: Record<string, string>) => ({
+    ATLAS_ORG_IDS: orgId,
+    ATLAS_BASE_URL: standIns.sandbox.url,
+    ATLAS_CLIENT_ID: DEMO_SERVICE_ACCOUNT.clientId,
+    ATLAS_CLIENT_SECRET: DEMO_SERVICE_ACCOUNT.clientSecret,
+    ARCHIVE_BUCKET: BUCKET,
+    ARCHIVE_PREFIX: prefix,
+    // The stand-in stores streamed uploads correctly either way; this keeps the checksum path of lib-storage simple.
+    AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+    ...slack,
+  });
+  const poll = (bundle: string, env: Record<string, string>) =>
+    invoke<PollReport>({ bundle, kind: 'invoke', event: SCHEDULED_EVENT, timeoutMs: 120_000 }, env);
+
+  it('is written as index.js plus the lazily loaded Slack Web API client, inside dist/poll-invoices/', () => {
+    const files = (bundles['poll-invoices']?.files ?? []).map((f) => path.relative(dir, f.file));
+
+    expect(files).toEqual([
+      'dist/poll-invoices/index.js',
+      ...SPLIT_MODULES['poll-invoices'].lazy.map((m) => `dist/poll-invoices/${m.file}`),
+    ]);
+  });
+
+  it('loads its configuration and builds its clients without the Slack Web API file', async () => {
+    const bundle = await copyWithout('poll-invoices', 'slack-web-api.js');
+    const env = pollEnv('65f0c0ffee00de00000000be', 'prepare/', {
+      SLACK_BOT_TOKEN: standIns.slack.token,
+      SLACK_CHANNEL: CHANNEL,
+    });
+
+    await expect(invoke({ bundle, kind: 'prepare' }, env)).resolves.toBeUndefined();
+  });
+
+  it('archives a new organisation byte for byte and posts "now watching" through the lazily loaded WebClient', async () => {
+    const { sandbox, s3, slack } = standIns;
+    const orgId = sandbox.createOrg({ name: 'Bot Org', invoices: 3 }).id;
+    const env = pollEnv(orgId, 'bot/', {
+      SLACK_BOT_TOKEN: slack.token,
+      SLACK_API_URL: slack.apiUrl,
+      SLACK_CHANNEL: 'C0BOTPOLL',
+    });
+
+    const report = await poll(bundles['poll-invoices']?.file ?? '', env);
+
+    expect(report.ok).toBe(true);
+    expect(report.totals).toMatchObject({
+      organisations: 1,
+      invoicesSeen: 3,
+      archived: 3,
+      notified: 1,
+      errors: 0,
+    });
+    for (const invoice of sandbox.listInvoices(orgId)) {
+      const stored = await s3.getObjectBytes(BUCKET, csvKey('bot/', orgId, invoice.startDate, invoice.id));
+      expect(stored.equals(await sandboxCsv(sandbox, orgId, invoice.id))).toBe(true);
+    }
+    expect(slack.messagesIn('C0BOTPOLL')).toHaveLength(1);
+  });
+
+  it('posts through an incoming webhook with the slim undici request', async () => {
+    const { sandbox, slack } = standIns;
+    const orgId = sandbox.createOrg({ name: 'Webhook Org', invoices: 2 }).id;
+    const env = pollEnv(orgId, 'webhook/', { SLACK_WEBHOOK_URL: slack.webhookUrl('C0HOOKPOLL') });
+
+    const report = await poll(bundles['poll-invoices']?.file ?? '', env);
+
+    expect(report.ok).toBe(true);
+    expect(report.totals).toMatchObject({ archived: 2, notified: 1 });
+    expect(slack.messagesIn('C0HOOKPOLL')).toHaveLength(1);
+  });
+});
