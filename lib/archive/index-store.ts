@@ -7,21 +7,14 @@ import {
   expectMatch,
   expectRecord,
   expectString,
-  getJsonObject,
-  invalidObject,
+  type JsonStoreOptions,
   optionalString,
   putJsonObject,
-  type S3Sender,
-  type ServerSideEncryptionOptions,
+  readJsonObject,
   SHA256_HEX,
 } from './s3-errors';
 
-export interface IndexStoreOptions extends ServerSideEncryptionOptions {
-  readonly s3: S3Sender;
-  readonly bucket: string;
-  /** Empty or ending in `/`. */
-  readonly prefix: string;
-}
+export type IndexStoreOptions = JsonStoreOptions;
 
 export type IndexStore = IndexReader & IndexWriter;
 
@@ -35,13 +28,14 @@ export function createIndexStore(options: IndexStoreOptions): IndexStore {
   return {
     async readIndex(invoiceId: string, signal?: AbortSignal): Promise<InvoiceIndexEntry | undefined> {
       const key = indexKey(prefix, invoiceId);
-      const object = await getJsonObject(s3, bucket, key, signal);
-      if (object === undefined) return undefined;
-      try {
-        return parseIndexEntry(object.value, invoiceId);
-      } catch (error) {
-        throw invalidObject('index object', key, error);
-      }
+      const read = await readJsonObject(
+        options,
+        key,
+        'index object',
+        (v) => parseIndexEntry(v, invoiceId),
+        signal,
+      );
+      return read?.value;
     },
 
     async writeIndex(entry: InvoiceIndexEntry, signal?: AbortSignal): Promise<void> {

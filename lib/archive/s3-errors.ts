@@ -101,6 +101,34 @@ export async function getJsonObject(
   }
 }
 
+/** What a JSON store (state, index) needs: the bucket, the key prefix and how to encrypt. */
+export interface JsonStoreOptions extends ServerSideEncryptionOptions {
+  readonly s3: S3Sender;
+  readonly bucket: string;
+  /** Empty or ending in `/`. */
+  readonly prefix: string;
+}
+
+/**
+ * GET, parse and validate one JSON object: undefined when the key does not exist; an ArchiveError naming the key
+ * (and `what` it should have been) when S3 fails, the body is not JSON or `parse` refuses its shape.
+ */
+export async function readJsonObject<T>(
+  store: Pick<JsonStoreOptions, 's3' | 'bucket'>,
+  key: string,
+  what: string,
+  parse: (value: unknown) => T,
+  signal?: AbortSignal,
+): Promise<{ readonly value: T; readonly etag: string } | undefined> {
+  const object = await getJsonObject(store.s3, store.bucket, key, signal);
+  if (object === undefined) return undefined;
+  try {
+    return { value: parse(object.value), etag: object.etag };
+  } catch (error) {
+    throw invalidObject(what, key, error);
+  }
+}
+
 export interface PutJsonOptions extends ServerSideEncryptionOptions {
   /** `IfMatch`: replace only this version. */
   readonly ifMatch?: string;

@@ -7,21 +7,14 @@ import {
   expectMatch,
   expectRecord,
   expectString,
-  getJsonObject,
-  invalidObject,
+  type JsonStoreOptions,
   optionalString,
   putJsonObject,
-  type S3Sender,
-  type ServerSideEncryptionOptions,
+  readJsonObject,
   SHA256_HEX,
 } from './s3-errors';
 
-export interface StateStoreOptions extends ServerSideEncryptionOptions {
-  readonly s3: S3Sender;
-  readonly bucket: string;
-  /** Empty or ending in `/`. */
-  readonly prefix: string;
-}
+export type StateStoreOptions = JsonStoreOptions;
 
 export type StateStore = StateReader & StateWriter;
 
@@ -38,13 +31,8 @@ export function createStateStore(options: StateStoreOptions): StateStore {
   return {
     async readState(orgId: string, signal?: AbortSignal): Promise<StoredState | undefined> {
       const key = stateKey(prefix, orgId);
-      const object = await getJsonObject(s3, bucket, key, signal);
-      if (object === undefined) return undefined;
-      try {
-        return { state: parseOrgState(object.value, orgId), etag: object.etag };
-      } catch (error) {
-        throw invalidObject('state object', key, error);
-      }
+      const read = await readJsonObject(options, key, 'state object', (v) => parseOrgState(v, orgId), signal);
+      return read && { state: read.value, etag: read.etag };
     },
 
     async writeState(state: OrgState, etag: string | undefined, signal?: AbortSignal): Promise<string> {
