@@ -18,21 +18,22 @@ export const LOCK_DAYS = 60;
 
 const NAME_MAX = 80;
 
+const DAY = new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', month: 'long', day: 'numeric' });
+const DAY_YEAR = new Intl.DateTimeFormat('en-US', {
+  timeZone: 'UTC',
+  month: 'long',
+  day: 'numeric',
+  year: 'numeric',
+});
+
 /** "June 1 – June 30, 2024" from ISO start/end (end is exclusive in Atlas: the period's last day is shown). */
 export function formatPeriod(startDate: string, endDate: string): string {
   const start = new Date(startDate);
   const end = new Date(endDate);
   if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) return 'unknown period';
   const lastDay = new Date(end.getTime() - 1);
-  const day = (d: Date, withYear: boolean) =>
-    d.toLocaleDateString('en-US', {
-      timeZone: 'UTC',
-      month: 'long',
-      day: 'numeric',
-      ...(withYear ? { year: 'numeric' } : {}),
-    });
   const sameYear = start.getUTCFullYear() === lastDay.getUTCFullYear();
-  return `${day(start, !sameYear)} – ${day(lastDay, true)}`;
+  return `${(sameYear ? DAY : DAY_YEAR).format(start)} – ${DAY_YEAR.format(lastDay)}`;
 }
 
 /** Section fields: billed, paid, owed (or credit), then credits, tax and starting balance. */
