@@ -30,7 +30,10 @@ export interface CsvArchiveOptions extends ServerSideEncryptionOptions {
    * hash is known) and the state has none: the index entry's hash is trusted when its key, size and `updated` match.
    */
   readonly index?: IndexReader;
-  /** Bytes per multipart part (S3 minimum 5 MiB). Default 8 MiB: up to 10,000 parts, so 80 GiB per CSV. */
+  /**
+   * Bytes per multipart part (S3 minimum 5 MiB). Default 5 MiB: up to 10,000 parts, so 50 GiB per CSV, with the least
+   * memory held (in test/bench/archive.bench.ts, 8 MiB parts raised the peak RSS by 20 to 30 MB and were no faster).
+   */
   readonly partSize?: number;
   /** Parts uploaded in parallel. Memory held is about (queueSize + 1) × partSize whatever the CSV's size. */
   readonly queueSize?: number;
@@ -62,7 +65,7 @@ export interface CsvArchive {
   archiveCsv(input: ArchiveCsvInput): Promise<ArchiveCsvResult>;
 }
 
-export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+export const DEFAULT_PART_SIZE = 5 * 1024 * 1024;
 export const DEFAULT_QUEUE_SIZE = 2;
 
 /**
@@ -74,7 +77,8 @@ export const DEFAULT_QUEUE_SIZE = 2;
  *
  * Unchanged bytes are not written again: the gate after the inspector holds back the end of the stream until the hash
  * is known, and when it equals the stored hash (the state's, else the object's metadata via HeadObject, which also
- * covers a first run and a crash between archive and save) it fails the stream instead. Upload then never sends the single
+ * covers a first run and a crash between archive and save; without a state hash the HeadObject goes out as the download
+ * starts, so it costs no wait at the end) it fails the stream instead. Upload then never sends the single
  * PutObject (nothing is written) or the final part and CompleteMultipartUpload (the multipart upload is aborted), and
  * the call resolves `identical`.
  *
@@ -123,6 +127,10 @@ export function createCsvArchive(options: CsvArchiveOptions): CsvArchive {
       const inspection = inspector.result();
       // Awaited only by the gate; a stream torn down early must not leave an unhandled rejection behind.
       inspection.catch(() => {});
+      // Without a state hash the gate must ask S3 whatever the bytes turn out to be: ask while they stream, so the
+      // answer is there when the hash is (one request either way; with a state hash, only a mismatch asks).
+      const stored = stateSha256 === undefined ? storedSha256(key, invoice.id, signal) : undefined;
+      stored?.catch(() => {});
 
       // Mutated before the final part is released: Upload copies these params when it sends the single PutObject.
       const metadata: Record<string, string> = {
@@ -131,7 +139,7 @@ export function createCsvArchive(options: CsvArchiveOptions): CsvArchive {
       };
       let identical: CsvInspection | undefined;
       const isStored = async (sha256: string) =>
-        sha256 === stateSha256 || sha256 === (await storedSha256(key, invoice.id, signal));
+        sha256 === stateSha256 || sha256 === (await (stored ?? storedSha256(key, invoice.id, signal)));
       const gate = new Transform({
         transform(chunk: Buffer, _encoding, callback: TransformCallback) {
           callback(null, chunk);

@@ -104,7 +104,12 @@ class Parser implements CsvParser, CsvRow {
   issue: CsvRowIssue | undefined;
   bytes: Buffer = EMPTY;
 
-  // Field boundaries of the current row, as offsets into the buffer being scanned.
+  /**
+   * Where the current row's fields are, as offsets into the buffer being scanned: for a row from the plain-row fast
+   * path (`plainStart` >= 0), `plainStart` and `plainEnds`; otherwise `starts`, `ends` and `flags`.
+   */
+  private plainStart = -1;
+  private plainEnds: Int32Array = new Int32Array(64);
   private starts = new Int32Array(64);
   private ends = new Int32Array(64);
   private flags = new Uint8Array(64);
@@ -123,6 +128,11 @@ class Parser implements CsvParser, CsvRow {
   /** Bytes not yet known to be (or not be) a BOM; undefined once decided. */
   private bomProbe: number[] | undefined = [];
   private ended = false;
+
+  // Where the next quote and CR are in the buffer being scanned (its length when there is none); stale once behind
+  // the scan position, and reset for every buffer.
+  private quoteAt = -1;
+  private crAt = -1;
 
   /** The unfinished row carried to the next chunk, at offset 0; `carryLength` bytes are in use. */
   private carry: Buffer = EMPTY;
@@ -183,8 +193,8 @@ class Parser implements CsvParser, CsvRow {
 
   field(i: number): string {
     if (i < 0 || i >= this.length) return '';
-    const text = this.bytes.toString('utf8', this.starts[i], this.ends[i]);
-    return (this.flags[i] ?? 0) & FLAG_ESCAPED ? text.replaceAll('""', '"') : text;
+    const text = this.bytes.toString('utf8', this.fieldStart(i), this.fieldEnd(i));
+    return this.fieldEscaped(i) ? text.replaceAll('""', '"') : text;
   }
 
   toArray(): string[] {
@@ -194,15 +204,19 @@ class Parser implements CsvParser, CsvRow {
   }
 
   fieldStart(i: number): number {
-    return i >= 0 && i < this.length ? (this.starts[i] ?? 0) : 0;
+    if (i < 0 || i >= this.length) return 0;
+    if (this.plainStart < 0) return this.starts[i] ?? 0;
+    return i === 0 ? this.plainStart : (this.plainEnds[i - 1] ?? 0) + 1;
   }
 
   fieldEnd(i: number): number {
-    return i >= 0 && i < this.length ? (this.ends[i] ?? 0) : 0;
+    if (i < 0 || i >= this.length) return 0;
+    return (this.plainStart < 0 ? this.ends[i] : this.plainEnds[i]) ?? 0;
   }
 
   fieldEscaped(i: number): boolean {
-    return i >= 0 && i < this.length ? ((this.flags[i] ?? 0) & FLAG_ESCAPED) !== 0 : false;
+    if (i < 0 || i >= this.length || this.plainStart >= 0) return false;
+    return ((this.flags[i] ?? 0) & FLAG_ESCAPED) !== 0;
   }
 
   // Scanner
@@ -216,6 +230,8 @@ class Parser implements CsvParser, CsvRow {
     const view = new DataView(buf.buffer, buf.byteOffset, len);
     let i = from;
     let state = this.state;
+    this.quoteAt = -1;
+    this.crAt = -1;
     if (this.pendingCr && i < len) {
       // The previous buffer ended with a CR that ended a row: an LF right after it belongs to that line end.
       this.pendingCr = false;
@@ -225,10 +241,13 @@ class Parser implements CsvParser, CsvRow {
       }
     }
     while (i < len) {
+      if (state === State.FieldStart && i === this.rowStart && this.fieldCount === 0 && !this.tooLong) {
+        i = this.scanPlainRows(buf, view, i);
+        if (i === len) break;
+      }
       if (state === State.Quoted) {
-        let j = i;
-        while (j < len && buf[j] !== QUOTE) j++;
-        if (j === len) {
+        const j = buf.indexOf(QUOTE, i);
+        if (j === -1) {
           i = len;
           break;
         }
@@ -320,6 +339,176 @@ class Parser implements CsvParser, CsvRow {
     this.keepUnfinishedRow(buf, len, inCarry);
   }
 
+  /**
+   * The fast path for what an invoice CSV is made of: complete rows from `from` (a row start). A row that holds no
+   * quote and fits in `maxRowBytes` has exactly the spans between its commas as fields, so its line end is found with
+   * a native search and its commas four bytes at a time; a row with quotes goes to `scanQuotedRow`. Emits rows until
+   * one neither can take (a row running past `buf`, a row too long, a malformed quote) and returns where that row
+   * begins (or `buf.length`), for the state machine to read it. The rows emitted are the ones the state machine would
+   * have emitted.
+   */
+  private scanPlainRows(buf: Buffer, view: DataView, from: number): number {
+    const len = buf.length;
+    let i = from;
+    while (i < len) {
+      const lf = buf.indexOf(LF, i);
+      if (lf === -1) break;
+      if (this.crAt < i) {
+        const cr = buf.indexOf(CR, i);
+        this.crAt = cr === -1 ? len : cr;
+      }
+      // The row ends at the first CR or LF; a CR right before an LF makes one line end with it.
+      const end = this.crAt < lf ? this.crAt : lf;
+      if (this.quoteAt < i) {
+        const quote = buf.indexOf(QUOTE, i);
+        this.quoteAt = quote === -1 ? len : quote;
+      }
+      if (this.quoteAt < end) {
+        const next = this.scanQuotedRow(buf, view, i);
+        if (next === -1) break;
+        i = next;
+        this.rowStart = i;
+        continue;
+      }
+      if (end - i > this.maxRowBytes) break;
+      this.rowStart = i;
+      if (end === i) {
+        this.emitBlank(buf);
+      } else {
+        const length = this.splitPlainRow(buf, view, i, end);
+        this.index++;
+        this.bytes = buf;
+        this.length = length;
+        this.issue = undefined;
+        this.plainStart = i;
+        this.onRow(this);
+      }
+      i = end + 1;
+      if (end !== lf && buf[i] === LF) i++;
+      this.rowStart = i;
+    }
+    return i;
+  }
+
+  /**
+   * The fast path for a complete row from `start` (a row start) that holds quotes, when every quoted field closes
+   * within `buf` and is followed by a comma or the line end, and the row fits in `maxRowBytes`. Emits the row and
+   * returns where the next one begins; returns -1, having emitted nothing, for any other row (text after a closing
+   * quote, a row running past `buf`, a CR ending `buf`, a row too long), which the state machine then reads.
+   */
+  private scanQuotedRow(buf: Buffer, view: DataView, start: number): number {
+    const len = buf.length;
+    let starts = this.starts;
+    let ends = this.ends;
+    let flags = this.flags;
+    let n = 0;
+    let p = start;
+    let at: number;
+    for (;;) {
+      let fieldStart: number;
+      let fieldEnd: number;
+      let flag = 0;
+      if (buf[p] === QUOTE) {
+        fieldStart = p + 1;
+        let q = fieldStart;
+        for (;;) {
+          q = buf.indexOf(QUOTE, q);
+          if (q === -1) return -1;
+          if (buf[q + 1] !== QUOTE) break;
+          flag = FLAG_ESCAPED;
+          q += 2;
+        }
+        fieldEnd = q;
+        at = q + 1;
+        if (at >= len) return -1;
+        const c = buf[at];
+        if (c !== COMMA && c !== LF && c !== CR) return -1;
+      } else {
+        fieldStart = p;
+        at = p;
+        // Four bytes at a time while none of them is below '-' (which every delimiter is), then byte by byte.
+        for (;;) {
+          while (at + 4 <= len) {
+            const v = view.getInt32(at, true);
+            if ((((v - 0x2d2d2d2d) | 0) & ~v & 0x80808080) !== 0) break;
+            at += 4;
+          }
+          const stop = Math.min(at + 4, len);
+          while (at < stop) {
+            const c = buf[at] as number;
+            if (c <= COMMA && (c === COMMA || c === LF || c === CR)) break;
+            at++;
+          }
+          if (at < stop || at === len) break;
+        }
+        if (at === len) return -1;
+        fieldEnd = at;
+      }
+      if (n === starts.length) {
+        this.growFields();
+        starts = this.starts;
+        ends = this.ends;
+        flags = this.flags;
+      }
+      starts[n] = fieldStart;
+      ends[n] = fieldEnd;
+      flags[n] = flag;
+      n++;
+      if (buf[at] !== COMMA) break;
+      p = at + 1;
+    }
+    if (at - start > this.maxRowBytes) return -1;
+    let next = at + 1;
+    if (buf[at] === CR) {
+      if (next === len) return -1;
+      if (buf[next] === LF) next++;
+    }
+    this.rowStart = start;
+    this.index++;
+    this.bytes = buf;
+    this.length = n;
+    this.issue = undefined;
+    this.plainStart = -1;
+    this.onRow(this);
+    return next;
+  }
+
+  /**
+   * Record where the fields of `buf[start, end)` (no quote, CR or LF in it) end: field `k` ends at `plainEnds[k]` and
+   * the next starts one byte later. Returns the field count.
+   */
+  private splitPlainRow(buf: Buffer, view: DataView, start: number, end: number): number {
+    let ends = this.plainEnds;
+    let n = 0;
+    let p = start;
+    for (; p + 4 <= end; p += 4) {
+      // Bytes equal to a comma are zero in `x`. The first test only tells whether there is one (most words have
+      // none); `m` then has a 0x80 bit in exactly each such byte (no carry crosses bytes).
+      const x = view.getInt32(p, true) ^ 0x2c2c2c2c;
+      if (((x - 0x01010101) & ~x & 0x80808080) === 0) continue;
+      const m = ~(((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x | 0x7f7f7f7f);
+      if (n + 4 >= ends.length) ends = this.growPlainEnds();
+      if (m & 0x80) ends[n++] = p;
+      if (m & 0x8000) ends[n++] = p + 1;
+      if (m & 0x800000) ends[n++] = p + 2;
+      if (m < 0) ends[n++] = p + 3;
+    }
+    for (; p < end; p++) {
+      if (buf[p] !== COMMA) continue;
+      if (n + 1 >= ends.length) ends = this.growPlainEnds();
+      ends[n++] = p;
+    }
+    ends[n] = end;
+    return n + 1;
+  }
+
+  private growPlainEnds(): Int32Array {
+    const next = new Int32Array(this.plainEnds.length * 2);
+    next.set(this.plainEnds);
+    this.plainEnds = next;
+    return next;
+  }
+
   /** Close the current field, content ending at `contentEnd`, the field itself at `at`. */
   private pushField(contentEnd: number, at: number): void {
     if (this.tooLong) return;
@@ -369,6 +558,7 @@ class Parser implements CsvParser, CsvRow {
     if (!this.tooLong && at - this.rowStart > this.maxRowBytes) this.tooLong = true;
     this.index++;
     this.bytes = buf;
+    this.plainStart = -1;
     if (this.tooLong) {
       this.length = 0;
       this.issue = 'too-long';
@@ -383,6 +573,7 @@ class Parser implements CsvParser, CsvRow {
   private emitBlank(buf: Buffer): void {
     this.index++;
     this.bytes = buf;
+    this.plainStart = -1;
     this.length = 0;
     this.issue = undefined;
     this.resetRow();

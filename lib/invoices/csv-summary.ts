@@ -420,21 +420,28 @@ const MAX_INTERNED_BYTES = 256;
 interface InternSlot<T> {
   /** A copy of the field's bytes. */
   readonly bytes: DataView;
+  readonly length: number;
   readonly escaped: boolean;
   readonly value: T;
   next: InternSlot<T> | undefined;
 }
 
+/** Slots in the direct-mapped cache in front of the hash table (a power of two). */
+const RECENT_SLOTS = 256;
+
 /**
  * Maps a field's bytes to a value, decoding (through `resolve`) only the first time those bytes are seen: line items
  * repeat a few projects and SKUs many times, and decoding plus a string-keyed lookup per row would cost more than
- * parsing. Holds at most `limit` entries of at most `MAX_INTERNED_BYTES` bytes each. Bytes are hashed and compared
- * four at a time through DataViews.
+ * parsing. Holds at most `limit` entries of at most `MAX_INTERNED_BYTES` bytes each.
+ *
+ * A lookup first tries a small direct-mapped cache indexed by a cheap fingerprint (length, first and last four bytes);
+ * on a miss it hashes every byte (FNV-1a over 32-bit words) into a chained table. Both verify every byte before
+ * answering, so a weak fingerprint costs only a miss, never a wrong value.
  */
 class FieldInterner<T> {
   private readonly buckets = new Map<number, InternSlot<T>>();
+  private readonly recent: (InternSlot<T> | undefined)[] = new Array(RECENT_SLOTS).fill(undefined);
   private size = 0;
-  private last: InternSlot<T> | undefined;
   private viewOf: Uint8Array | undefined;
   private view: DataView = new DataView(new ArrayBuffer(0));
 
@@ -455,42 +462,50 @@ class FieldInterner<T> {
     }
     const view = this.view;
     const escaped = row.fieldEscaped(column);
-    const last = this.last;
-    if (last !== undefined && last.escaped === escaped && sameBytes(last.bytes, view, start, length)) {
-      return last.value;
+    let fingerprint = Math.imul(length, 0x9e3779b1);
+    if (length >= 4) {
+      fingerprint ^= view.getInt32(start, true) ^ Math.imul(view.getInt32(end - 4, true), 0x85ebca77);
+    } else if (length > 0) {
+      fingerprint ^= (bytes[start] as number) | ((bytes[end - 1] as number) << 8);
+    }
+    const at = ((fingerprint ^ (fingerprint >>> 15)) + (escaped ? 1 : 0)) & (RECENT_SLOTS - 1);
+    const cached = this.recent[at];
+    if (cached !== undefined && cached.escaped === escaped && sameBytes(cached, view, start, length)) {
+      return cached.value;
     }
     let hash = escaped ? 0x2c9277b5 : 0x811c9dc5;
     let i = start;
     for (; i + 4 <= end; i += 4) hash = Math.imul(hash ^ view.getInt32(i, true), 0x01000193);
-    for (; i < end; i++) hash = Math.imul(hash ^ view.getUint8(i), 0x01000193);
+    for (; i < end; i++) hash = Math.imul(hash ^ (bytes[i] as number), 0x01000193);
     hash >>>= 1;
     const head = this.buckets.get(hash);
     for (let slot = head; slot !== undefined; slot = slot.next) {
-      if (slot.escaped === escaped && sameBytes(slot.bytes, view, start, length)) {
-        this.last = slot;
+      if (slot.escaped === escaped && sameBytes(slot, view, start, length)) {
+        this.recent[at] = slot;
         return slot.value;
       }
     }
     const value = this.resolve(row);
     if (this.size < this.limit) {
       const copy = Uint8Array.prototype.slice.call(bytes, start, end);
-      const slot: InternSlot<T> = { bytes: new DataView(copy.buffer), escaped, value, next: head };
+      const slot: InternSlot<T> = { bytes: new DataView(copy.buffer), length, escaped, value, next: head };
       this.buckets.set(hash, slot);
       this.size++;
-      this.last = slot;
+      this.recent[at] = slot;
     }
     return value;
   }
 }
 
-function sameBytes(known: DataView, view: DataView, start: number, length: number): boolean {
-  if (known.byteLength !== length) return false;
+function sameBytes(known: InternSlot<unknown>, view: DataView, start: number, length: number): boolean {
+  if (known.length !== length) return false;
+  const bytes = known.bytes;
   let i = 0;
   for (; i + 4 <= length; i += 4) {
-    if (known.getInt32(i, true) !== view.getInt32(start + i, true)) return false;
+    if (bytes.getInt32(i, true) !== view.getInt32(start + i, true)) return false;
   }
   for (; i < length; i++) {
-    if (known.getUint8(i) !== view.getUint8(start + i)) return false;
+    if (bytes.getUint8(i) !== view.getUint8(start + i)) return false;
   }
   return true;
 }

@@ -292,6 +292,36 @@ describe('createCsvParser', () => {
     ]);
   });
 
+  it('exposes the same field bytes for rows with and without quotes, whatever the chunking', () => {
+    const input = 'Org A,"Org, B",,"say ""hi""",x\r\nplain,row,,\n"",a\rlast\n';
+    const read = (chunkSizes: readonly number[]) => {
+      const rows: { text: string; escaped: boolean }[][] = [];
+      const parser = createCsvParser((row) => {
+        const fields: { text: string; escaped: boolean }[] = [];
+        for (let i = 0; i < row.length; i++) {
+          const raw = Buffer.from(row.bytes.subarray(row.fieldStart(i), row.fieldEnd(i))).toString('utf8');
+          fields.push({ text: raw, escaped: row.fieldEscaped(i) });
+        }
+        rows.push(fields);
+      });
+      for (const chunk of split(Buffer.from(input), chunkSizes)) parser.write(chunk);
+      parser.end();
+      return rows;
+    };
+    const plain = (text: string) => ({ text, escaped: false });
+
+    const whole = read([]);
+
+    expect(whole).toEqual([
+      [plain('Org A'), plain('Org, B'), plain(''), { text: 'say ""hi""', escaped: true }, plain('x')],
+      [plain('plain'), plain('row'), plain(''), plain('')],
+      [plain(''), plain('a')],
+      [plain('last')],
+    ]);
+    expect(read([1])).toEqual(whole);
+    expect(read([7, 3, 11])).toEqual(whole);
+  });
+
   it('answers an empty string for a field index out of range', () => {
     const values: string[] = [];
     const parser = createCsvParser((row) => values.push(row.field(5), row.field(-1)));
@@ -362,6 +392,36 @@ describe('createCsvParser', () => {
       expect(parse(text, randomSizes(random, 20, 9), { maxRowBytes: 12 }), JSON.stringify(text)).toEqual(
         limited,
       );
+    }
+  });
+
+  it('agrees with the reference on long invoice-like inputs of many rows, however they are chunked', () => {
+    const cells = [
+      '06/01/2024',
+      'Project 1',
+      '"Org, Inc."',
+      '"a ""b"""',
+      '"x\ny"',
+      '',
+      '12.34',
+      'é日',
+      '"q"z',
+    ];
+    const ends = ['\n', '\n', '\n', '\r\n', '\r', '\n\n'];
+    const random = seededRandom(42);
+    for (let round = 0; round < 40; round++) {
+      let text = '';
+      const rows = 1 + Math.floor(random() * 40);
+      for (let row = 0; row < rows; row++) {
+        const count = 1 + Math.floor(random() * 8);
+        const fields = Array.from({ length: count }, () => cells[Math.floor(random() * cells.length)]);
+        text += fields.join(',') + ends[Math.floor(random() * ends.length)];
+      }
+      const expected = referenceParse(text);
+
+      expect(parse(text), JSON.stringify(text)).toEqual(expected);
+      expect(parse(text, randomSizes(random, 30, 64)), JSON.stringify(text)).toEqual(expected);
+      expect(parse(text, [], { maxRowBytes: 40 }), JSON.stringify(text)).toEqual(referenceParse(text, 40));
     }
   });
 });
