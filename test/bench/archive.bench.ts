@@ -19,12 +19,10 @@
  *   ARCHIVE_BENCH_CASE_NODE_ARGS="--cpu-prof" ...    node flags for the measured children
  */
 import { type ChildProcess, type StdioOptions, spawn, spawnSync } from 'node:child_process';
-import { realpathSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type BenchOptions, type BenchSection, printSection } from './lib/report';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { type BenchOptions, type BenchSection, formatSeconds, runStandalone } from './lib/report';
+import { bundleSelf, flagValue, isEntryPoint, progress, serveRole, stopChild } from './lib/self-process';
 import { median } from './lib/stats';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -147,7 +145,7 @@ export interface ArchiveBenchOptions extends BenchOptions {
 export async function run(options: ArchiveBenchOptions): Promise<BenchSection> {
   const rounds = options.rounds ?? (options.quick ? 1 : 3);
   const kinds = options.cases ?? CASES;
-  const bundle = await bundleSelf();
+  const bundle = await bundleSelf(SELF, 'archive-bench');
   const pinning = corePinning();
   const start = (role: string) => spawnFrom(bundle.file, role, pinning);
   const atlas = start('atlas');
@@ -176,7 +174,7 @@ export async function run(options: ArchiveBenchOptions): Promise<BenchSection> {
           const key = `${csv.sizeMb}:${kind}`;
           results.set(key, [...(results.get(key) ?? []), result]);
           progress(
-            `archive bench: round ${round + 1}/${rounds}, ${csv.sizeMb} MB, ${kind}: ${seconds(result.ms)}`,
+            `archive bench: round ${round + 1}/${rounds}, ${csv.sizeMb} MB, ${kind}: ${formatSeconds(result.ms)}`,
           );
         }
       }
@@ -188,33 +186,12 @@ export async function run(options: ArchiveBenchOptions): Promise<BenchSection> {
     );
     return section(csvs, kinds, results, inMemory, rounds, pinning);
   } finally {
-    await Promise.all([stop(atlas), stop(s3)]);
+    await Promise.all([stopChild(atlas), stopChild(s3)]);
     await bundle.remove();
   }
 }
 
 // Parent side
-
-/**
- * This file bundled into one CommonJS file with esbuild, as the Lambda's code is built: the children run it with plain
- * `node`, so what they measure (time and memory alike) is the bundled code, without tsx's loader and transpiler.
- */
-async function bundleSelf(): Promise<{ file: string; remove(): Promise<void> }> {
-  const { build } = await import('esbuild');
-  const dir = await mkdtemp(join(tmpdir(), 'archive-bench-'));
-  const file = join(dir, 'archive-bench.cjs');
-  await build({
-    entryPoints: [SELF],
-    outfile: file,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    define: { 'import.meta.url': JSON.stringify(pathToFileURL(SELF).href) },
-    logLevel: 'error',
-  });
-  return { file, remove: () => rm(dir, { recursive: true, force: true }) };
-}
 
 /**
  * Which cores the stand-ins and the measured client run on: the client alone on the last core, the stand-ins on the
@@ -282,20 +259,8 @@ async function runChild<T>(
     child.send(input);
     return await reply;
   } finally {
-    await stop(child);
+    await stopChild(child);
   }
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  if (child.connected) child.send({ type: 'close' });
-  else child.kill();
-  await exited;
-}
-
-function progress(line: string): void {
-  process.stderr.write(`${line}\n`);
 }
 
 function section(
@@ -341,10 +306,10 @@ function section(
       rows.push([
         `${csv.sizeMb} MB`,
         CASE_LABELS[kind],
-        seconds(ms),
+        formatSeconds(ms),
         (csv.bytes / MB / (ms / 1000)).toFixed(0),
         plain.length === 0 ? 'n/a' : `${ratioOf(kind).toFixed(2)}x`,
-        seconds(cpuMs),
+        formatSeconds(cpuMs),
         (csv.bytes / MB / (cpuMs / 1000)).toFixed(0),
         megabytes(peakRss),
         `+${megabytes(median(runs.map((r) => r.peak.rss - r.baseline.rss)))}`,
@@ -356,10 +321,10 @@ function section(
   const inMemoryRow = (label: string, ms: number) => [
     `${inMemoryMb.toFixed(0)} MB`,
     label,
-    seconds(ms),
+    formatSeconds(ms),
     (inMemoryMb / (ms / 1000)).toFixed(0),
     `${(ms / inMemory.plainMs).toFixed(2)}x`,
-    seconds(ms),
+    formatSeconds(ms),
     (inMemoryMb / (ms / 1000)).toFixed(0),
     '',
     '',
@@ -497,10 +462,6 @@ function section(
     rows,
     notes,
   };
-}
-
-function seconds(ms: number): string {
-  return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 1000).toFixed(2)} s`;
 }
 
 function megabytes(bytes: number): string {
@@ -820,7 +781,7 @@ async function measureInMemory(input: InMemoryInput): Promise<InMemoryResult> {
 
 /** `--quick`, and for experiments `--rounds=N`, `--cases=archive,plain`, `--sizes=10,100`. */
 function cliOptions(args: readonly string[]): ArchiveBenchOptions {
-  const value = (name: string) => args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const value = (name: string) => flagValue(args, name);
   const rounds = value('rounds');
   const cases = value('cases')?.split(',') as CaseKind[] | undefined;
   const sizes = value('sizes')?.split(',').map(Number);
@@ -833,38 +794,15 @@ function cliOptions(args: readonly string[]): ArchiveBenchOptions {
   };
 }
 
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return realpathSync(script) === realpathSync(SELF);
-  } catch {
-    return false;
-  }
-}
-
 const roleAt = process.argv.indexOf(ROLE_FLAG);
 const role = roleAt === -1 ? undefined : process.argv[roleAt + 1];
 const roles: Record<string, () => Promise<void>> = { atlas: serveAtlas, s3: serveS3, case: serveCase };
 if (role !== undefined) {
   const serve = roles[role];
   if (serve === undefined) throw new Error(`archive bench: unknown role ${role}`);
-  serve().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-} else if (isEntryPoint()) {
-  run(cliOptions(process.argv.slice(2))).then(
-    (result) => {
-      printSection(result);
-      if (result.notes.some((note) => note.startsWith('WRONG'))) process.exitCode = 1;
-    },
-    (error: unknown) => {
-      console.error(error);
-      process.exitCode = 1;
-    },
-  );
+  serveRole(serve);
+} else if (isEntryPoint(SELF)) {
+  runStandalone(run(cliOptions(process.argv.slice(2))), {
+    failed: (result) => result.notes.some((note) => note.startsWith('WRONG')),
+  });
 }

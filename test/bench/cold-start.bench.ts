@@ -24,7 +24,7 @@ import { startSlackStandIn } from '../../infra/local/slack';
 import { type BenchBundles, benchBundles, bundleBytes, removeBenchBundles } from './lib/bundles';
 import { childEnv, runBareNode, runCold, type SampleWork } from './lib/child';
 import { SCHEDULED_EVENT, signedCommandEvent } from './lib/events';
-import { type BenchOptions, type BenchSection, formatKb, formatMs, printSection, ratio } from './lib/report';
+import { type BenchOptions, type BenchSection, formatKb, formatMs, ratio, runStandalone } from './lib/report';
 import { interleave, summarise } from './lib/stats';
 
 export const COLD_START_BUDGET = 1.15;
@@ -345,11 +345,5 @@ function section(
 }
 
 if (require.main === module) {
-  run({ quick: process.argv.includes('--quick') })
-    .then(printSection)
-    .catch((error: unknown) => {
-      console.error(error);
-      process.exitCode = 1;
-    })
-    .finally(() => removeBenchBundles());
+  runStandalone(run({ quick: process.argv.includes('--quick') }), { cleanup: removeBenchBundles });
 }

@@ -16,12 +16,9 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { realpathSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type BenchOptions, type BenchSection, printSection } from './lib/report';
+import { fileURLToPath } from 'node:url';
+import { type BenchOptions, type BenchSection, formatSeconds, runStandalone } from './lib/report';
+import { bundleSelf, flagValue, isEntryPoint, progress, serveRole, stopChild } from './lib/self-process';
 import { median } from './lib/stats';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -110,7 +107,7 @@ export async function run(options: PollCostBenchOptions): Promise<BenchSection> 
     startS3StandIn({ buckets: [{ name: BUCKET, versioning: true }] }),
     startSlackStandIn(),
   ]);
-  const bundle = await bundleSelf();
+  const bundle = await bundleSelf(SELF, 'poll-cost-bench');
   const measurements: Measurement[] = [];
   try {
     const orgs = Array.from({ length: Math.max(...orgCounts) }, (_, i) =>
@@ -202,7 +199,7 @@ export async function run(options: PollCostBenchOptions): Promise<BenchSection> 
           );
         }
       } finally {
-        await stop(poller);
+        await stopChild(poller);
       }
     }
   } finally {
@@ -212,24 +209,6 @@ export async function run(options: PollCostBenchOptions): Promise<BenchSection> 
 }
 
 // Parent side
-
-/** This file bundled into one CommonJS file with esbuild, as the Lambda's code is built, for the poller child. */
-async function bundleSelf(): Promise<{ file: string; remove(): Promise<void> }> {
-  const { build } = await import('esbuild');
-  const dir = await mkdtemp(join(tmpdir(), 'poll-cost-bench-'));
-  const file = join(dir, 'poll-cost-bench.cjs');
-  await build({
-    entryPoints: [SELF],
-    outfile: file,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    define: { 'import.meta.url': JSON.stringify(pathToFileURL(SELF).href) },
-    logLevel: 'error',
-  });
-  return { file, remove: () => rm(dir, { recursive: true, force: true }) };
-}
 
 /** `POLL_COST_BENCH_NODE_ARGS` adds node flags to the poller (e.g. `--cpu-prof`). */
 function spawnFrom(file: string): ChildProcess {
@@ -259,18 +238,6 @@ function ask(child: ChildProcess, message: PollerInit | { type: 'poll' | 'naive'
     child.once('exit', onExit);
     child.send(message);
   });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  if (child.connected) child.send({ type: 'close' });
-  else child.kill();
-  await exited;
-}
-
-function progress(line: string): void {
-  process.stderr.write(`${line}\n`);
 }
 
 function section(
@@ -308,7 +275,7 @@ function section(
         duration(median(runs.map((m) => m.reply.cpuMs))),
         formatCount(atlasPerOrg),
         // Atlas refills 100 requests per minute per organisation: the shortest sustainable interval between polls.
-        seconds((atlasPerOrg / ATLAS_REFILL_PER_MINUTE) * 60_000),
+        formatSeconds((atlasPerOrg / ATLAS_REFILL_PER_MINUTE) * 60_000),
       ]);
       const label = `${orgs} organisation${orgs === 1 ? '' : 's'}`;
       // Each round adds an invoice per organisation, so only the poll with nothing changed repeats exactly.
@@ -439,11 +406,7 @@ function formatRatio(value: number, reference: number): string {
 
 /** Milliseconds below a second, seconds above. */
 function duration(ms: number): string {
-  return ms < 1000 ? `${ms.toFixed(ms < 100 ? 1 : 0)} ms` : seconds(ms);
-}
-
-function seconds(ms: number): string {
-  return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 1000).toFixed(2)} s`;
+  return ms < 1000 ? `${ms.toFixed(ms < 100 ? 1 : 0)} ms` : formatSeconds(ms);
 }
 
 // The poller (child process)
@@ -577,7 +540,7 @@ async function servePoller(): Promise<void> {
 
 /** `--quick`, and for experiments `--rounds=N`, `--orgs=1,50`. */
 function cliOptions(args: readonly string[]): PollCostBenchOptions {
-  const value = (name: string) => args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const value = (name: string) => flagValue(args, name);
   const rounds = value('rounds');
   const orgs = value('orgs')?.split(',').map(Number);
   return {
@@ -587,27 +550,8 @@ function cliOptions(args: readonly string[]): PollCostBenchOptions {
   };
 }
 
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return realpathSync(script) === realpathSync(SELF);
-  } catch {
-    return false;
-  }
-}
-
 if (process.argv.includes(ROLE_FLAG)) {
-  servePoller().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-} else if (isEntryPoint()) {
-  run(cliOptions(process.argv.slice(2))).then(printSection, (error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  });
+  serveRole(servePoller);
+} else if (isEntryPoint(SELF)) {
+  runStandalone(run(cliOptions(process.argv.slice(2))));
 }

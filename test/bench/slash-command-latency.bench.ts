@@ -21,7 +21,7 @@ import { INVOICE_1, indexEntry, ORG_A } from '../command/fixtures';
 import { type BenchBundles, benchBundles, removeBenchBundles } from './lib/bundles';
 import { childEnv, runCold, runWarm, type SampleWork } from './lib/child';
 import { signedCommandEvent } from './lib/events';
-import { type BenchOptions, type BenchSection, formatMs, printSection, ratio } from './lib/report';
+import { type BenchOptions, type BenchSection, formatMs, ratio, runStandalone } from './lib/report';
 import { interleave, summarise } from './lib/stats';
 
 export const WARM_BUDGET = 1.5;
@@ -180,11 +180,5 @@ function section(
 }
 
 if (require.main === module) {
-  run({ quick: process.argv.includes('--quick') })
-    .then(printSection)
-    .catch((error: unknown) => {
-      console.error(error);
-      process.exitCode = 1;
-    })
-    .finally(() => removeBenchBundles());
+  runStandalone(run({ quick: process.argv.includes('--quick') }), { cleanup: removeBenchBundles });
 }

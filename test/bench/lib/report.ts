@@ -34,6 +34,11 @@ export function formatMs(ms: number): string {
   return `${ms < 100 ? ms.toFixed(1) : ms.toFixed(0)} ms`;
 }
 
+/** Seconds with two decimals below 10 s, one above. */
+export function formatSeconds(ms: number): string {
+  return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 1000).toFixed(2)} s`;
+}
+
 /** Decimal kilobytes (1 kB = 1,000 bytes), as the size budgets are stated. */
 export function formatKb(bytes: number): string {
   return `${(bytes / 1000).toFixed(0)} kB`;
@@ -102,4 +107,24 @@ export function reportMarkdown(header: ReportHeader, sections: readonly BenchSec
     '',
     ...sections.flatMap((section) => [sectionMarkdown(section), '']),
   ].join('\n');
+}
+
+/**
+ * A bench file run on its own: prints its section; sets exit code 1 (error on stderr) when it threw or when `failed`
+ * says the section reports a wrong result; `cleanup` runs last either way.
+ */
+export function runStandalone(
+  section: Promise<BenchSection>,
+  options: { failed?(section: BenchSection): boolean; cleanup?(): Promise<void> } = {},
+): void {
+  section
+    .then((result) => {
+      printSection(result);
+      if (options.failed?.(result)) process.exitCode = 1;
+    })
+    .catch((error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    })
+    .finally(() => options.cleanup?.());
 }
