@@ -70,6 +70,18 @@ function download(invoice: InvoiceMetadata) {
   return () => atlas.getInvoiceCsv(ORG, invoice.id);
 }
 
+/** Archives the CSV the sandbox serves now for `invoice`, with `previous` as the state recorded for it (none: new). */
+function archiveNow(archive: CsvArchive, invoice: InvoiceMetadata, previous?: RecordedState) {
+  return archive.archiveCsv({ orgId: ORG, invoice, previous, openCsv: download(invoice), topN: 3 });
+}
+
+type RecordedState = Parameters<CsvArchive['archiveCsv']>[0]['previous'];
+
+/** The state an archive of `recorded` leaves: its status and updated as listed, the stored CSV's hash and key. */
+function recordedState(recorded: InvoiceMetadata, csv: { sha256: string; key: string }): RecordedState {
+  return { statusName: recorded.statusName, updated: recorded.updated, sha256: csv.sha256, key: csv.key };
+}
+
 async function expectedBytes(invoice: InvoiceMetadata): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of sandbox.csvStream(ORG, invoice.id)) chunks.push(Buffer.from(chunk));
@@ -88,13 +100,7 @@ describe('archiving a CSV that fits in one part', () => {
     const invoice = nth(0);
     const archive = archiveWith('one/');
 
-    const result = await archive.archiveCsv({
-      orgId: ORG,
-      invoice,
-      previous: undefined,
-      openCsv: download(invoice),
-      topN: 3,
-    });
+    const result = await archiveNow(archive, invoice);
 
     const key = csvKey('one/', ORG, invoice.startDate, invoice.id);
     const expected = await expectedBytes(invoice);
@@ -116,27 +122,14 @@ describe('archiving a CSV that fits in one part', () => {
   it('writes nothing, and asks S3 nothing, when the bytes equal the hash the state recorded', async () => {
     const invoice = nth(1);
     const archive = archiveWith('same/');
-    const first = await archive.archiveCsv({
-      orgId: ORG,
-      invoice,
-      previous: undefined,
-      openCsv: download(invoice),
-      topN: 3,
-    });
+    const first = await archiveNow(archive, invoice);
     s3.resetRequests();
 
-    const again = await archive.archiveCsv({
-      orgId: ORG,
-      invoice: { ...invoice, statusName: 'PAID' },
-      previous: {
-        statusName: invoice.statusName,
-        updated: invoice.updated,
-        sha256: first.csv.sha256,
-        key: first.csv.key,
-      },
-      openCsv: download(invoice),
-      topN: 3,
-    });
+    const again = await archiveNow(
+      archive,
+      { ...invoice, statusName: 'PAID' },
+      recordedState(invoice, first.csv),
+    );
 
     expect(again).toEqual({ ...first, outcome: 'identical' });
     expect(s3.requests).toEqual([]);
@@ -146,30 +139,12 @@ describe('archiving a CSV that fits in one part', () => {
   it('finds the stored hash with a HeadObject when the state has none (first run, or a crash before the save)', async () => {
     const invoice = nth(2);
     const archive = archiveWith('head/');
-    const first = await archive.archiveCsv({
-      orgId: ORG,
-      invoice,
-      previous: undefined,
-      openCsv: download(invoice),
-      topN: 3,
-    });
+    const first = await archiveNow(archive, invoice);
     s3.resetRequests();
 
     const stale = { statusName: 'PENDING', updated: 'older', sha256: 'd'.repeat(64), key: first.csv.key };
-    const withStaleState = await archive.archiveCsv({
-      orgId: ORG,
-      invoice,
-      previous: stale,
-      openCsv: download(invoice),
-      topN: 3,
-    });
-    const withoutState = await archive.archiveCsv({
-      orgId: ORG,
-      invoice,
-      previous: undefined,
-      openCsv: download(invoice),
-      topN: 3,
-    });
+    const withStaleState = await archiveNow(archive, invoice, stale);
+    const withoutState = await archiveNow(archive, invoice);
 
     expect(withStaleState.outcome).toBe('identical');
     expect(withoutState.outcome).toBe('identical');
@@ -179,27 +154,10 @@ describe('archiving a CSV that fits in one part', () => {
   it('writes a new version when the bytes changed', async () => {
     const pending = invoices.find((i) => i.statusName === 'PENDING') ?? nth(0);
     const archive = archiveWith('changed/');
-    const first = await archive.archiveCsv({
-      orgId: ORG,
-      invoice: pending,
-      previous: undefined,
-      openCsv: download(pending),
-      topN: 3,
-    });
+    const first = await archiveNow(archive, pending);
     const touched = sandbox.touch(ORG, pending.id);
 
-    const second = await archive.archiveCsv({
-      orgId: ORG,
-      invoice: touched,
-      previous: {
-        statusName: pending.statusName,
-        updated: pending.updated,
-        sha256: first.csv.sha256,
-        key: first.csv.key,
-      },
-      openCsv: download(touched),
-      topN: 3,
-    });
+    const second = await archiveNow(archive, touched, recordedState(pending, first.csv));
 
     expect(second.outcome).toBe('archived');
     expect(second.csv.sha256).not.toBe(first.csv.sha256);
@@ -212,13 +170,7 @@ describe('archiving a CSV that fits in one part', () => {
     const invoice = nth(0);
     const archive = archiveWith('kms/', { serverSideEncryption: 'aws:kms', kmsKeyId: 'alias/invoices' });
 
-    const result = await archive.archiveCsv({
-      orgId: ORG,
-      invoice,
-      previous: undefined,
-      openCsv: download(invoice),
-      topN: 3,
-    });
+    const result = await archiveNow(archive, invoice);
 
     expect(s3.headObject(BUCKET, result.csv.key)?.serverSideEncryption).toBe('aws:kms');
   });
@@ -232,13 +184,7 @@ describe('archiving a CSV larger than one part', () => {
     sandbox.setCsvSize(ORG, invoice.id, SIZE);
     const archive = archiveWith('big/');
 
-    const result = await archive.archiveCsv({
-      orgId: ORG,
-      invoice,
-      previous: undefined,
-      openCsv: download(invoice),
-      topN: 3,
-    });
+    const result = await archiveNow(archive, invoice);
 
     const stored = await s3.getObjectBytes(BUCKET, result.csv.key);
     expect(stored.length).toBe(SIZE);
@@ -262,27 +208,10 @@ describe('archiving a CSV larger than one part', () => {
     const invoice = nth(3);
     sandbox.setCsvSize(ORG, invoice.id, SIZE);
     const archive = archiveWith('big-same/');
-    const first = await archive.archiveCsv({
-      orgId: ORG,
-      invoice,
-      previous: undefined,
-      openCsv: download(invoice),
-      topN: 3,
-    });
+    const first = await archiveNow(archive, invoice);
     s3.resetRequests();
 
-    const again = await archive.archiveCsv({
-      orgId: ORG,
-      invoice,
-      previous: {
-        statusName: invoice.statusName,
-        updated: invoice.updated,
-        sha256: first.csv.sha256,
-        key: first.csv.key,
-      },
-      openCsv: download(invoice),
-      topN: 3,
-    });
+    const again = await archiveNow(archive, invoice, recordedState(invoice, first.csv));
 
     expect(again.outcome).toBe('identical');
     const operations = s3.requests.map((r) => r.operation);
@@ -297,13 +226,7 @@ describe('archiving a CSV larger than one part', () => {
     sandbox.setCsvSize(ORG, invoice.id, SIZE);
     const index = createIndexStore({ s3: client, bucket: BUCKET, prefix: 'big-index/' });
     const archive = archiveWith('big-index/', { index });
-    const first = await archive.archiveCsv({
-      orgId: ORG,
-      invoice,
-      previous: undefined,
-      openCsv: download(invoice),
-      topN: 3,
-    });
+    const first = await archiveNow(archive, invoice);
     // Without the index to vouch for it, a multipart object's unknown hash means writing again.
     const withoutIndex = await archiveWith('big-index/').archiveCsv({
       orgId: ORG,
@@ -335,13 +258,7 @@ describe('archiving a CSV larger than one part', () => {
     });
     s3.resetRequests();
 
-    const again = await archive.archiveCsv({
-      orgId: ORG,
-      invoice,
-      previous: undefined,
-      openCsv: download(invoice),
-      topN: 3,
-    });
+    const again = await archiveNow(archive, invoice);
 
     expect(again.outcome).toBe('identical');
     expect(s3.requests.map((r) => r.operation)).not.toContain('CompleteMultipartUpload');
@@ -354,13 +271,7 @@ describe('archive failures', () => {
     s3.failNext({ operation: 'PutObject', status: 500, times: 10 });
     const archive = archiveWith('fail-put/');
 
-    const attempt = archive.archiveCsv({
-      orgId: ORG,
-      invoice,
-      previous: undefined,
-      openCsv: download(invoice),
-      topN: 3,
-    });
+    const attempt = archiveNow(archive, invoice);
 
     await expect(attempt).rejects.toThrow(ArchiveError);
     await expect(attempt).rejects.toMatchObject({
@@ -375,13 +286,7 @@ describe('archive failures', () => {
     sandbox.injectFault({ match: { path: '/csv' }, abortAfterBytes: 100 });
     const archive = archiveWith('broken/');
 
-    const attempt = archive.archiveCsv({
-      orgId: ORG,
-      invoice,
-      previous: undefined,
-      openCsv: download(invoice),
-      topN: 3,
-    });
+    const attempt = archiveNow(archive, invoice);
 
     await expect(attempt).rejects.toThrow(ArchiveError);
     await expect(attempt).rejects.toThrow(/transfer broke off/);
@@ -394,13 +299,7 @@ describe('archive failures', () => {
     sandbox.injectFault({ match: { path: '/csv' }, abortAfterBytes: PART + 1000 });
     const archive = archiveWith('broken-big/');
 
-    const attempt = archive.archiveCsv({
-      orgId: ORG,
-      invoice,
-      previous: undefined,
-      openCsv: download(invoice),
-      topN: 3,
-    });
+    const attempt = archiveNow(archive, invoice);
 
     await expect(attempt).rejects.toThrow(ArchiveError);
     const operations = s3.requests.map((r) => r.operation);

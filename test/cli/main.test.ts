@@ -60,6 +60,16 @@ async function run(
   return { code, stdout: stdout.bytes(), out: stdout.text(), err: stderr.text() };
 }
 
+/** `invoices <command> --orgId <the demo organisation> --invoiceId <id>`, then `extra`. */
+function invoiceArgs(command: string, id: string, ...extra: string[]): string[] {
+  return ['invoices', command, '--orgId', DEMO_ORG_ID, '--invoiceId', id, ...extra];
+}
+
+/** The id of the demo organisation's invoice at `index` as the sandbox lists them ('' when there is none). */
+function demoInvoiceId(index: number): string {
+  return sandbox.listInvoices(DEMO_ORG_ID)[index]?.id ?? '';
+}
+
 const apiRequests = () => sandbox.requests.filter((r) => r.path !== '/api/oauth/token');
 
 describe('invoices list', () => {
@@ -112,9 +122,9 @@ describe('invoices list', () => {
 
 describe('invoices get and pending', () => {
   it('prints one invoice with line items as JSON', async () => {
-    const id = sandbox.listInvoices(DEMO_ORG_ID)[3]?.id ?? '';
+    const id = demoInvoiceId(3);
 
-    const result = await run(['invoices', 'get', '--orgId', DEMO_ORG_ID, '--invoiceId', id]);
+    const result = await run(invoiceArgs('get', id));
 
     expect(result.code).toBe(0);
     expect(JSON.parse(result.out)).toEqual(sandbox.getInvoice(DEMO_ORG_ID, id));
@@ -140,20 +150,11 @@ describe('invoices get and pending', () => {
 
 describe('invoices csv', () => {
   it('writes the same bytes to stdout and to --outputFile', async () => {
-    const id = sandbox.listInvoices(DEMO_ORG_ID)[2]?.id ?? '';
+    const id = demoInvoiceId(2);
     const target = join(dir, 'invoice.csv');
 
-    const toStdout = await run(['invoices', 'csv', '--orgId', DEMO_ORG_ID, '--invoiceId', id]);
-    const toFile = await run([
-      'invoices',
-      'csv',
-      '--orgId',
-      DEMO_ORG_ID,
-      '--invoiceId',
-      id,
-      '--outputFile',
-      target,
-    ]);
+    const toStdout = await run(invoiceArgs('csv', id));
+    const toFile = await run(invoiceArgs('csv', id, '--outputFile', target));
 
     expect(toStdout.code).toBe(0);
     expect(toFile.code).toBe(0);
@@ -165,7 +166,7 @@ describe('invoices csv', () => {
   });
 
   it("accepts the Atlas CLI's command name, -o csv and --version", async () => {
-    const id = sandbox.listInvoices(DEMO_ORG_ID)[1]?.id ?? '';
+    const id = demoInvoiceId(1);
 
     const result = await run([
       'invoices',
@@ -186,10 +187,10 @@ describe('invoices csv', () => {
   });
 
   it('shows progress on stderr only, never in the data', async () => {
-    const id = sandbox.listInvoices(DEMO_ORG_ID)[1]?.id ?? '';
+    const id = demoInvoiceId(1);
     sandbox.setCsvSize(DEMO_ORG_ID, id, 3_000_000);
 
-    const result = await run(['invoices', 'csv', '--orgId', DEMO_ORG_ID, '--invoiceId', id, '--progress']);
+    const result = await run(invoiceArgs('csv', id, '--progress'));
 
     expect(result.code).toBe(0);
     expect(result.stdout.length).toBe(3_000_000);
@@ -198,22 +199,13 @@ describe('invoices csv', () => {
   });
 
   it('leaves no partial file when the download breaks, and keeps an existing file', async () => {
-    const id = sandbox.listInvoices(DEMO_ORG_ID)[1]?.id ?? '';
+    const id = demoInvoiceId(1);
     sandbox.setCsvSize(DEMO_ORG_ID, id, 4_000_000);
     sandbox.injectFault({ match: { path: /\/csv$/ }, abortAfterBytes: 1_000_000 });
     const target = join(dir, 'invoice.csv');
     await writeFile(target, 'previous contents');
 
-    const result = await run([
-      'invoices',
-      'csv',
-      '--orgId',
-      DEMO_ORG_ID,
-      '--invoiceId',
-      id,
-      '--outputFile',
-      target,
-    ]);
+    const result = await run(invoiceArgs('csv', id, '--outputFile', target));
 
     expect(result.code).toBe(1);
     expect(result.err).toMatch(/^error: the download broke off/);
@@ -222,18 +214,9 @@ describe('invoices csv', () => {
   });
 
   it('exits 4 when the output file cannot be written', async () => {
-    const id = sandbox.listInvoices(DEMO_ORG_ID)[1]?.id ?? '';
+    const id = demoInvoiceId(1);
 
-    const result = await run([
-      'invoices',
-      'csv',
-      '--orgId',
-      DEMO_ORG_ID,
-      '--invoiceId',
-      id,
-      '--outputFile',
-      join(dir, 'missing', 'x.csv'),
-    ]);
+    const result = await run(invoiceArgs('csv', id, '--outputFile', join(dir, 'missing', 'x.csv')));
 
     expect(result.code).toBe(4);
     expect(result.err).toContain('could not write');
@@ -270,7 +253,7 @@ describe('usage errors', () => {
   });
 
   it('refuses a malformed id before any request', async () => {
-    const result = await run(['invoices', 'get', '--orgId', DEMO_ORG_ID, '--invoiceId', 'not-an-id']);
+    const result = await run(invoiceArgs('get', 'not-an-id'));
 
     expect(result.code).toBe(2);
     expect(result.err).toContain('invoiceId must be 24 lower-case hexadecimal characters');
@@ -307,14 +290,7 @@ describe('credentials and Atlas errors', () => {
   });
 
   it('exits 1 for an Atlas error such as an unknown invoice', async () => {
-    const result = await run([
-      'invoices',
-      'get',
-      '--orgId',
-      DEMO_ORG_ID,
-      '--invoiceId',
-      'dddddddddddddddddddddddd',
-    ]);
+    const result = await run(invoiceArgs('get', 'dddddddddddddddddddddddd'));
 
     expect(result.code).toBe(1);
     expect(result.err).toContain('no invoice dddddddddddddddddddddddd');

@@ -1,5 +1,6 @@
 import type { CsvLinkPresigner, IndexReader, StateReader, StoredState } from '../../lib/archive/ports';
 import type { AtlasInvoiceApi, Invoice } from '../../lib/atlas/types';
+import type { ListenerDeps } from '../../lib/command/listeners/register';
 import type { SlackAccess } from '../../lib/config';
 import { AtlasApiError } from '../../lib/errors';
 import type { InvoiceIndexEntry, InvoiceStateEntry, OrgState } from '../../lib/invoices/types';
@@ -227,3 +228,25 @@ export const SLACK_VECTOR = {
   body: 'token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c',
   signature: 'v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503',
 } as const;
+
+/**
+ * Every listener's deps over the fakes above: one archived invoice (`indexEntry()`), no state, ORG_A configured,
+ * open access, the clock at NOW, a 100 ms Atlas deadline, and `log`; `overrides` replace any of them.
+ */
+export function listenerDeps<L extends Logger>(
+  log: L,
+  overrides: Partial<ListenerDeps> = {},
+): ListenerDeps & { log: L } {
+  return {
+    index: fakeIndex([indexEntry()]),
+    state: fakeState([]),
+    presigner: fakePresigner(),
+    atlas: fakeAtlas({}),
+    orgIds: [ORG_A],
+    access: openAccess,
+    now: () => NOW,
+    log,
+    atlasDeadlineMs: 100,
+    ...overrides,
+  } as ListenerDeps & { log: L };
+}

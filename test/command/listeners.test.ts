@@ -7,13 +7,10 @@ import {
   CHANNEL,
   fakeAtlas,
   fakeIndex,
-  fakePresigner,
-  fakeState,
   INVOICE_1,
-  indexEntry,
+  listenerDeps,
   NOW,
   ORG_A,
-  openAccess,
   recordingLogger,
   TEAM,
   USER,
@@ -22,18 +19,7 @@ import {
 function deps(
   overrides: Partial<InvoiceCommandDeps> = {},
 ): InvoiceCommandDeps & { log: ReturnType<typeof recordingLogger> } {
-  return {
-    index: fakeIndex([indexEntry()]),
-    state: fakeState([]),
-    presigner: fakePresigner(),
-    atlas: fakeAtlas({}),
-    orgIds: [ORG_A],
-    access: openAccess,
-    now: () => NOW,
-    log: recordingLogger(),
-    atlasDeadlineMs: 100,
-    ...overrides,
-  } as InvoiceCommandDeps & { log: ReturnType<typeof recordingLogger> };
+  return listenerDeps(recordingLogger(), overrides);
 }
 
 const command = { command: '/invoice', team_id: TEAM, channel_id: CHANNEL, user_id: USER };

@@ -7,21 +7,7 @@ import type { ListenerDeps } from '../../lib/command/listeners/register';
 import { createSlackDispatch } from '../../lib/command/slack-app';
 import { createSlackHttpHandler } from '../../lib/command/slack-http';
 import { signSlackRequest } from '../../lib/command/slack-signature';
-import {
-  CHANNEL,
-  fakeAtlas,
-  fakeIndex,
-  fakePresigner,
-  fakeState,
-  INVOICE_1,
-  indexEntry,
-  NOW,
-  ORG_A,
-  openAccess,
-  recordingLogger,
-  TEAM,
-  USER,
-} from './fixtures';
+import { CHANNEL, INVOICE_1, listenerDeps, NOW, ORG_A, recordingLogger, TEAM, USER } from './fixtures';
 
 // Real Bolt (App + AwsLambdaReceiver) with in-memory ports; the only server is a response_url sink on 127.0.0.1.
 const SECRET = 'slack-app-test-signing-secret';
@@ -51,18 +37,7 @@ afterAll(async () => {
 
 function build(overrides: Partial<ListenerDeps> = {}) {
   const log = recordingLogger([SECRET]);
-  const deps: ListenerDeps = {
-    index: fakeIndex([indexEntry()]),
-    state: fakeState([]),
-    presigner: fakePresigner(),
-    atlas: fakeAtlas({}),
-    orgIds: [ORG_A],
-    access: openAccess,
-    now: () => NOW,
-    log,
-    atlasDeadlineMs: 100,
-    ...overrides,
-  };
+  const deps = listenerDeps(log, overrides);
   const dispatch = createSlackDispatch({ signingSecret: SECRET, deps, log });
   return { log, handle: createSlackHttpHandler({ signingSecret: SECRET, dispatch, log, now: () => NOW }) };
 }

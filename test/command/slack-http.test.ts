@@ -10,6 +10,18 @@ const BODY = 'command=%2Finvoice&text=help&team_id=T1&channel_id=C1&user_id=U1';
 
 type Seen = Parameters<SlackDispatch>;
 
+function handlerFor(dispatch: SlackDispatch) {
+  return createSlackHttpHandler({ signingSecret: SECRET, dispatch, log: silentLogger, now: () => NOW });
+}
+
+/** A listener that marks its scope failed and then returns `answer` (what was acknowledged, if anything). */
+function failingListener(answer: { statusCode: number; body: string }): SlackDispatch {
+  return async (_event, _context, scope) => {
+    scope.failed = true;
+    return answer;
+  };
+}
+
 function handler(result = { statusCode: 200, body: 'answer' }, fail?: Error) {
   const seen: Seen[] = [];
   const dispatch: SlackDispatch = async (event, context, scope) => {
@@ -19,7 +31,7 @@ function handler(result = { statusCode: 200, body: 'answer' }, fail?: Error) {
   };
   return {
     seen,
-    handle: createSlackHttpHandler({ signingSecret: SECRET, dispatch, log: silentLogger, now: () => NOW }),
+    handle: handlerFor(dispatch),
   };
 }
 
@@ -100,16 +112,7 @@ describe('createSlackHttpHandler', () => {
   });
 
   it('turns a failed listener that left no answer into the safe message', async () => {
-    const dispatch: SlackDispatch = async (_event, _context, scope) => {
-      scope.failed = true;
-      return { statusCode: 404, body: '' };
-    };
-    const handle = createSlackHttpHandler({
-      signingSecret: SECRET,
-      dispatch,
-      log: silentLogger,
-      now: () => NOW,
-    });
+    const handle = handlerFor(failingListener({ statusCode: 404, body: '' }));
     const result = await handle({ body: BODY, headers: signed(BODY) }, {});
     expect(result.statusCode).toBe(200);
     expect(JSON.parse(result.body)).toEqual({
@@ -119,16 +122,7 @@ describe('createSlackHttpHandler', () => {
   });
 
   it('keeps the acknowledged answer when a listener failed after acking', async () => {
-    const dispatch: SlackDispatch = async (_event, _context, scope) => {
-      scope.failed = true;
-      return { statusCode: 200, body: '{"text":"the real answer"}' };
-    };
-    const handle = createSlackHttpHandler({
-      signingSecret: SECRET,
-      dispatch,
-      log: silentLogger,
-      now: () => NOW,
-    });
+    const handle = handlerFor(failingListener({ statusCode: 200, body: '{"text":"the real answer"}' }));
     expect((await handle({ body: BODY, headers: signed(BODY) }, {})).body).toBe('{"text":"the real answer"}');
   });
 });

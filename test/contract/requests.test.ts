@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type AtlasSandbox,
-  createDemoSandboxOptions,
   DEMO_ORG_ID,
   DEMO_SERVICE_ACCOUNT,
   startAtlasSandbox,
@@ -9,19 +8,13 @@ import {
 import { type AtlasClientOptions, createAtlasClient } from '../../lib/atlas/client';
 import type { ApiFlavour } from '../../lib/atlas/types';
 import { apiKey, bearerToken, FAST_RETRY, rawGet, serviceAccount, textOf } from '../atlas/support';
+import { demoWithPayer, PAYER } from './sandbox';
 
-const PAYER = 'bbbbbbbbbbbbbbbbbbbbbbbb';
 let sandbox: AtlasSandbox;
 
 beforeEach(async () => {
   sandbox = await startAtlasSandbox(
-    createDemoSandboxOptions({
-      orgs: [
-        ...(createDemoSandboxOptions().orgs ?? []),
-        { id: PAYER, name: 'Payer', linkedOrgIds: [DEMO_ORG_ID] },
-      ],
-      serviceAccounts: [DEMO_SERVICE_ACCOUNT],
-    }),
+    demoWithPayer({ name: 'Payer' }, { serviceAccounts: [DEMO_SERVICE_ACCOUNT] }),
   );
 });
 

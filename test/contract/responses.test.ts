@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AtlasSandbox,
-  createDemoSandboxOptions,
   DEMO_ORG_ID,
   DEMO_SERVICE_ACCOUNT,
   startAtlasSandbox,
 } from '../../infra/local/atlas-sandbox';
 import { bearerToken, rawGet } from '../atlas/support';
 import { createOpenApiValidators, explain } from './openapi';
+import { demoWithPayer, PAYER } from './sandbox';
 
 const JSON_V2 = 'application/vnd.atlas.2023-01-01+json';
 const CSV_V2 = 'application/vnd.atlas.2023-01-01+csv';
@@ -15,7 +15,6 @@ const LIST = '/api/atlas/v2/orgs/{orgId}/invoices';
 const ONE = '/api/atlas/v2/orgs/{orgId}/invoices/{invoiceId}';
 const CSV = '/api/atlas/v2/orgs/{orgId}/invoices/{invoiceId}/csv';
 const PENDING = '/api/atlas/v2/orgs/{orgId}/invoices/pending';
-const PAYER = 'bbbbbbbbbbbbbbbbbbbbbbbb';
 const MEMBER = {
   clientId: 'mdb_sa_id_member',
   clientSecret: 'member-secret-value',
@@ -28,14 +27,10 @@ let token: string;
 
 beforeAll(async () => {
   sandbox = await startAtlasSandbox(
-    createDemoSandboxOptions({
-      orgs: [
-        ...(createDemoSandboxOptions().orgs ?? []),
-        { id: PAYER, name: 'Payer & Co', invoices: 3, linkedOrgIds: [DEMO_ORG_ID] },
-      ],
-      serviceAccounts: [DEMO_SERVICE_ACCOUNT, MEMBER],
-      sunsetVersions: ['2022-10-01'],
-    }),
+    demoWithPayer(
+      { name: 'Payer & Co', invoices: 3 },
+      { serviceAccounts: [DEMO_SERVICE_ACCOUNT, MEMBER], sunsetVersions: ['2022-10-01'] },
+    ),
   );
   token = await bearerToken(sandbox.url);
 });

@@ -66,16 +66,16 @@ describe('planLocalRun', () => {
   });
 });
 
+/** What the local run hands the handlers for `userEnv`, planned as the local run plans it, with `fixedSecret`. */
+function handlerEnvFor(userEnv: Record<string, string>) {
+  return buildHandlerEnv(userEnv, planLocalRun(userEnv), endpoints, fixedSecret);
+}
+
 describe('buildHandlerEnv', () => {
   it('points the handlers at the stand-ins and passes their validation', () => {
     const userEnv = { HOME: '/home/me', AWS_PROFILE: 'prod', LOG_LEVEL: 'warn' };
 
-    const { env, localSigningSecret } = buildHandlerEnv(
-      userEnv,
-      planLocalRun(userEnv),
-      endpoints,
-      fixedSecret,
-    );
+    const { env, localSigningSecret } = handlerEnvFor(userEnv);
 
     expect(env).toMatchObject({
       ATLAS_ORG_IDS: ORG,
@@ -112,12 +112,7 @@ describe('buildHandlerEnv', () => {
       AWS_ACCESS_KEY_ID: 'AKIAREAL',
     };
 
-    const { env, localSigningSecret } = buildHandlerEnv(
-      userEnv,
-      planLocalRun(userEnv),
-      endpoints,
-      fixedSecret,
-    );
+    const { env, localSigningSecret } = handlerEnvFor(userEnv);
 
     expect(env).toMatchObject({
       ATLAS_ORG_IDS: REAL_ORG,
@@ -139,7 +134,7 @@ describe('buildHandlerEnv', () => {
   it('leaves an invalid real setting for the handlers’ validation to name', () => {
     const userEnv = { ATLAS_ORG_IDS: 'bad' };
 
-    const { env } = buildHandlerEnv(userEnv, planLocalRun(userEnv), endpoints, fixedSecret);
+    const { env } = handlerEnvFor(userEnv);
 
     expect(() => loadPollConfig(env)).toThrow(ConfigError);
     expect(() => loadPollConfig(env)).toThrow(/ATLAS_ORG_IDS/);
