@@ -1,4 +1,5 @@
 import type { InvoiceLineItem, InvoicePayment, InvoiceRefund, InvoiceStatus } from '../../../lib/atlas/types';
+import type { InvoiceAmounts } from '../../../lib/invoices/types';
 import { between, objectId, pick, type Random } from './random';
 
 /** A project of a sandbox organisation (CSV "Project"/"Project ID", JSON groupName/groupId). */
@@ -50,16 +51,6 @@ export interface SandboxOrg {
   readonly live: boolean;
   readonly lineItemMode: 'daily' | 'monthly';
   readonly taxRateBasisPoints: number;
-}
-
-/** Amounts derived from the line items, in cents, the way Atlas relates them (see lib/invoices/money.ts). */
-export interface InvoiceAmounts {
-  readonly subtotalCents: number;
-  readonly creditsCents: number;
-  readonly salesTaxCents: number;
-  readonly startingBalanceCents: number;
-  readonly amountBilledCents: number;
-  readonly amountPaidCents: number;
 }
 
 /** subtotal = every line item (credits are negative lines); billed = subtotal + tax − starting balance. */
