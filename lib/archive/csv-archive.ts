@@ -1,9 +1,10 @@
 import { pipeline, Transform, type TransformCallback } from 'node:stream';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { CsvDownload, InvoiceMetadata } from '../atlas/types';
+import type { CsvDownload } from '../atlas/types';
 import { ArchiveError, DeadlineError } from '../errors';
 import type { CsvInspection, CsvInspector } from '../invoices/csv-summary';
+import type { InvoiceMetadata } from '../invoices/invoice';
 import type { ArchivedCsv, CsvSummary, InvoiceStateEntry } from '../invoices/types';
 import { csvKey } from './keys';
 import type { IndexReader } from './ports';

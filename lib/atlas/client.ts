@@ -2,6 +2,7 @@ import { Agent, type Dispatcher } from 'undici';
 import type { AtlasCredentials } from '../config';
 import { AtlasApiError, ValidationError } from '../errors';
 import { assertObjectId, isObjectId } from '../ids';
+import { INVOICE_STATUSES, type Invoice, type InvoiceMetadata } from '../invoices/invoice';
 import { type Logger, silentLogger } from '../log';
 import type { RetryPolicy } from '../retry';
 import { createScrubber, type FailureContext } from './api-errors';
@@ -25,16 +26,7 @@ import {
   type Timeouts,
   type Transport,
 } from './request';
-import {
-  type ApiFlavour,
-  type AtlasInvoiceApi,
-  type CsvDownload,
-  INVOICE_STATUSES,
-  type Invoice,
-  type InvoiceMetadata,
-  type ListInvoicesOptions,
-  type RequestOptions,
-} from './types';
+import type { ApiFlavour, AtlasInvoiceApi, CsvDownload, ListInvoicesOptions, RequestOptions } from './types';
 
 export interface AtlasClientOptions {
   /** Origin of the Admin API, e.g. `https://cloud.mongodb.com` (a path prefix is kept). */

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_API_VERSION } from '../atlas/flavours';
-import { API_FLAVOURS, type ApiFlavour, INVOICE_STATUSES, type KnownInvoiceStatus } from '../atlas/types';
+import { API_FLAVOURS, type ApiFlavour } from '../atlas/types';
 import { ValidationError } from '../errors';
+import { INVOICE_STATUSES, type KnownInvoiceStatus } from '../invoices/invoice';
 
 export const PROGRAM = 'atlas-invoices';
 

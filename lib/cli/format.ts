@@ -1,4 +1,4 @@
-import type { InvoiceMetadata } from '../atlas/types';
+import type { InvoiceMetadata } from '../invoices/invoice';
 import { formatUsd } from '../invoices/money';
 
 /** Control characters (terminal escapes) in server-supplied text become `?` in table output. */

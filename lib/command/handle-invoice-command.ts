@@ -1,8 +1,9 @@
 import { csvFileName } from '../archive/keys';
 import type { CsvLinkPresigner, IndexReader, StateReader } from '../archive/ports';
-import type { AtlasInvoiceApi, Invoice } from '../atlas/types';
+import type { AtlasInvoiceApi } from '../atlas/types';
 import type { SlackAccess } from '../config';
 import { AtlasApiError, describeError } from '../errors';
+import type { Invoice } from '../invoices/invoice';
 import type { InvoiceIndexEntry, OrgState } from '../invoices/types';
 import type { Logger } from '../log';
 import { isAllowed, type SlackRequester } from './access';

@@ -1,5 +1,5 @@
 import type { PresignedLink } from '../archive/ports';
-import type { Invoice, InvoiceStatus } from '../atlas/types';
+import type { Invoice, InvoiceStatus } from '../invoices/invoice';
 import { formatUsd, owedCents, toAmounts } from '../invoices/money';
 import type { CsvSummary, InvoiceAmounts, InvoiceIndexEntry, InvoiceStateEntry } from '../invoices/types';
 import {

@@ -1,4 +1,4 @@
-import type { InvoiceMetadata, InvoiceStatus } from '../atlas/types';
+import type { InvoiceMetadata, InvoiceStatus } from './invoice';
 import type { InvoiceStateEntry, OrgState } from './types';
 
 /**

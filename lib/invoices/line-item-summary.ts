@@ -1,4 +1,3 @@
-import type { Invoice } from '../atlas/types';
 import {
   checkTopN,
   clipText,
@@ -8,6 +7,7 @@ import {
   projectKey,
   rankCostLines,
 } from './csv-summary';
+import type { Invoice } from './invoice';
 import type { CsvSummary } from './types';
 
 /**

@@ -1,4 +1,4 @@
-import type { InvoiceMetadata } from '../atlas/types';
+import type { InvoiceMetadata } from './invoice';
 import type { InvoiceAmounts } from './types';
 
 /**

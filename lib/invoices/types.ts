@@ -1,4 +1,4 @@
-import type { InvoiceStatus } from '../atlas/types';
+import type { InvoiceStatus } from './invoice';
 
 /** All in integer US cents; a field Atlas omitted counts as 0. */
 export interface InvoiceAmounts {

@@ -1,5 +1,5 @@
-import type { InvoiceMetadata, InvoiceStatus } from '../atlas/types';
 import { compareUpdated } from '../invoices/diff';
+import type { InvoiceMetadata, InvoiceStatus } from '../invoices/invoice';
 import { toAmounts } from '../invoices/money';
 import type { InvoiceStateEntry, OrgState } from '../invoices/types';
 

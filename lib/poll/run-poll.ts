@@ -1,9 +1,10 @@
 import type { CsvArchive } from '../archive/csv-archive';
 import type { IndexReader, IndexWriter, StateReader, StateWriter } from '../archive/ports';
-import type { CsvDownload, InvoiceMetadata, ListInvoicesOptions, RequestOptions } from '../atlas/types';
+import type { CsvDownload, ListInvoicesOptions, RequestOptions } from '../atlas/types';
 import { StateConflictError } from '../errors';
 import { isObjectId } from '../ids';
 import { compareUpdated, diffInvoices, type InvoiceChange } from '../invoices/diff';
+import type { InvoiceMetadata } from '../invoices/invoice';
 import { toAmounts } from '../invoices/money';
 import type { CsvSummary, InvoiceIndexEntry, OrgState } from '../invoices/types';
 import type { Logger } from '../log';

@@ -1,4 +1,4 @@
-import type { InvoiceMetadata, InvoiceStatus } from '../atlas/types';
+import type { InvoiceMetadata, InvoiceStatus } from '../invoices/invoice';
 import { formatUsd, owedCents, toAmounts } from '../invoices/money';
 import type { CsvSummary } from '../invoices/types';
 import {

@@ -7,9 +7,10 @@ import { type CsvArchive, createCsvArchive } from '../../lib/archive/csv-archive
 import { createIndexStore } from '../../lib/archive/index-store';
 import { csvKey } from '../../lib/archive/keys';
 import { type AtlasClient, createAtlasClient } from '../../lib/atlas/client';
-import type { CsvDownload, InvoiceMetadata } from '../../lib/atlas/types';
+import type { CsvDownload } from '../../lib/atlas/types';
 import { ArchiveError, DeadlineError } from '../../lib/errors';
 import { createCsvInspector } from '../../lib/invoices/csv-summary';
+import type { InvoiceMetadata } from '../../lib/invoices/invoice';
 import { sha256 } from '../poll/fakes';
 
 const BUCKET = 'archive';

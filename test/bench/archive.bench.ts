@@ -556,7 +556,7 @@ async function measureCase(input: CaseInput): Promise<CaseResult> {
   const { csvKey } = await import('../../lib/archive/keys');
   const { createAtlasClient } = await import('../../lib/atlas/client');
   const { createCsvInspector, inspectCsv } = await import('../../lib/invoices/csv-summary');
-  type InvoiceMetadata = import('../../lib/atlas/types').InvoiceMetadata;
+  type InvoiceMetadata = import('../../lib/invoices/invoice').InvoiceMetadata;
 
   const { kind } = input;
   const s3 = new S3Client(input.s3);

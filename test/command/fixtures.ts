@@ -1,8 +1,9 @@
 import type { CsvLinkPresigner, IndexReader, StateReader, StoredState } from '../../lib/archive/ports';
-import type { AtlasInvoiceApi, Invoice } from '../../lib/atlas/types';
+import type { AtlasInvoiceApi } from '../../lib/atlas/types';
 import type { ListenerDeps } from '../../lib/command/listeners/register';
 import type { SlackAccess } from '../../lib/config';
 import { AtlasApiError } from '../../lib/errors';
+import type { Invoice } from '../../lib/invoices/invoice';
 import type { InvoiceIndexEntry, InvoiceStateEntry, OrgState } from '../../lib/invoices/types';
 import { createLogger, type Logger } from '../../lib/log';
 

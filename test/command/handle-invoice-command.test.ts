@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Invoice } from '../../lib/atlas/types';
 import { handleInvoiceCommand, type InvoiceCommandDeps } from '../../lib/command/handle-invoice-command';
 import { refusalReply } from '../../lib/command/replies';
 import type { SlackAccess } from '../../lib/config';
 import { AtlasApiError } from '../../lib/errors';
+import type { Invoice } from '../../lib/invoices/invoice';
 import { silentLogger } from '../../lib/log';
 import {
   atlasInvoice,

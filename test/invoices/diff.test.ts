@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { INVOICE_STATUSES, type InvoiceMetadata } from '../../lib/atlas/types';
 import { compareUpdated, diffInvoices } from '../../lib/invoices/diff';
+import { INVOICE_STATUSES, type InvoiceMetadata } from '../../lib/invoices/invoice';
 import type { InvoiceStateEntry, OrgState } from '../../lib/invoices/types';
 
 const ORG = 'aaaaaaaaaaaaaaaaaaaaaaaa';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Invoice, InvoiceLineItem } from '../../lib/atlas/types';
 import { inspectCsv } from '../../lib/invoices/csv-summary';
+import type { Invoice, InvoiceLineItem } from '../../lib/invoices/invoice';
 import { formatBillingPeriod, summariseLineItems } from '../../lib/invoices/line-item-summary';
 
 const PROJECTS = [

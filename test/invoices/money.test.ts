@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { InvoiceMetadata } from '../../lib/atlas/types';
+import type { InvoiceMetadata } from '../../lib/invoices/invoice';
 import {
   expectedBilledCents,
   explainOwed,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { InvoiceMetadata } from '../../lib/atlas/types';
+import type { InvoiceMetadata } from '../../lib/invoices/invoice';
 import type { CsvSummary } from '../../lib/invoices/types';
 import { type Block, DOWNLOAD_LINK_ACTION_ID } from '../../lib/slack/invoice-blocks';
 import { SLACK_LIMITS } from '../../lib/slack/mrkdwn';

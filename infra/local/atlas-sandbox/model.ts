@@ -1,4 +1,9 @@
-import type { InvoiceLineItem, InvoicePayment, InvoiceRefund, InvoiceStatus } from '../../../lib/atlas/types';
+import type {
+  InvoiceLineItem,
+  InvoicePayment,
+  InvoiceRefund,
+  InvoiceStatus,
+} from '../../../lib/invoices/invoice';
 import type { InvoiceAmounts } from '../../../lib/invoices/types';
 import { between, objectId, pick, type Random } from './random';
 

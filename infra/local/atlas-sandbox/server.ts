@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { pipeline, Readable } from 'node:stream';
-import type { ApiFlavour, Invoice, InvoiceMetadata, InvoiceStatus } from '../../../lib/atlas/types';
+import type { ApiFlavour } from '../../../lib/atlas/types';
 import { OBJECT_ID_PATTERN } from '../../../lib/ids';
+import type { Invoice, InvoiceMetadata, InvoiceStatus } from '../../../lib/invoices/invoice';
 import openApiDocument from '../../../test/fixtures/atlas-invoices-openapi.json';
 import {
   type ApiKeySeed,

@@ -1,5 +1,5 @@
-import { INVOICE_STATUSES, type InvoiceStatus } from '../../../lib/atlas/types';
 import { isObjectId } from '../../../lib/ids';
+import { INVOICE_STATUSES, type InvoiceStatus } from '../../../lib/invoices/invoice';
 import { type GeneratedCsvSpec, generatedCsvSize } from './csv';
 import {
   amountsOf,

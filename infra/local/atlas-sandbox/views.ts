@@ -1,4 +1,4 @@
-import type { Invoice, InvoiceMetadata, Link } from '../../../lib/atlas/types';
+import type { Invoice, InvoiceMetadata, Link } from '../../../lib/invoices/invoice';
 import { amountsOf, type SandboxInvoice, type SandboxOrg } from './model';
 
 /** Where links in bodies point: the sandbox's own URL and the flavour's path prefix. */
