@@ -20,18 +20,17 @@ import type {
  * lock at commit, which is the check that counts: of two racing writers exactly one wins.
  */
 
-export const S3_OPERATIONS = [
-  'HeadBucket',
-  'PutObject',
-  'GetObject',
-  'HeadObject',
-  'CreateMultipartUpload',
-  'UploadPart',
-  'CompleteMultipartUpload',
-  'AbortMultipartUpload',
-] as const;
-/** `Unsupported`: any other request, answered 501 NotImplemented. */
-export type S3Operation = (typeof S3_OPERATIONS)[number] | 'Unsupported';
+/** The operations served; `Unsupported` is any other request, answered 501 NotImplemented. */
+export type S3Operation =
+  | 'HeadBucket'
+  | 'PutObject'
+  | 'GetObject'
+  | 'HeadObject'
+  | 'CreateMultipartUpload'
+  | 'UploadPart'
+  | 'CompleteMultipartUpload'
+  | 'AbortMultipartUpload'
+  | 'Unsupported';
 
 /** Everything one request's handler needs; built by the server per request. */
 export interface S3Context {
@@ -56,7 +55,7 @@ export interface S3Context {
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 const MAX_COMPLETE_BODY = 1024 * 1024;
 
-export const HANDLERS: Record<(typeof S3_OPERATIONS)[number], (ctx: S3Context) => Promise<void>> = {
+export const HANDLERS: Record<Exclude<S3Operation, 'Unsupported'>, (ctx: S3Context) => Promise<void>> = {
   HeadBucket: (ctx) => ctx.send(200, {}),
   GetObject: getObject,
   HeadObject: getObject,
