@@ -1,177 +1,95 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { Transform, type TransformCallback, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  algorithmOfHeader,
-  type ChecksumAlgorithm,
-  checksumHeaderName,
-  checksumLength,
-  createChecksum,
-  type IncrementalChecksum,
-  isChecksumAlgorithm,
-} from '../aws/checksums';
-import { headerValue, type SigV4Auth, STREAMING_PAYLOAD, UNSIGNED_PAYLOAD } from '../aws/sigv4';
-import { AwsChunkedDecoder, AwsChunkedError, type AwsChunkedSigning } from './aws-chunked';
+import { Crc32, Crc32c, Crc64Nvme } from '@aws-sdk/checksums/crc';
+import { Sha1, Sha256 } from '@aws-sdk/checksums/sha';
+import { headerValue } from '../aws/sigv4';
 import { S3Error, s3Errors } from './errors';
 
 /**
- * Receiving a request body the way S3 does: plain or aws-chunked (decoded on the fly, chunk signatures verified),
- * hashed while it streams (MD5 for the ETag, SHA-256 when the signature covers the payload, the flexible checksum
- * when one was declared), and checked against every digest the client sent before anything is committed.
+ * Receiving a request body the way S3 does: plain, or `aws-chunked` with a trailing checksum
+ * (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`, what the SDK sends for streams) decoded on the fly; hashed while it streams
+ * (MD5 for the ETag, SHA-256 when the signature covers the payload, the flexible checksum when one was declared,
+ * with the SDK's own checksum implementations) and checked against every digest the client sent before anything is
+ * committed. Signed chunks (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`) are refused: no AWS SDK for JavaScript sends them.
  */
 
-export interface BodyPlan {
-  /** What the signature says about the payload: hex SHA-256, UNSIGNED-PAYLOAD or a STREAMING-* marker. */
-  readonly payloadHash: string;
-  readonly chunked: boolean;
-  readonly signing: AwsChunkedSigning | undefined;
-  /** Decoded body length the client declared, when it declared one. */
-  readonly declaredLength: number | undefined;
-  /** Base64 MD5 from `Content-MD5`. */
-  readonly contentMd5: string | undefined;
-  /** The flexible checksum to compute, and where its expected value comes from. */
-  readonly checksum: ChecksumPlan | undefined;
-  /** `Content-Encoding` to store, with `aws-chunked` taken out. */
-  readonly storedContentEncoding: string | undefined;
-  /** Every chunk but the last must be at least this long (aws-chunked). */
-  readonly minChunkSize: number;
-}
+const CHECKSUMS = { CRC32: Crc32, CRC32C: Crc32c, CRC64NVME: Crc64Nvme, SHA1: Sha1, SHA256: Sha256 } as const;
+export type ChecksumAlgorithm = keyof typeof CHECKSUMS;
 
-export interface ChecksumPlan {
-  readonly algorithm: ChecksumAlgorithm;
-  /** Base64 value from an `x-amz-checksum-*` header. */
-  readonly expected: string | undefined;
-  /** The value arrives as an aws-chunked trailer. */
-  readonly fromTrailer: boolean;
+export const UNSIGNED_TRAILER = 'STREAMING-UNSIGNED-PAYLOAD-TRAILER';
+/** S3's minimum for every aws-chunked chunk but the last. */
+const MIN_CHUNK_SIZE = 8192;
+const MAX_LINE = 4096;
+
+export interface BodyPlan {
+  readonly chunked: boolean;
+  /** Hex SHA-256 the signature covers, to check against the bytes; undefined for UNSIGNED-PAYLOAD and chunked. */
+  readonly sha256: string | undefined;
+  /** The body length the client declared (decoded length for aws-chunked). */
+  readonly length: number;
+  /** A flexible checksum to verify: its value comes in an `x-amz-checksum-*` header or the aws-chunked trailer. */
+  readonly checksum: { readonly algorithm: ChecksumAlgorithm; readonly header: string } | undefined;
 }
 
 export interface ReceivedBody {
   readonly size: number;
   readonly md5Hex: string;
-  /** Base64 checksum in the planned algorithm, verified when the client sent one. */
+  /** Base64, verified against what the client sent. */
   readonly checksum: { readonly algorithm: ChecksumAlgorithm; readonly value: string } | undefined;
-  /** Raw bytes read from the socket (before aws-chunked decoding). */
+  /** Bytes read from the socket (before aws-chunked decoding). */
   readonly wireBytes: number;
 }
 
-const HEX_SHA256 = /^[0-9a-f]{64}$/;
-const KNOWN_PAYLOADS = new Set<string>([UNSIGNED_PAYLOAD, ...Object.values(STREAMING_PAYLOAD)]);
-
-/**
- * Work out from the headers how to read and check the body. `requireLength`: PutObject and UploadPart refuse a
- * body of unknown length (411), as S3 does. Throws S3Error for contradictory or malformed headers.
- */
-export function planBody(
-  req: IncomingMessage,
-  auth: SigV4Auth | undefined,
-  options: {
-    requireLength: boolean;
-    minChunkSize: number;
-    /** UploadPart of an upload created with a checksum algorithm: the part must use (or gets) that one. */
-    forceAlgorithm?: ChecksumAlgorithm;
-    /** CompleteMultipartUpload: `x-amz-checksum-*` headers describe the whole object, not this XML body. */
-    checksumHeadersDescribeObject?: boolean;
-  },
-): BodyPlan {
-  const raw = req.rawHeaders;
-  const payloadHash = auth?.payloadHash ?? headerValue(raw, 'x-amz-content-sha256') ?? UNSIGNED_PAYLOAD;
-  if (payloadHash.startsWith('STREAMING-AWS4-ECDSA')) throw s3Errors.notImplemented('x-amz-content-sha256');
-  if (!KNOWN_PAYLOADS.has(payloadHash) && !HEX_SHA256.test(payloadHash)) {
-    throw s3Errors.invalidArgument(
-      'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value.',
-      'x-amz-content-sha256',
-      payloadHash,
-    );
-  }
-  const encodings = (headerValue(raw, 'content-encoding') ?? '')
-    .split(',')
-    .map((e) => e.trim())
-    .filter((e) => e !== '');
-  const chunked = encodings.includes('aws-chunked') || payloadHash.startsWith('STREAMING-');
-  const stored = encodings.filter((e) => e !== 'aws-chunked').join(',');
-
-  const lengthHeader = chunked ? 'x-amz-decoded-content-length' : 'content-length';
-  const lengthText = headerValue(raw, lengthHeader);
-  if (lengthText !== undefined && !/^\d+$/.test(lengthText)) {
-    throw s3Errors.invalidArgument(`${lengthHeader} must be a number`, lengthHeader, lengthText);
-  }
-  const declaredLength = lengthText === undefined ? undefined : Number(lengthText);
-  const hasBody =
-    chunked || declaredLength !== undefined || headerValue(raw, 'transfer-encoding') !== undefined;
-  if (options.requireLength && hasBody && declaredLength === undefined) throw s3Errors.missingContentLength();
-
-  const signing =
-    auth && (payloadHash === STREAMING_PAYLOAD.signed || payloadHash === STREAMING_PAYLOAD.signedTrailer)
-      ? {
-          signingKey: auth.signingKey,
-          amzDate: auth.amzDate,
-          scope: auth.scope,
-          seedSignature: auth.signature,
-          signedTrailer: payloadHash === STREAMING_PAYLOAD.signedTrailer,
-        }
-      : undefined;
-
-  return {
-    payloadHash,
-    chunked,
-    signing,
-    declaredLength,
-    contentMd5: headerValue(raw, 'content-md5'),
-    checksum: options.checksumHeadersDescribeObject
-      ? undefined
-      : planChecksum(raw, chunked, options.forceAlgorithm),
-    storedContentEncoding: stored === '' ? undefined : stored,
-    minChunkSize: options.minChunkSize,
-  };
+/** The header S3 carries an algorithm's checksum in: `x-amz-checksum-crc32`, ... */
+export function checksumHeader(algorithm: ChecksumAlgorithm): string {
+  return `x-amz-checksum-${algorithm.toLowerCase()}`;
 }
 
-function planChecksum(
-  raw: readonly string[],
-  chunked: boolean,
-  forceAlgorithm: ChecksumAlgorithm | undefined,
-): ChecksumPlan | undefined {
-  const declared: Array<{ algorithm: ChecksumAlgorithm; value: string }> = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const algorithm = algorithmOfHeader(raw[i] as string);
-    if (algorithm) declared.push({ algorithm, value: (raw[i + 1] as string).trim() });
+const NOT_CHECKSUMS = new Set(['x-amz-checksum-type', 'x-amz-checksum-algorithm', 'x-amz-checksum-mode']);
+
+/**
+ * Work out from the headers how to read and check the body. `withChecksum` false: the `x-amz-checksum-*` headers
+ * describe something else than this body (CompleteMultipartUpload's whole object). Throws S3Error for what S3
+ * would refuse.
+ */
+export function planBody(req: IncomingMessage, withChecksum = true): BodyPlan {
+  const raw = req.rawHeaders;
+  const payload = headerValue(raw, 'x-amz-content-sha256') ?? 'UNSIGNED-PAYLOAD';
+  const chunked = payload === UNSIGNED_TRAILER;
+  if (payload.startsWith('STREAMING-') && !chunked) {
+    throw s3Errors.notImplemented(`x-amz-content-sha256: ${payload}`);
   }
-  if (declared.length > 1) {
+  if (!chunked && payload !== 'UNSIGNED-PAYLOAD' && !/^[0-9a-f]{64}$/.test(payload)) {
     throw s3Errors.invalidRequest(
-      'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.',
+      'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, a streaming mode or a SHA-256.',
     );
   }
-  const trailer = headerValue(raw, 'x-amz-trailer');
-  let trailerAlgorithm: ChecksumAlgorithm | undefined;
-  if (trailer !== undefined) {
-    trailerAlgorithm = algorithmOfHeader(trailer.trim());
-    if (!trailerAlgorithm)
-      throw s3Errors.invalidRequest(`The value specified in the x-amz-trailer header is not supported`);
-    if (!chunked) throw s3Errors.invalidRequest('x-amz-trailer requires Content-Encoding: aws-chunked');
-    if (declared.length > 0) {
-      throw s3Errors.invalidRequest(
-        'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.',
-      );
-    }
+  const lengthText = headerValue(raw, chunked ? 'x-amz-decoded-content-length' : 'content-length');
+  if (lengthText === undefined || !/^\d+$/.test(lengthText)) {
+    throw new S3Error(411, 'MissingContentLength', 'You must provide the Content-Length HTTP header.');
   }
-  const sdkAlgorithm = (headerValue(raw, 'x-amz-sdk-checksum-algorithm') ?? '').toUpperCase();
-  const header = declared[0];
-  const algorithm =
-    header?.algorithm ??
-    trailerAlgorithm ??
-    (isChecksumAlgorithm(sdkAlgorithm) ? sdkAlgorithm : forceAlgorithm);
-  if (!algorithm) return undefined;
-  if (forceAlgorithm && algorithm !== forceAlgorithm) {
-    throw s3Errors.invalidRequest(
-      `Checksum Type mismatch occurred, expected checksum Type: ${forceAlgorithm.toLowerCase()}, actual checksum Type: ${algorithm.toLowerCase()}`,
-    );
+  const trailer = headerValue(raw, 'x-amz-trailer')?.trim().toLowerCase();
+  const declared = trailer === undefined ? [] : [trailer];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    if (name.startsWith('x-amz-checksum-') && !NOT_CHECKSUMS.has(name)) declared.push(name);
   }
-  if (header && !isValidBase64(header.value, checksumLength(algorithm))) {
-    throw s3Errors.invalidRequest(`Value for ${checksumHeaderName(algorithm)} header is invalid.`);
-  }
-  return { algorithm, expected: header?.value, fromTrailer: trailerAlgorithm !== undefined };
+  if (declared.length > 1) throw s3Errors.invalidRequest('Expecting a single x-amz-checksum- header.');
+  if (trailer !== undefined && !chunked) throw s3Errors.invalidRequest('x-amz-trailer requires aws-chunked.');
+  const header = withChecksum ? declared[0] : undefined;
+  const algorithm = header?.slice('x-amz-checksum-'.length).toUpperCase();
+  if (algorithm !== undefined && !(algorithm in CHECKSUMS))
+    throw s3Errors.notImplemented(`the checksum ${header}`);
+  return {
+    chunked,
+    sha256: /^[0-9a-f]{64}$/.test(payload) ? payload : undefined,
+    length: Number(lengthText),
+    checksum: header ? { algorithm: algorithm as ChecksumAlgorithm, header } : undefined,
+  };
 }
 
 /**
@@ -183,76 +101,67 @@ export async function receiveBody(
   plan: BodyPlan,
   sink: Writable,
 ): Promise<ReceivedBody> {
-  const counter = new ByteCounter();
-  const decoder = plan.chunked
-    ? new AwsChunkedDecoder({ signing: plan.signing, minChunkSize: plan.minChunkSize })
-    : undefined;
-  const hasher = new BodyHasher(
-    plan.payloadHash !== UNSIGNED_PAYLOAD && !plan.chunked,
-    plan.checksum ? createChecksum(plan.checksum.algorithm) : undefined,
-  );
+  let wireBytes = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      wireBytes += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  const decoder = plan.chunked ? new AwsChunkedDecoder() : undefined;
+  const md5 = createHash('md5');
+  const sha256 = plan.sha256 === undefined ? undefined : createHash('sha256');
+  const checksum = plan.checksum ? new CHECKSUMS[plan.checksum.algorithm]() : undefined;
+  let size = 0;
+  const hasher = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      size += chunk.length;
+      md5.update(chunk);
+      sha256?.update(chunk);
+      checksum?.update(chunk);
+      callback(null, chunk);
+    },
+  });
   const onAbort = () => {
     if (!req.complete)
       counter.destroy(new S3Error(400, 'RequestAborted', 'The client closed the connection'));
   };
   req.once('close', onAbort);
-  req.once('error', onAbort);
   req.pipe(counter);
   try {
     await pipeline(decoder ? [counter, decoder, hasher, sink] : [counter, hasher, sink]);
   } catch (error) {
     req.unpipe(counter);
-    if (error instanceof AwsChunkedError) {
-      throw new S3Error(error.code === 'SignatureDoesNotMatch' ? 403 : 400, error.code, error.message);
-    }
-    if (error instanceof S3Error) throw error;
-    throw s3Errors.incompleteBody();
+    throw error instanceof S3Error ? error : s3Errors.incompleteBody();
   } finally {
     req.off('close', onAbort);
-    req.off('error', onAbort);
   }
 
-  const size = hasher.size;
-  if (plan.declaredLength !== undefined && size !== plan.declaredLength) throw s3Errors.incompleteBody();
-  if (HEX_SHA256.test(plan.payloadHash) && !plan.chunked) {
-    const computed = hasher.sha256Hex();
-    if (computed !== plan.payloadHash) {
+  if (size !== plan.length) throw s3Errors.incompleteBody();
+  if (sha256 && sha256.digest('hex') !== plan.sha256) {
+    throw new S3Error(
+      400,
+      'XAmzContentSHA256Mismatch',
+      "The provided 'x-amz-content-sha256' header does not match what was computed.",
+    );
+  }
+  let verified: ReceivedBody['checksum'];
+  if (plan.checksum && checksum) {
+    const value = Buffer.from(await checksum.digest()).toString('base64');
+    const sent = decoder
+      ? decoder.trailers.get(plan.checksum.header)
+      : headerValue(req.rawHeaders, plan.checksum.header);
+    if (sent === undefined) throw s3Errors.invalidRequest(`The ${plan.checksum.header} trailer was missing.`);
+    if (sent.trim() !== value) {
       throw new S3Error(
         400,
-        'XAmzContentSHA256Mismatch',
-        "The provided 'x-amz-content-sha256' header does not match what was computed.",
-        {
-          ClientComputedContentSHA256: plan.payloadHash,
-          S3ComputedContentSHA256: computed,
-        },
+        'BadDigest',
+        `The ${plan.checksum.header} you specified did not match the calculated checksum.`,
       );
     }
+    verified = { algorithm: plan.checksum.algorithm, value };
   }
-  const md5 = hasher.md5();
-  if (plan.contentMd5 !== undefined) {
-    if (!isValidBase64(plan.contentMd5, 16)) {
-      throw new S3Error(400, 'InvalidDigest', 'The Content-MD5 you specified was invalid.');
-    }
-    if (md5.toString('base64') !== plan.contentMd5) {
-      throw new S3Error(400, 'BadDigest', 'The Content-MD5 you specified did not match what we received.');
-    }
-  }
-  let checksum: ReceivedBody['checksum'];
-  if (plan.checksum) {
-    const value = hasher.checksumBase64();
-    let expected = plan.checksum.expected;
-    if (plan.checksum.fromTrailer) {
-      expected = decoder?.trailers.get(checksumHeaderName(plan.checksum.algorithm));
-      if (expected === undefined) {
-        throw s3Errors.invalidRequest(
-          'The x-amz-trailer header was sent but the trailing checksum was missing.',
-        );
-      }
-    }
-    if (expected !== undefined && expected !== value) throw s3Errors.badDigest(plan.checksum.algorithm);
-    checksum = { algorithm: plan.checksum.algorithm, value };
-  }
-  return { size, md5Hex: md5.toString('hex'), checksum, wireBytes: counter.bytes };
+  return { size, md5Hex: md5.digest('hex'), checksum: verified, wireBytes };
 }
 
 /** Receive into a file; the file is removed again when anything fails. */
@@ -269,7 +178,7 @@ export async function receiveToFile(
   }
 }
 
-/** Receive a small body (XML documents) into memory; S3 refuses more than `limit` bytes. */
+/** Receive a small body (an XML document) into memory; S3 refuses more than `limit` bytes. */
 export async function receiveToBuffer(
   req: IncomingMessage,
   plan: BodyPlan,
@@ -280,63 +189,91 @@ export async function receiveToBuffer(
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
       size += chunk.length;
-      if (size > limit) {
-        callback(new S3Error(400, 'MaxMessageLengthExceeded', 'Your request was too big.'));
-        return;
-      }
       chunks.push(chunk);
-      callback();
+      callback(
+        size > limit ? new S3Error(400, 'MaxMessageLengthExceeded', 'Your request was too big.') : null,
+      );
     },
   });
   const received = await receiveBody(req, plan, sink);
   return { ...received, body: Buffer.concat(chunks) };
 }
 
-export function isValidBase64(value: string, bytes: number): boolean {
-  return /^[A-Za-z0-9+/]+={0,2}$/.test(value) && Buffer.from(value, 'base64').length === bytes;
-}
-
-class ByteCounter extends Transform {
-  bytes = 0;
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.bytes += chunk.length;
-    callback(null, chunk);
-  }
-}
-
-class BodyHasher extends Transform {
-  size = 0;
-  private readonly md5Hash = createHash('md5');
-  private readonly sha256: Hash | undefined;
-  private readonly checksum: IncrementalChecksum | undefined;
-  private md5Digest: Buffer | undefined;
-  private checksumDigest: Buffer | undefined;
-
-  constructor(withSha256: boolean, checksum: IncrementalChecksum | undefined) {
-    super();
-    this.sha256 = withSha256 ? createHash('sha256') : undefined;
-    this.checksum = checksum;
-  }
+/**
+ * Decodes `Content-Encoding: aws-chunked` on the fly, as S3 does:
+ *
+ *   hex-size[;extensions]\r\n <bytes> \r\n ... 0\r\n [trailer-name:value\r\n ...] \r\n
+ *
+ * Emits only the payload bytes and collects the trailing headers into `trailers` for the caller to check once the
+ * stream has ended. Memory use is one header line at most, whatever the body size.
+ */
+export class AwsChunkedDecoder extends Transform {
+  /** Trailing headers, lower-case names. Complete once the stream has ended. */
+  readonly trailers = new Map<string, string>();
+  private state: 'size' | 'data' | 'data-end' | 'trailer' | 'done' = 'size';
+  private line = '';
+  private remaining = 0;
+  private previousSize: number | undefined;
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.size += chunk.length;
-    this.md5Hash.update(chunk);
-    this.sha256?.update(chunk);
-    this.checksum?.update(chunk);
-    callback(null, chunk);
+    try {
+      let at = 0;
+      while (at < chunk.length) {
+        if (this.state === 'done') throw malformed('bytes after the final aws-chunked chunk');
+        if (this.state === 'data') {
+          const take = Math.min(this.remaining, chunk.length - at);
+          this.push(chunk.subarray(at, at + take));
+          this.remaining -= take;
+          at += take;
+          if (this.remaining === 0) this.state = 'data-end';
+          continue;
+        }
+        const newline = chunk.indexOf(0x0a, at);
+        this.line += chunk.toString('latin1', at, newline === -1 ? chunk.length : newline);
+        if (this.line.length > MAX_LINE) throw malformed('an aws-chunked line is too long');
+        if (newline === -1) break;
+        at = newline + 1;
+        const line = this.line.replace(/\r$/, '');
+        this.line = '';
+        this.onLine(line);
+      }
+      callback();
+    } catch (error) {
+      callback(error as Error);
+    }
   }
 
-  md5(): Buffer {
-    this.md5Digest ??= this.md5Hash.digest();
-    return this.md5Digest;
+  override _flush(callback: TransformCallback): void {
+    callback(this.state === 'done' ? null : s3Errors.incompleteBody());
   }
 
-  sha256Hex(): string {
-    return this.sha256?.digest('hex') ?? '';
+  private onLine(line: string): void {
+    if (this.state === 'data-end') {
+      if (line !== '') throw s3Errors.incompleteBody();
+      this.state = 'size';
+    } else if (this.state === 'trailer') {
+      const colon = line.indexOf(':');
+      if (line === '') this.state = 'done';
+      else if (colon > 0)
+        this.trailers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+      else throw malformed('a malformed aws-chunked trailer');
+    } else {
+      const size = /^([0-9a-fA-F]{1,12})(;.*)?$/.exec(line)?.[1];
+      if (size === undefined) throw malformed('a malformed aws-chunked chunk size');
+      this.remaining = Number.parseInt(size, 16);
+      if (this.remaining > 0 && this.previousSize !== undefined && this.previousSize < MIN_CHUNK_SIZE) {
+        throw new S3Error(
+          400,
+          'InvalidChunkSizeError',
+          `Only the last chunk is allowed to have a size less than ${MIN_CHUNK_SIZE} bytes`,
+        );
+      }
+      this.previousSize = this.remaining;
+      this.state = this.remaining === 0 ? 'trailer' : 'data';
+    }
   }
+}
 
-  checksumBase64(): string {
-    this.checksumDigest ??= this.checksum?.digest() ?? Buffer.alloc(0);
-    return this.checksumDigest.toString('base64');
-  }
+function malformed(what: string): S3Error {
+  return s3Errors.invalidRequest(`The request body has ${what}.`);
 }

@@ -1,114 +1,85 @@
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { setTimeout as delay } from 'node:timers/promises';
-import type { ChecksumAlgorithm } from '../aws/checksums';
-import { type AwsCredentialPair, LOCAL_AWS_CREDENTIALS, LOCAL_AWS_REGION } from '../aws/credentials';
-import { closeServer, discardBody, FaultQueue, listenLocal, newRequestId } from '../aws/local-server';
-import { hasSigV4Credentials, headerValue, parseQuery, verifySigV4 } from '../aws/sigv4';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { LOCAL_AWS_CREDENTIALS, LOCAL_AWS_REGION } from '../aws/credentials';
 import {
-  createBucket,
-  deleteBucket,
-  deleteObjects,
-  getBucketLocation,
-  getBucketVersioning,
-  headBucket,
-  isValidBucketName,
-  listBuckets,
-  listObjects,
-  listObjectsV2,
-  listObjectVersions,
-  putBucketVersioning,
-} from './bucket-handlers';
-import {
-  type RequestLogEntry,
-  type S3Context,
-  type S3RequestRecord,
-  type S3Settings,
-  sendError,
-} from './context';
-import { defaultCodeForStatus, defaultMessageForCode, S3Error, s3Errors, sigV4Error } from './errors';
-import {
-  abortMultipartUpload,
-  completeMultipartUpload,
-  createMultipartUpload,
-  listMultipartUploads,
-  listParts,
-  uploadPart,
-} from './multipart-handlers';
-import { copyObject, deleteObject, getObject, putObject } from './object-handlers';
-import { routeS3, type S3Operation } from './routes';
-import { ObjectStore, type ObjectVersion, type VersioningStatus } from './store';
+  closeServer,
+  discardBody,
+  FaultQueue,
+  listenLocal,
+  type Mutable,
+  newRequestId,
+} from '../aws/local-server';
+import { isSigned, parseQuery, verifySigV4 } from '../aws/sigv4';
+import type { ChecksumAlgorithm } from './body';
+import { S3Error, s3Errors, sigV4Error, xmlDocument } from './errors';
+import { HANDLERS, type S3Context, type S3Operation } from './handlers';
+import { ObjectStore, type ObjectVersion } from './store';
 
 /**
- * A local S3 that speaks the real REST protocol to the real SDK: path-style addressing, SigV4 (headers and
- * presigned URLs), aws-chunked bodies with trailing checksums, multipart uploads, versioning and conditional writes
- * that fail the way S3 fails. Objects stream to and from disk, so memory stays flat for any object size. Test hooks
- * (request log, fault injection, direct reads of what is stored) sit beside the protocol, never inside it.
+ * A local S3 for the operations the product makes, speaking the real REST protocol to the real SDK (`client-s3`,
+ * `lib-storage`, `s3-request-presigner`): path-style addressing, SigV4 in headers and presigned URLs, aws-chunked
+ * bodies with trailing checksums, multipart uploads, versioning and conditional writes that fail the way S3 fails.
+ * Objects stream to and from disk, so memory stays flat for any object size. Test hooks (request log, fault
+ * injection, direct access to what is stored) sit beside the protocol, never inside it.
  */
 
 export interface S3StandInOptions {
-  /** Where objects live. Default: a fresh temp directory, removed on close unless `keep`. */
+  /** Where objects live, kept after close. Default: a fresh temp directory, removed on close. */
   readonly dir?: string;
-  /** Keep a default temp directory after close (a given `dir` is never removed). */
-  readonly keep?: boolean;
-  /** Key pairs that may sign requests. Default: the local pair in `aws/credentials.ts`. */
-  readonly credentials?: readonly AwsCredentialPair[];
-  readonly region?: string;
   /** Buckets to create at start; `{ name, versioning: true }` turns versioning on. */
   readonly buckets?: ReadonlyArray<string | { readonly name: string; readonly versioning?: boolean }>;
-  /** Default true. When false, any request is accepted and bodies are still decoded. */
-  readonly verifySignatures?: boolean;
-  readonly port?: number;
-  /** Server time in epoch milliseconds, for signature expiry, skew checks and Last-Modified. */
+  /** Server time in epoch milliseconds, for signature expiry and skew checks and Last-Modified. */
   readonly clock?: () => number;
-  /** Smallest part (except the last) CompleteMultipartUpload accepts. Default 5 MiB, as S3. */
-  readonly minPartSize?: number;
-  /** Smallest aws-chunked chunk (except the last). Default 8 KiB, as S3; 0 disables. */
-  readonly minChunkSize?: number;
 }
 
-/** Make the next matching request(s) fail (or stall) after authentication, before the operation runs. */
+/** One entry of the request log, complete before its response is written. */
+export interface S3RequestRecord {
+  readonly operation: S3Operation;
+  readonly method: string;
+  readonly bucket: string | undefined;
+  readonly key: string | undefined;
+  /** HTTP status; 0 until answered. */
+  readonly status: number;
+  /** S3 error code when the request failed (`NoSuchKey`, `PreconditionFailed`, ...). */
+  readonly errorCode: string | undefined;
+  /** Request body bytes as received on the wire (0 when refused before the body was sent). */
+  readonly bytesIn: number;
+  readonly auth: 'header' | 'query' | 'anonymous';
+  /** The body came `aws-chunked` (the SDK's default for streams). */
+  readonly awsChunked: boolean;
+  /** Server time at arrival, epoch milliseconds. */
+  readonly time: number;
+}
+
+/** Make the next matching request(s) fail after authentication, before the operation runs. */
 export interface S3Fault {
-  readonly operation?: S3Operation | readonly S3Operation[];
-  readonly bucket?: string;
+  readonly operation?: S3Operation;
   /** Only requests for keys starting with this. */
   readonly keyPrefix?: string;
-  /** HTTP status to answer with (500, 503, ...). Without one the request only waits `delayMs` then runs. */
-  readonly status?: number;
-  /** S3 error code; default from the status (500 InternalError, 503 SlowDown, ...). */
+  /** HTTP status to answer with (500, 503, ...). */
+  readonly status: number;
+  /** S3 error code; default SlowDown for 503, InternalError otherwise. */
   readonly code?: string;
-  readonly message?: string;
   /** How many matching requests to affect. Default 1. */
   readonly times?: number;
-  readonly retryAfterSeconds?: number;
-  readonly delayMs?: number;
-  /** Destroy the connection without an answer, as a network failure looks to the client. */
-  readonly resetConnection?: boolean;
 }
 
 export interface StoredObjectInfo {
-  readonly bucket: string;
   readonly key: string;
   readonly versionId: string;
-  readonly isLatest: boolean;
-  readonly deleteMarker: boolean;
   readonly size: number;
   /** Quoted, as S3 sends it. */
   readonly etag: string;
   readonly lastModified: Date;
   readonly contentType: string | undefined;
-  readonly contentDisposition: string | undefined;
-  readonly cacheControl: string | undefined;
-  readonly contentEncoding: string | undefined;
   readonly metadata: Readonly<Record<string, string>>;
   readonly serverSideEncryption: string;
-  readonly checksum:
-    | { readonly algorithm: ChecksumAlgorithm; readonly value: string; readonly type: string }
-    | undefined;
+  readonly checksum: { readonly algorithm: ChecksumAlgorithm; readonly value: string } | undefined;
   /** Set for objects made by a multipart upload. */
   readonly partsCount: number | undefined;
 }
@@ -124,9 +95,6 @@ export interface S3ClientSettings {
 export interface S3StandIn {
   /** `http://127.0.0.1:PORT`. */
   readonly url: string;
-  readonly port: number;
-  readonly region: string;
-  readonly dir: string;
   /** Every request so far, oldest first (live view). */
   readonly requests: readonly S3RequestRecord[];
   resetRequests(): void;
@@ -134,12 +102,10 @@ export interface S3StandIn {
   counts(): Partial<Record<S3Operation, number>>;
   failNext(fault: S3Fault): void;
   clearFaults(): void;
-  /** Settings for `new S3Client(...)`: endpoint, region, path style and the first key pair. */
+  /** Settings for `new S3Client(...)`: endpoint, region, path style and the local key pair. */
   clientConfig(): S3ClientSettings;
   /** Environment for code that builds its own client: AWS_ENDPOINT_URL_S3, keys, region, S3_FORCE_PATH_STYLE. */
   env(): Record<string, string>;
-  createBucket(name: string, options?: { versioning?: boolean }): Promise<void>;
-  setVersioning(bucket: string, status: VersioningStatus): Promise<void>;
   /** Store an object without HTTP (seeding a test). */
   putObject(
     bucket: string,
@@ -150,120 +116,44 @@ export interface S3StandIn {
   /** The stored bytes of the current (or given) version; throws when there is none. */
   getObjectBytes(bucket: string, key: string, versionId?: string): Promise<Buffer>;
   /** The stored bytes as a stream from disk, for objects too big to hold. */
-  getObjectStream(bucket: string, key: string, versionId?: string): Readable;
-  /** The current version's description, or undefined when the key has no live object. */
+  getObjectStream(bucket: string, key: string): Readable;
+  /** The current version's description, or undefined when the key has no object. */
   headObject(bucket: string, key: string): StoredObjectInfo | undefined;
-  /** Every version of a key, delete markers included, newest first. */
+  /** Every version of a key, newest first. */
   listVersions(bucket: string, key: string): StoredObjectInfo[];
-  /** Keys with a live object, in S3's listing order. */
+  /** Keys with an object, in S3's listing order (UTF-8 bytes). */
   listKeys(bucket: string, prefix?: string): string[];
   close(): Promise<void>;
 }
 
-const HANDLERS: Record<
-  Exclude<S3Operation, 'Unsupported' | 'MethodNotAllowed'>,
-  (ctx: S3Context) => Promise<void>
-> = {
-  ListBuckets: listBuckets,
-  CreateBucket: createBucket,
-  HeadBucket: headBucket,
-  DeleteBucket: deleteBucket,
-  GetBucketLocation: getBucketLocation,
-  PutBucketVersioning: putBucketVersioning,
-  GetBucketVersioning: getBucketVersioning,
-  ListObjects: listObjects,
-  ListObjectsV2: listObjectsV2,
-  ListObjectVersions: listObjectVersions,
-  ListMultipartUploads: listMultipartUploads,
-  DeleteObjects: deleteObjects,
-  PutObject: putObject,
-  CopyObject: copyObject,
-  GetObject: getObject,
-  HeadObject: getObject,
-  DeleteObject: deleteObject,
-  CreateMultipartUpload: createMultipartUpload,
-  UploadPart: uploadPart,
-  CompleteMultipartUpload: completeMultipartUpload,
-  AbortMultipartUpload: abortMultipartUpload,
-  ListParts: listParts,
-};
-
-/** Thrown by a `resetConnection` fault: the socket is gone, so nothing may be written. */
-class ConnectionReset extends Error {}
-
 export async function startS3StandIn(options: S3StandInOptions = {}): Promise<S3StandIn> {
-  const region = options.region ?? LOCAL_AWS_REGION;
-  const credentials = options.credentials ?? [LOCAL_AWS_CREDENTIALS];
-  const verifySignatures = options.verifySignatures ?? true;
   const clock = options.clock ?? Date.now;
-  const ownsDir = options.dir === undefined;
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 's3-stand-in-')));
   const store = await ObjectStore.open(dir);
-  const settings: S3Settings = {
-    region,
-    minPartSize: options.minPartSize ?? 5 * 1024 * 1024,
-    minChunkSize: options.minChunkSize ?? 8192,
-    now: clock,
-  };
-  const requests: RequestLogEntry[] = [];
+  for (const bucket of options.buckets ?? []) {
+    const { name, versioning = false } = typeof bucket === 'string' ? { name: bucket } : bucket;
+    await store.createBucket(name, versioning);
+  }
+  const requests: Array<Mutable<S3RequestRecord>> = [];
   const faults = new FaultQueue<S3Fault>();
 
-  async function createBucketDirect(name: string, versioning = false): Promise<void> {
-    if (!isValidBucketName(name)) throw new Error(`S3 stand-in: invalid bucket name ${JSON.stringify(name)}`);
-    await store.createBucket(name, clock());
-    const bucket = store.bucket(name);
-    if (bucket && versioning && bucket.versioning !== 'Enabled') await store.setVersioning(bucket, 'Enabled');
-  }
-  for (const bucket of options.buckets ?? []) {
-    if (typeof bucket === 'string') await createBucketDirect(bucket);
-    else await createBucketDirect(bucket.name, bucket.versioning);
-  }
-
-  function takeFault(operation: S3Operation, bucket: string | undefined, key: string | undefined) {
-    return faults.take((fault) => {
-      const ops = fault.operation === undefined ? undefined : ([] as S3Operation[]).concat(fault.operation);
-      if (ops && !ops.includes(operation)) return false;
-      if (fault.bucket !== undefined && fault.bucket !== bucket) return false;
-      return fault.keyPrefix === undefined || (key ?? '').startsWith(fault.keyPrefix);
-    });
-  }
-
-  async function handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): Promise<void> {
-    const time = clock();
-    const requestId = newRequestId();
+  async function handle(req: IncomingMessage, res: ServerResponse, awaitingContinue: boolean): Promise<void> {
     const url = req.url ?? '/';
     const question = url.indexOf('?');
-    const rawPath = question === -1 ? url : url.slice(0, question);
-    const rawQuery = question === -1 ? '' : url.slice(question + 1);
-    let target: { bucket: string | undefined; key: string | undefined; pairs: Array<[string, string]> };
-    let malformed = false;
+    const path = question === -1 ? url : url.slice(0, question);
+    let target: { bucket?: string; key?: string; pairs: Array<[string, string]> } = { pairs: [] };
     try {
-      target = { ...splitPath(rawPath), pairs: parseQuery(rawQuery) };
+      const [bucket, ...rest] = path.slice(1).split('/').map(decodeURIComponent);
+      const pairs = question === -1 ? [] : parseQuery(url.slice(question + 1));
+      target = { bucket: bucket || undefined, key: rest.join('/') || undefined, pairs };
     } catch {
-      malformed = true;
-      target = { bucket: undefined, key: undefined, pairs: [] };
+      // A malformed escape: answered 501 like any other request the stand-in does not serve.
     }
-    const query = new Map<string, string>();
-    for (const [name, value] of target.pairs) if (!query.has(name)) query.set(name, value);
-    const operation = malformed
-      ? 'MethodNotAllowed'
-      : routeS3(
-          req.method ?? 'GET',
-          target.bucket,
-          target.key,
-          query,
-          req.headers['x-amz-copy-source'] !== undefined,
-        );
-    const sigv4 = { method: req.method ?? 'GET', rawPath, query: target.pairs, rawHeaders: req.rawHeaders };
-    const authKind = query.has('X-Amz-Algorithm')
-      ? 'query'
-      : hasSigV4Credentials(sigv4)
-        ? 'header'
-        : 'anonymous';
-    const awsChunked =
-      (req.headers['content-encoding'] ?? '').includes('aws-chunked') ||
-      String(req.headers['x-amz-content-sha256'] ?? '').startsWith('STREAMING-');
-    const record: RequestLogEntry = {
+    const query = new Map([...target.pairs].reverse());
+    const copies = req.headers['x-amz-copy-source'] !== undefined;
+    const operation = routeS3(req.method ?? 'GET', target.bucket, target.key, query, copies);
+    const signature = { method: req.method ?? 'GET', path, query: target.pairs, rawHeaders: req.rawHeaders };
+    const record: Mutable<S3RequestRecord> = {
       operation,
       method: req.method ?? 'GET',
       bucket: target.bucket,
@@ -271,134 +161,120 @@ export async function startS3StandIn(options: S3StandInOptions = {}): Promise<S3
       status: 0,
       errorCode: undefined,
       bytesIn: 0,
-      bytesOut: 0,
-      auth: authKind,
-      awsChunked,
-      time,
+      auth: query.has('X-Amz-Algorithm') ? 'query' : isSigned(signature) ? 'header' : 'anonymous',
+      awsChunked: (req.headers['content-encoding'] ?? '').includes('aws-chunked'),
+      time: clock(),
     };
     requests.push(record);
-    const ctx: S3Context = {
-      req,
-      res,
-      store,
-      settings,
-      requestId,
-      operation,
-      bucketName: target.bucket,
-      key: target.key,
-      query,
-      auth: undefined,
-      awaitingContinue: expectsContinue,
-      record,
+    const send = async (status: number, headers: OutgoingHttpHeaders, body?: string | Readable) => {
+      record.status = status;
+      const all: OutgoingHttpHeaders = {
+        'x-amz-request-id': newRequestId(),
+        date: new Date(clock()).toUTCString(),
+        ...(typeof body === 'string' ? { 'content-type': 'application/xml' } : {}),
+      };
+      // Names compare case-insensitively: a handler's `Content-Type` replaces the default, never doubles it.
+      for (const [name, value] of Object.entries(headers)) all[name.toLowerCase()] = value;
+      // The length goes last: Node re-encodes a Content-Disposition that follows it (nodejs/node#46528), which
+      // would mangle the UTF-8 bytes S3 sends for a non-ASCII file name.
+      const length = all['content-length'] ?? (typeof body === 'string' ? Buffer.byteLength(body) : 0);
+      delete all['content-length'];
+      res.writeHead(status, { ...all, 'content-length': length });
+      if (!(body instanceof Readable)) return void res.end(req.method === 'HEAD' ? undefined : body);
+      try {
+        await pipeline(body, res);
+      } catch {
+        // The client went away mid-download: nothing more can be said on this response.
+        res.destroy();
+      }
     };
+    let ctx: S3Context | undefined;
     try {
-      if (malformed) throw new S3Error(400, 'InvalidURI', "Couldn't parse the specified URI.");
-      if (verifySignatures) {
-        if (authKind === 'header' && headerValue(req.rawHeaders, 'x-amz-content-sha256') === undefined) {
-          throw s3Errors.invalidRequest('Missing required header for this request: x-amz-content-sha256');
-        }
-        const result = verifySigV4(sigv4, {
-          service: 's3',
-          region,
-          credentials,
-          now: clock(),
-          escapePath: false,
-        });
-        if (!result.ok) throw sigV4Error(result.failure, authKind === 'query');
-        ctx.auth = result.auth;
+      const verified = await verifySigV4(signature, {
+        service: 's3',
+        region: LOCAL_AWS_REGION,
+        credentials: [LOCAL_AWS_CREDENTIALS],
+        now: clock(),
+        uriEscapePath: false,
+      });
+      if (!verified.ok) throw sigV4Error(verified.failure, verified.message, record.auth === 'query');
+      const fault = faults.take(
+        (f) =>
+          (f.operation === undefined || f.operation === operation) &&
+          (target.key ?? '').startsWith(f.keyPrefix ?? ''),
+      );
+      if (fault) {
+        const code = fault.code ?? (fault.status === 503 ? 'SlowDown' : 'InternalError');
+        throw new S3Error(fault.status, code, `Injected fault: ${code}`);
       }
-      const fault = takeFault(operation, target.bucket, target.key);
-      if (fault) await applyFault(ctx, fault);
-      if (operation === 'Unsupported') throw s3Errors.notImplemented();
-      if (operation === 'MethodNotAllowed') {
-        throw s3Errors.methodNotAllowed(req.method ?? '', target.key === undefined ? 'BUCKET' : 'OBJECT');
-      }
+      if (operation === 'Unsupported') throw s3Errors.notImplemented(`${req.method} ${path} with this query`);
+      const bucket = store.bucket(target.bucket ?? '');
+      if (!bucket) throw new S3Error(404, 'NoSuchBucket', 'The specified bucket does not exist');
+      ctx = {
+        req,
+        res,
+        store,
+        bucket,
+        key: target.key ?? '',
+        query,
+        now: clock(),
+        awaitingContinue,
+        send,
+        received: (body) => {
+          record.bytesIn = body.wireBytes;
+        },
+      };
       await HANDLERS[operation](ctx);
     } catch (error) {
-      if (error instanceof ConnectionReset) return;
-      if (res.headersSent || res.destroyed) {
-        res.destroy();
-        return;
-      }
-      const s3Error = error instanceof S3Error ? error : s3Errors.internalError();
+      if (res.headersSent || res.destroyed) return void res.destroy();
+      const s3Error =
+        error instanceof S3Error
+          ? error
+          : new S3Error(500, 'InternalError', 'We encountered an internal error.');
       if (!(error instanceof S3Error)) console.error('S3 stand-in: unexpected error', error);
+      record.errorCode = s3Error.code;
       // The body must not be left half-read: either the client has not sent it yet (it waits for 100-continue, so
       // close after answering) or it is on its way and is drained so the answer reaches a reading client.
-      if (ctx.awaitingContinue) res.shouldKeepAlive = false;
+      if (ctx?.awaitingContinue ?? awaitingContinue) res.shouldKeepAlive = false;
       else if (!req.complete) await discardBody(req);
-      sendError(ctx, s3Error);
+      const fields = {
+        Code: s3Error.code,
+        Message: s3Error.message,
+        ...(target.key ? { Key: target.key } : {}),
+      };
+      await send(s3Error.status, {}, xmlDocument('Error', fields));
     }
-  }
-
-  async function applyFault(ctx: S3Context, fault: S3Fault): Promise<void> {
-    if (fault.delayMs) await delay(fault.delayMs);
-    if (fault.resetConnection) {
-      ctx.req.socket.destroy();
-      throw new ConnectionReset();
-    }
-    if (fault.status === undefined) return;
-    const code = fault.code ?? defaultCodeForStatus(fault.status);
-    throw new S3Error(
-      fault.status,
-      code,
-      fault.message ?? defaultMessageForCode(code),
-      {},
-      fault.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(fault.retryAfterSeconds) },
-    );
   }
 
   const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void handle(req, res, false));
   server.on('checkContinue', (req, res) => void handle(req, res, true));
-  const { url, port } = await listenLocal(server, options.port ?? 0);
+  const { url } = await listenLocal(server);
 
-  function describe(
-    bucket: string,
-    key: string,
-    version: ObjectVersion,
-    isLatest: boolean,
-  ): StoredObjectInfo {
-    const a = version.attributes;
-    return {
-      bucket,
-      key,
-      versionId: version.versionId,
-      isLatest,
-      deleteMarker: version.deleteMarker,
-      size: version.size,
-      etag: version.etag,
-      lastModified: new Date(version.lastModified),
-      contentType: a.contentType,
-      contentDisposition: a.contentDisposition,
-      cacheControl: a.cacheControl,
-      contentEncoding: a.contentEncoding,
-      metadata: { ...a.metadata },
-      serverSideEncryption: a.serverSideEncryption ?? 'AES256',
-      checksum: version.checksum ? { ...version.checksum } : undefined,
-      partsCount: version.partsCount,
-    };
-  }
-
-  function storedVersion(bucketName: string, key: string, versionId?: string): ObjectVersion {
-    const bucket = store.bucket(bucketName);
-    if (!bucket) throw new Error(`S3 stand-in: no bucket ${bucketName}`);
+  const describe = (key: string, version: ObjectVersion): StoredObjectInfo => ({
+    key,
+    versionId: version.versionId,
+    size: version.size,
+    etag: version.etag,
+    lastModified: new Date(version.lastModified),
+    contentType: version.attributes.contentType,
+    metadata: { ...version.attributes.metadata },
+    serverSideEncryption: version.attributes.serverSideEncryption ?? 'AES256',
+    checksum: version.checksum,
+    partsCount: version.partsCount,
+  });
+  const versionsOf = (bucket: string, key: string) => store.bucket(bucket)?.keys.get(key) ?? [];
+  const storedVersion = (bucket: string, key: string, versionId?: string): ObjectVersion => {
+    const versions = versionsOf(bucket, key);
     const version =
-      versionId === undefined
-        ? store.current(bucket, key)
-        : store.versions(bucket, key).find((v) => v.versionId === versionId);
-    if (!version || version.deleteMarker) {
-      throw new Error(
-        `S3 stand-in: no object ${bucketName}/${key}${versionId ? ` version ${versionId}` : ''}`,
-      );
-    }
+      versionId === undefined ? versions.at(-1) : versions.find((v) => v.versionId === versionId);
+    if (!version)
+      throw new Error(`S3 stand-in: no object ${bucket}/${key}${versionId ? ` version ${versionId}` : ''}`);
     return version;
-  }
+  };
+  const { accessKeyId, secretAccessKey } = LOCAL_AWS_CREDENTIALS;
 
-  const first = credentials[0] ?? LOCAL_AWS_CREDENTIALS;
   return {
     url,
-    port,
-    region,
-    dir,
     requests,
     resetRequests: () => {
       requests.length = 0;
@@ -412,88 +288,88 @@ export async function startS3StandIn(options: S3StandInOptions = {}): Promise<S3
     clearFaults: () => faults.clear(),
     clientConfig: () => ({
       endpoint: url,
-      region,
+      region: LOCAL_AWS_REGION,
       forcePathStyle: true,
-      credentials: { accessKeyId: first.accessKeyId, secretAccessKey: first.secretAccessKey },
+      credentials: { accessKeyId, secretAccessKey },
     }),
     env: () => ({
       AWS_ENDPOINT_URL_S3: url,
-      AWS_ACCESS_KEY_ID: first.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: first.secretAccessKey,
-      AWS_REGION: region,
+      AWS_ACCESS_KEY_ID: accessKeyId,
+      AWS_SECRET_ACCESS_KEY: secretAccessKey,
+      AWS_REGION: LOCAL_AWS_REGION,
       S3_FORCE_PATH_STYLE: 'true',
     }),
-    createBucket: (name, bucketOptions) => createBucketDirect(name, bucketOptions?.versioning),
-    setVersioning: async (bucketName, status) => {
+    putObject: async (bucketName, key, body, put = {}) => {
       const bucket = store.bucket(bucketName);
       if (!bucket) throw new Error(`S3 stand-in: no bucket ${bucketName}`);
-      await store.setVersioning(bucket, status);
-    },
-    putObject: async (bucketName, key, body, putOptions = {}) => {
-      const bucket = store.bucket(bucketName);
-      if (!bucket) throw new Error(`S3 stand-in: no bucket ${bucketName}`);
-      const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-      const file = await store.writeBlob(bytes);
+      const data = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+      const file = await store.addBlob({ data });
+      const metadata = Object.fromEntries(
+        Object.entries(put.metadata ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
+      );
       const version = await store.withKeyLock(bucketName, key, () =>
         store.putVersion(bucket, key, {
-          deleteMarker: false,
           lastModified: clock(),
-          size: bytes.length,
-          etag: `"${createHash('md5').update(bytes).digest('hex')}"`,
-          segments: [{ file, size: bytes.length }],
+          size: data.length,
+          etag: `"${createHash('md5').update(data).digest('hex')}"`,
+          segments: [{ file, size: data.length }],
           attributes: {
-            metadata: Object.fromEntries(
-              Object.entries(putOptions.metadata ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
-            ),
-            ...(putOptions.contentType === undefined ? {} : { contentType: putOptions.contentType }),
+            metadata,
+            ...(put.contentType === undefined ? {} : { contentType: put.contentType }),
           },
         }),
       );
-      return describe(bucketName, key, version, true);
+      return describe(key, version);
     },
-    getObjectBytes: async (bucketName, key, versionId) => {
-      const version = storedVersion(bucketName, key, versionId);
-      const parts = await Promise.all(version.segments.map((s) => readFile(store.blobPath(s.file))));
-      return Buffer.concat(parts);
+    getObjectBytes: async (bucket, key, versionId) => {
+      const { segments } = storedVersion(bucket, key, versionId);
+      return Buffer.concat(await Promise.all(segments.map((s) => readFile(store.blobPath(s.file)))));
     },
-    getObjectStream: (bucketName, key, versionId) => {
-      const version = storedVersion(bucketName, key, versionId);
-      return store.readRange(version.segments, 0, version.size);
+    getObjectStream: (bucket, key) => store.read(storedVersion(bucket, key).segments),
+    headObject: (bucket, key) => {
+      const version = versionsOf(bucket, key).at(-1);
+      return version && describe(key, version);
     },
-    headObject: (bucketName, key) => {
-      const bucket = store.bucket(bucketName);
-      const version = bucket ? store.current(bucket, key) : undefined;
-      return version && !version.deleteMarker ? describe(bucketName, key, version, true) : undefined;
-    },
-    listVersions: (bucketName, key) => {
-      const bucket = store.bucket(bucketName);
-      if (!bucket) return [];
-      const versions = store.versions(bucket, key);
-      return versions.map((v, i) => describe(bucketName, key, v, i === versions.length - 1)).reverse();
-    },
-    listKeys: (bucketName, prefix = '') => {
-      const bucket = store.bucket(bucketName);
-      if (!bucket) return [];
-      return store
-        .sortedKeys(bucket)
-        .filter((k) => k.startsWith(prefix) && store.current(bucket, k)?.deleteMarker === false);
-    },
+    listVersions: (bucket, key) =>
+      versionsOf(bucket, key)
+        .map((v) => describe(key, v))
+        .reverse(),
+    listKeys: (bucket, prefix = '') =>
+      [...(store.bucket(bucket)?.keys.keys() ?? [])]
+        .filter((key) => key.startsWith(prefix))
+        .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))),
     close: async () => {
       await closeServer(server);
-      if (ownsDir && !options.keep) await rm(dir, { recursive: true, force: true });
+      if (options.dir === undefined) await rm(dir, { recursive: true, force: true });
     },
   };
 }
 
-/** `/bucket/some/key` → bucket and key, decoded; `/bucket` and `/bucket/` have no key. Throws URIError. */
-function splitPath(rawPath: string): { bucket: string | undefined; key: string | undefined } {
-  const path = rawPath.startsWith('/') ? rawPath.slice(1) : rawPath;
-  if (path === '') return { bucket: undefined, key: undefined };
-  const slash = path.indexOf('/');
-  if (slash === -1) return { bucket: decodeURIComponent(path), key: undefined };
-  const key = path.slice(slash + 1);
-  return {
-    bucket: decodeURIComponent(path.slice(0, slash)),
-    key: key === '' ? undefined : decodeURIComponent(key),
-  };
+/** Query parameters that do not change which operation a request for an object is. */
+const OBJECT_PARAMS = /^(x-id|versionId|response-.+|X-Amz-.+|x-amz-checksum-mode)$/;
+
+/**
+ * Which served operation a path-style request (`/bucket/key?subresource`) is, from its method, whether it names a
+ * key, its query and whether it copies; anything else is `Unsupported`.
+ */
+function routeS3(
+  method: string,
+  bucket: string | undefined,
+  key: string | undefined,
+  query: ReadonlyMap<string, string>,
+  copies: boolean,
+): S3Operation {
+  if (bucket === undefined || copies) return 'Unsupported';
+  if (key === undefined) return method === 'HEAD' && query.size === 0 ? 'HeadBucket' : 'Unsupported';
+  const exactly = (...names: string[]) =>
+    names.every((name) => query.has(name)) &&
+    [...query.keys()].every((name) => names.includes(name) || OBJECT_PARAMS.test(name));
+  if (method === 'GET' && exactly()) return 'GetObject';
+  if (method === 'HEAD' && exactly()) return 'HeadObject';
+  if (method === 'PUT' && exactly()) return 'PutObject';
+  if (method === 'PUT' && exactly('uploadId', 'partNumber')) return 'UploadPart';
+  if (method === 'POST' && exactly('uploads')) return 'CreateMultipartUpload';
+  if (method === 'POST' && exactly('uploadId')) return 'CompleteMultipartUpload';
+  if (method === 'DELETE' && exactly('uploadId')) return 'AbortMultipartUpload';
+  return 'Unsupported';
 }

@@ -1,27 +1,17 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, link, mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import type { ChecksumAlgorithm } from '../aws/checksums';
+import type { ChecksumAlgorithm } from './body';
 
 /**
  * The S3 stand-in's storage. Object bytes live in immutable blob files under `{dir}/blobs` (one per PutObject, one
- * per uploaded part: a completed multipart object is the list of its parts' files, so completing is O(parts) and
- * never copies bytes). Bucket and key metadata is held in memory and written through to small JSON files under
- * `{dir}/buckets`, so a kept directory reopens with its objects. Every mutation of one key must run inside
- * `withKeyLock` for that key: that is what serialises conditional writes.
+ * per uploaded part: a completed multipart object is the list of its parts' files, so completing never copies
+ * bytes). Bucket and key metadata is held in memory and written through to small JSON files under `{dir}/buckets`,
+ * so a kept directory reopens with its objects. Every write of one key runs inside `withKeyLock` for that key: that
+ * is what serialises conditional writes.
  */
-
-export type VersioningStatus = 'Enabled' | 'Suspended';
-export type ChecksumType = 'FULL_OBJECT' | 'COMPOSITE';
-
-export interface ObjectChecksum {
-  readonly algorithm: ChecksumAlgorithm;
-  /** Base64, with `-N` appended for a composite multipart checksum. */
-  readonly value: string;
-  readonly type: ChecksumType;
-}
 
 export interface Segment {
   /** File name under `{dir}/blobs`. */
@@ -32,22 +22,14 @@ export interface Segment {
 /** What a client sets on an object besides its bytes. */
 export interface ObjectAttributes {
   readonly contentType?: string;
-  readonly contentDisposition?: string;
-  readonly cacheControl?: string;
-  readonly contentEncoding?: string;
-  readonly contentLanguage?: string;
-  readonly expires?: string;
   /** User metadata, lower-case names without the `x-amz-meta-` prefix. */
   readonly metadata: Readonly<Record<string, string>>;
   readonly serverSideEncryption?: string;
-  readonly sseKmsKeyId?: string;
-  readonly storageClass?: string;
 }
 
 export interface ObjectVersion {
-  /** `null` for the null version (unversioned or versioning-suspended writes). */
+  /** `null` in a bucket without versioning, as S3 names the null version. */
   readonly versionId: string;
-  readonly deleteMarker: boolean;
   /** Epoch milliseconds. */
   readonly lastModified: number;
   readonly size: number;
@@ -55,48 +37,36 @@ export interface ObjectVersion {
   readonly etag: string;
   readonly segments: readonly Segment[];
   readonly attributes: ObjectAttributes;
-  readonly checksum?: ObjectChecksum;
+  /** The full-object checksum a PutObject was verified with, base64. */
+  readonly checksum?: { readonly algorithm: ChecksumAlgorithm; readonly value: string };
   /** Set for objects made by CompleteMultipartUpload. */
   readonly partsCount?: number;
 }
 
-export interface UploadedPart {
-  readonly partNumber: number;
-  readonly file: string;
-  readonly size: number;
+export interface UploadedPart extends Segment {
+  /** Quoted MD5 hex of the part. */
   readonly etag: string;
-  readonly lastModified: number;
-  /** Base64 checksum of the part in the upload's algorithm. */
-  readonly checksum?: string;
 }
 
 export interface MultipartUpload {
-  readonly uploadId: string;
-  readonly bucket: string;
   readonly key: string;
-  readonly initiated: number;
   readonly attributes: ObjectAttributes;
-  readonly checksumAlgorithm?: ChecksumAlgorithm;
-  readonly checksumType?: ChecksumType;
   readonly parts: Map<number, UploadedPart>;
 }
 
 export interface BucketState {
   readonly name: string;
-  readonly created: number;
-  versioning: VersioningStatus | undefined;
-  /** Versions per key, oldest first; the last one is current (possibly a delete marker). */
+  readonly versioned: boolean;
+  /** Versions per key, oldest first; the last one is current. */
   readonly keys: Map<string, ObjectVersion[]>;
+  /** Uploads in progress, by upload id; not persisted (a restart forgets them, their parts are swept). */
   readonly uploads: Map<string, MultipartUpload>;
-  sortedKeys: string[] | undefined;
 }
-
-export const NULL_VERSION = 'null';
 
 export class ObjectStore {
   private readonly buckets = new Map<string, BucketState>();
   private readonly locks = new Map<string, Promise<void>>();
-  /** Blob files being read, so a version deleted mid-download is unlinked only after the download ends. */
+  /** Blob files being read, so a version replaced mid-download is deleted only once the download ends. */
   private readonly readers = new Map<string, number>();
   private readonly doomed = new Set<string>();
 
@@ -115,51 +85,22 @@ export class ObjectStore {
     return this.buckets.get(name);
   }
 
-  bucketNames(): string[] {
-    return [...this.buckets.keys()].sort();
-  }
-
-  /** False when the bucket already existed. */
-  async createBucket(name: string, now: number): Promise<boolean> {
-    if (this.buckets.has(name)) return false;
-    const bucket: BucketState = {
-      name,
-      created: now,
-      versioning: undefined,
-      keys: new Map(),
-      uploads: new Map(),
-      sortedKeys: undefined,
-    };
-    this.buckets.set(name, bucket);
+  /** Create a bucket unless it exists; `versioned` applies to a new bucket or turns versioning on. */
+  async createBucket(name: string, versioned: boolean): Promise<void> {
+    const existing = this.buckets.get(name);
+    if (existing && (existing.versioned || !versioned)) return;
+    this.buckets.set(name, { name, versioned, keys: existing?.keys ?? new Map(), uploads: new Map() });
     await mkdir(join(this.dir, 'buckets', name, 'keys'), { recursive: true });
-    await this.persistBucket(bucket);
-    return true;
+    await writeJson(
+      join(this.dir, 'buckets', name, 'bucket.json'),
+      { name, versioning: versioned ? 'Enabled' : undefined },
+      this.tempPath(),
+    );
   }
 
-  async deleteBucket(name: string): Promise<void> {
-    this.buckets.delete(name);
-    await rm(join(this.dir, 'buckets', name), { recursive: true, force: true });
-  }
-
-  async setVersioning(bucket: BucketState, status: VersioningStatus): Promise<void> {
-    bucket.versioning = status;
-    await this.persistBucket(bucket);
-  }
-
-  /** Keys of the bucket in S3's listing order (UTF-8 byte order), including keys whose current version is a delete marker. */
-  sortedKeys(bucket: BucketState): readonly string[] {
-    if (!bucket.sortedKeys) bucket.sortedKeys = [...bucket.keys.keys()].sort(compareUtf8);
-    return bucket.sortedKeys;
-  }
-
-  versions(bucket: BucketState, key: string): readonly ObjectVersion[] {
-    return bucket.keys.get(key) ?? [];
-  }
-
-  /** The current version, which may be a delete marker. */
+  /** The current version of a key. */
   current(bucket: BucketState, key: string): ObjectVersion | undefined {
-    const versions = bucket.keys.get(key);
-    return versions?.[versions.length - 1];
+    return bucket.keys.get(key)?.at(-1);
   }
 
   /** Run `fn` with exclusive access to one key; calls for the same key run one after another in arrival order. */
@@ -186,119 +127,52 @@ export class ObjectStore {
     return join(this.dir, 'tmp', randomUUID());
   }
 
-  /** Move a fully received temp file into the blob store; returns its blob file name. */
-  async adoptTemp(tempPath: string): Promise<string> {
+  /** Move a fully received temp file (or write `data`) into the blob store; returns its blob file name. */
+  async addBlob(source: { tempPath: string } | { data: Uint8Array }): Promise<string> {
     const file = randomUUID();
-    await rename(tempPath, this.blobPath(file));
+    if ('data' in source) await writeFile(this.blobPath(file), source.data);
+    else await rename(source.tempPath, this.blobPath(file));
     return file;
-  }
-
-  /** A new blob holding `data`, for helpers that seed objects without HTTP. */
-  async writeBlob(data: Uint8Array): Promise<string> {
-    const file = randomUUID();
-    await writeFile(this.blobPath(file), data);
-    return file;
-  }
-
-  /** Hard-link (or copy) a blob so a copied object owns its own file. */
-  async cloneBlob(file: string): Promise<string> {
-    const clone = randomUUID();
-    try {
-      await link(this.blobPath(file), this.blobPath(clone));
-    } catch {
-      await copyFile(this.blobPath(file), this.blobPath(clone));
-    }
-    return clone;
   }
 
   /**
-   * Add a new current version (caller holds the key lock). With versioning enabled it gets a fresh version id and
-   * the earlier versions stay; otherwise it replaces the null version, whose bytes are deleted.
+   * Add a new current version (caller holds the key lock). With versioning it gets a fresh version id and the
+   * earlier versions stay; without, it replaces the key's object, whose bytes are deleted.
    */
   async putVersion(
     bucket: BucketState,
     key: string,
     version: Omit<ObjectVersion, 'versionId'>,
   ): Promise<ObjectVersion> {
-    const versionId = bucket.versioning === 'Enabled' ? newVersionId() : NULL_VERSION;
-    const stored: ObjectVersion = { ...version, versionId };
-    const existing = bucket.keys.get(key) ?? [];
-    const replaced = versionId === NULL_VERSION ? existing.filter((v) => v.versionId === NULL_VERSION) : [];
-    this.setVersions(bucket, key, [...existing.filter((v) => !replaced.includes(v)), stored]);
-    await this.persistKey(bucket, key);
-    this.discardSegments(replaced);
+    const stored: ObjectVersion = {
+      ...version,
+      versionId: bucket.versioned ? randomBytes(24).toString('base64url') : 'null',
+    };
+    const replaced = bucket.versioned ? [] : (bucket.keys.get(key) ?? []);
+    bucket.keys.set(key, [...(bucket.versioned ? (bucket.keys.get(key) ?? []) : []), stored]);
+    await writeJson(this.keyFile(bucket.name, key), { key, versions: bucket.keys.get(key) }, this.tempPath());
+    this.discard(replaced.flatMap((v) => v.segments.map((s) => s.file)));
     return stored;
   }
 
-  /**
-   * DeleteObject without a version id (caller holds the key lock): a delete marker when versioning is enabled
-   * (or suspended, replacing the null version), otherwise the object is gone.
-   */
-  async deleteCurrent(bucket: BucketState, key: string, now: number): Promise<ObjectVersion | undefined> {
-    const existing = bucket.keys.get(key) ?? [];
-    const replaced =
-      bucket.versioning === 'Enabled' ? [] : existing.filter((v) => v.versionId === NULL_VERSION);
-    let marker: ObjectVersion | undefined;
-    const kept = existing.filter((v) => !replaced.includes(v));
-    if (bucket.versioning !== undefined) {
-      marker = {
-        versionId: bucket.versioning === 'Enabled' ? newVersionId() : NULL_VERSION,
-        deleteMarker: true,
-        lastModified: now,
-        size: 0,
-        etag: '',
-        segments: [],
-        attributes: { metadata: {} },
-      };
-      kept.push(marker);
-    }
-    this.setVersions(bucket, key, kept);
-    await this.persistKey(bucket, key);
-    this.discardSegments(replaced);
-    return marker;
-  }
-
-  /** Permanently remove one version (caller holds the key lock); returns it, or undefined when it did not exist. */
-  async deleteVersion(
-    bucket: BucketState,
-    key: string,
-    versionId: string,
-  ): Promise<ObjectVersion | undefined> {
-    const existing = bucket.keys.get(key) ?? [];
-    const removed = existing.find((v) => v.versionId === versionId);
-    if (!removed) return undefined;
-    this.setVersions(
-      bucket,
-      key,
-      existing.filter((v) => v !== removed),
-    );
-    await this.persistKey(bucket, key);
-    this.discardSegments([removed]);
-    return removed;
-  }
-
-  /** Stream bytes `[start, end)` of an object across its segments, from disk. */
-  readRange(segments: readonly Segment[], start: number, end: number): Readable {
+  /** Stream bytes `[0, size)` of an object across its segments, from disk. */
+  read(segments: readonly Segment[]): Readable {
     const files = segments.map((s) => s.file);
     for (const file of files) this.readers.set(file, (this.readers.get(file) ?? 0) + 1);
-    const blobPath = (file: string) => this.blobPath(file);
-    async function* chunks(): AsyncGenerator<Buffer> {
-      let offset = 0;
-      for (const segment of segments) {
-        const from = Math.max(start, offset) - offset;
-        const to = Math.min(end, offset + segment.size) - offset;
-        offset += segment.size;
-        if (to <= from) continue;
-        yield* createReadStream(blobPath(segment.file), {
-          start: from,
-          end: to - 1,
-          highWaterMark: 256 * 1024,
-        });
-      }
-    }
-    const stream = Readable.from(chunks(), { objectMode: false });
+    const paths = files.map((file) => this.blobPath(file));
+    const stream = Readable.from(
+      (async function* () {
+        for (const path of paths) yield* createReadStream(path, { highWaterMark: 256 * 1024 });
+      })(),
+      { objectMode: false },
+    );
     stream.once('close', () => {
-      for (const file of files) this.release(file);
+      for (const file of files) {
+        const count = (this.readers.get(file) ?? 1) - 1;
+        if (count > 0) this.readers.set(file, count);
+        else this.readers.delete(file);
+        if (count <= 0 && this.doomed.delete(file)) this.discard([file]);
+      }
     });
     return stream;
   }
@@ -307,80 +181,35 @@ export class ObjectStore {
     return join(this.dir, 'blobs', file);
   }
 
-  /** Delete blob files no version refers to any more (a replaced null version, an aborted upload's parts). */
-  discardFiles(files: readonly string[]): void {
+  /** Delete blob files nothing refers to any more (a replaced object, an aborted upload's parts). */
+  discard(files: readonly string[]): void {
     for (const file of files) {
       if ((this.readers.get(file) ?? 0) > 0) this.doomed.add(file);
       else void unlink(this.blobPath(file)).catch(() => {});
     }
   }
 
-  private discardSegments(versions: readonly ObjectVersion[]): void {
-    this.discardFiles(versions.flatMap((v) => v.segments.map((s) => s.file)));
-  }
-
-  private release(file: string): void {
-    const count = (this.readers.get(file) ?? 1) - 1;
-    if (count > 0) {
-      this.readers.set(file, count);
-      return;
-    }
-    this.readers.delete(file);
-    if (this.doomed.delete(file)) void unlink(this.blobPath(file)).catch(() => {});
-  }
-
-  private setVersions(bucket: BucketState, key: string, versions: ObjectVersion[]): void {
-    const had = bucket.keys.has(key);
-    if (versions.length === 0) bucket.keys.delete(key);
-    else bucket.keys.set(key, versions);
-    if (had !== versions.length > 0) bucket.sortedKeys = undefined;
-  }
-
   private keyFile(bucket: string, key: string): string {
-    return join(
-      this.dir,
-      'buckets',
-      bucket,
-      'keys',
-      `${createHash('sha256').update(key).digest('hex')}.json`,
-    );
+    const name = `${createHash('sha256').update(key).digest('hex')}.json`;
+    return join(this.dir, 'buckets', bucket, 'keys', name);
   }
 
-  private async persistKey(bucket: BucketState, key: string): Promise<void> {
-    const path = this.keyFile(bucket.name, key);
-    const versions = bucket.keys.get(key);
-    if (!versions) {
-      await rm(path, { force: true });
-      return;
-    }
-    await writeJsonAtomically(path, { key, versions }, this.tempPath());
-  }
-
-  private async persistBucket(bucket: BucketState): Promise<void> {
-    await writeJsonAtomically(
-      join(this.dir, 'buckets', bucket.name, 'bucket.json'),
-      { name: bucket.name, created: bucket.created, versioning: bucket.versioning },
-      this.tempPath(),
-    );
-  }
-
+  /** Load kept buckets and keys; blob files no version refers to (an interrupted upload's parts) are swept. */
   private async load(): Promise<void> {
     const referenced = new Set<string>();
     for (const name of await readdir(join(this.dir, 'buckets'))) {
       const base = join(this.dir, 'buckets', name);
-      let meta: { name: string; created: number; versioning?: VersioningStatus };
-      try {
-        meta = JSON.parse(await readFile(join(base, 'bucket.json'), 'utf8'));
-      } catch {
-        continue;
-      }
+      const meta = await readFile(join(base, 'bucket.json'), 'utf8').then(
+        (text) => JSON.parse(text) as { versioning?: string },
+        () => undefined,
+      );
+      // A bucket directory without its description is one whose creation was interrupted.
+      if (!meta) continue;
       const bucket: BucketState = {
-        name: meta.name,
-        created: meta.created,
-        versioning: meta.versioning,
+        name,
+        versioned: meta.versioning === 'Enabled',
         keys: new Map(),
         uploads: new Map(),
-        sortedKeys: undefined,
       };
       await mkdir(join(base, 'keys'), { recursive: true });
       for (const file of await readdir(join(base, 'keys'))) {
@@ -391,39 +220,15 @@ export class ObjectStore {
         bucket.keys.set(record.key, record.versions);
         for (const version of record.versions) for (const s of version.segments) referenced.add(s.file);
       }
-      this.buckets.set(bucket.name, bucket);
+      this.buckets.set(name, bucket);
     }
     for (const file of await readdir(join(this.dir, 'blobs'))) {
-      if (!referenced.has(file)) await rm(join(this.dir, 'blobs', file), { force: true });
+      if (!referenced.has(file)) await rm(this.blobPath(file), { force: true });
     }
   }
 }
 
-async function writeJsonAtomically(path: string, value: unknown, tempPath: string): Promise<void> {
+async function writeJson(path: string, value: unknown, tempPath: string): Promise<void> {
   await writeFile(tempPath, JSON.stringify(value));
   await rename(tempPath, path);
-}
-
-/** 32 URL-safe characters, like S3's opaque version ids. */
-export function newVersionId(): string {
-  return randomBytes(24).toString('base64url');
-}
-
-/**
- * Order strings by Unicode code point, which is UTF-8 byte order (S3's listing order). Plain `<` compares UTF-16
- * code units and would put U+E000..U+FFFF after astral characters.
- */
-export function compareUtf8(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x !== y) return fixUp(x) - fixUp(y);
-  }
-  return a.length - b.length;
-}
-
-function fixUp(unit: number): number {
-  if (unit < 0xd800) return unit;
-  return unit >= 0xe000 ? unit - 0x800 : unit + 0x2000;
 }

@@ -5,9 +5,6 @@ export {
   LOCAL_AWS_SECRET_ACCESS_KEY,
 } from '../aws/credentials';
 export {
-  SECRETS_MANAGER_OPERATIONS,
-  type SecretsManagerFault,
-  type SecretsManagerOperation,
   type SecretsManagerRequestRecord,
   type SecretsManagerStandIn,
   type SecretsManagerStandInOptions,
