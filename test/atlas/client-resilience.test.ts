@@ -57,7 +57,7 @@ describe('rate limiting (429)', () => {
     const { log, records } = recordingLogger();
     const atlas = client({ log });
     await warm(atlas);
-    sandbox.setRateLimitTokens(orgId, 0.99);
+    sandbox.setRateLimitTokens(orgId, 0);
 
     await atlas.getPendingInvoices(orgId);
 
