@@ -158,45 +158,36 @@ export async function run(options: BenchOptions): Promise<BenchSection> {
 
     const lambdaRuntimeBytes = lambdaBuilt.runtimeFiles.reduce((sum, f) => sum + f.bytes, 0);
     const rendererBytes = (await stat(renderer)).size;
+    const row = (label: string, values: readonly number[], format: (n: number) => string) => [
+      label,
+      format(median(values)),
+      range(values, format),
+    ];
     const rows: string[][] = [
-      [
+      row(
         'load the renderer (require spend-chart.js)',
-        formatMs(median(renders.map((r) => r.loadMs))),
-        range(
-          renders.map((r) => r.loadMs),
-          formatMs,
-        ),
-      ],
-      [
+        renders.map((r) => r.loadMs),
+        formatMs,
+      ),
+      row(
         'first chart (font loading included)',
-        formatMs(median(renders.map((r) => r.firstMs))),
-        range(
-          renders.map((r) => r.firstMs),
-          formatMs,
-        ),
-      ],
-      [
+        renders.map((r) => r.firstMs),
+        formatMs,
+      ),
+      row(
         'next chart, same process',
-        formatMs(median(renders.map((r) => r.secondMs))),
-        range(
-          renders.map((r) => r.secondMs),
-          formatMs,
-        ),
-      ],
-      [
+        renders.map((r) => r.secondMs),
+        formatMs,
+      ),
+      row(
         'peak memory, process that drew two charts',
-        mb(median(renders.map((r) => r.maxRssKb))),
-        range(
-          renders.map((r) => r.maxRssKb),
-          mb,
-        ),
-      ],
-      ['peak memory, bare node', mb(median(bare)), range(bare, mb)],
-      ...(Object.keys(bundles) as Variant[]).map((v) => [
-        `poller cold start (load + prepare), ${v}`,
-        formatMs(median(cold[v])),
-        range(cold[v], formatMs),
-      ]),
+        renders.map((r) => r.maxRssKb),
+        mb,
+      ),
+      row('peak memory, bare node', bare, mb),
+      ...(Object.keys(bundles) as Variant[]).map((v) =>
+        row(`poller cold start (load + prepare), ${v}`, cold[v], formatMs),
+      ),
     ];
     const pngBytes = renders[0]?.pngBytes ?? 0;
     return {

@@ -1,4 +1,4 @@
-import { LogLevel, type Logger as SlackLogger, WebClient } from '@slack/web-api';
+import type { WebClient } from '@slack/web-api';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_SLACK_BOT_TOKEN, type SlackStandIn, startSlackStandIn } from '../../infra/local/slack';
 import { SlackDeliveryError } from '../../lib/errors';
@@ -14,6 +14,7 @@ import {
 import { createSlackNotifier } from '../../lib/slack/notifier';
 import { spendChartAltText } from '../../lib/spend/chart/alt-text';
 import { renderSpendChartPng } from '../../lib/spend/chart/render-png';
+import { standInWebClient } from '../infra/slack/web-client';
 import { DEMO_INPUT } from '../spend/chart/fixtures';
 
 const CHANNEL = 'C0CHARTS1';
@@ -25,23 +26,8 @@ let web: WebClient;
 let now = Date.UTC(2025, 2, 20, 9, 0, 0);
 let chart: Uint8Array;
 
-const quiet: SlackLogger = {
-  debug: () => {},
-  info: () => {},
-  warn: () => {},
-  error: () => {},
-  setLevel: () => {},
-  getLevel: () => LogLevel.ERROR,
-  setName: () => {},
-};
-
 function webClient(token: string | undefined): WebClient {
-  return new WebClient(token, {
-    slackApiUrl: slack.apiUrl,
-    retryConfig: { retries: 0 },
-    rejectRateLimitedCalls: true,
-    logger: quiet,
-  });
+  return standInWebClient(slack, token);
 }
 
 /** Waits by moving the stand-in's clock, and remembers how long each wait was. */

@@ -1,19 +1,6 @@
-const MONTHS = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-] as const;
+const MONTH_YEAR = new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', month: 'long', year: 'numeric' });
 
-/** "March 2025" for year 2025, month 3. */
+/** "March 2025" for year 2025, month 3 (1-12). */
 export function formatChartMonth(year: number, month: number): string {
-  return `${MONTHS[month - 1] ?? `Month ${month}`} ${year}`;
+  return MONTH_YEAR.format(Date.UTC(year, month - 1, 1));
 }

@@ -1,4 +1,4 @@
-import { ErrorCode, type Logger, LogLevel, WebClient } from '@slack/web-api';
+import { ErrorCode, type WebClient } from '@slack/web-api';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   LOCAL_SLACK_BOT_TOKEN,
@@ -7,6 +7,7 @@ import {
   type SlackStandIn,
   startSlackStandIn,
 } from '../../../infra/local/slack';
+import { standInWebClient } from './web-client';
 
 const BILLING = 'C0BILLING1';
 const ARCHIVED = 'C0ARCHIVED';
@@ -32,24 +33,8 @@ afterEach(() => {
   slack.reset();
 });
 
-/** WebClient logs Slack's `[ERROR]` response messages; the tests assert on them instead. */
-const quietLogger: Logger = {
-  debug: () => {},
-  info: () => {},
-  warn: () => {},
-  error: () => {},
-  setLevel: () => {},
-  getLevel: () => LogLevel.ERROR,
-  setName: () => {},
-};
-
 function webClient(token: string | undefined): WebClient {
-  return new WebClient(token, {
-    slackApiUrl: slack.apiUrl,
-    retryConfig: { retries: 0 },
-    rejectRateLimitedCalls: true,
-    logger: quietLogger,
-  });
+  return standInWebClient(slack, token);
 }
 
 const section = (text: string) => ({ type: 'section', text: { type: 'mrkdwn', text } });
