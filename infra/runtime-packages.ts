@@ -155,7 +155,8 @@ async function packFromRegistry(spec: string, destination: string): Promise<void
   const dir = await mkdtemp(path.join(os.tmpdir(), 'lambda-package-'));
   try {
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-    const args = ['pack', spec, '--json', '--ignore-scripts', '--pack-destination', dir];
+    // --prefer-offline: npm's own cache answers when it holds the tarball (e.g. after `npm ci` emptied node_modules).
+    const args = ['pack', spec, '--json', '--ignore-scripts', '--prefer-offline', '--pack-destination', dir];
     const { stdout } = await run(npm, args, { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 }).catch(
       (error: unknown) => {
         const detail = error instanceof Error ? error.message.split('\n')[0] : String(error);
