@@ -239,8 +239,11 @@ function totalLegendItems(series: SpendChartSeries): LegendItem[] {
 }
 
 function dailyLegendItems(series: SpendChartSeries): LegendItem[] {
-  const items: LegendItem[] = [{ kind: 'bar', colour: CHART_PALETTE.thisMonth, label: 'This month' }];
-  if (series.daily.some((v, i) => v !== null && i >= series.completeDays)) {
+  const items: LegendItem[] = [];
+  if (series.daily.some((v, i) => v !== null && v !== 0 && i < series.completeDays)) {
+    items.push({ kind: 'bar', colour: CHART_PALETTE.thisMonth, label: 'This month' });
+  }
+  if (series.daily.some((v, i) => v !== null && v !== 0 && i >= series.completeDays)) {
     items.push({ kind: 'partial', colour: CHART_PALETTE.thisMonth, label: 'Partial day' });
   }
   if (series.previousDaily !== undefined) {

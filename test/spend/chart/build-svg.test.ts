@@ -212,6 +212,7 @@ describe('buildSpendChartSvg edge cases', () => {
 
     expect(findElements(svg, 'rect', 'bar')).toEqual([]);
     expect(findElements(svg, 'text', 'empty-note')[0]?.text).toBe('No spend this month');
+    expect(findElements(svg, 'g', 'legend-item').map((g) => g.attributes['data-kind'])).toEqual(['line']);
     expect(findElements(groupContent(svg, 'axis axis-daily'), 'text').map((t) => t.text)).toEqual([
       '$0',
       '$5',

@@ -31,6 +31,18 @@ const EDGE_CASES: Record<string, SpendChartInput> = {
     completeDays: 1,
   },
   'nothing yet': { title: 'New', year: 2025, month: 6, dailyCents: nulls(30), completeDays: 0 },
+  'a forecast before any day is complete': {
+    title: 'Fresh',
+    year: 2025,
+    month: 7,
+    dailyCents: [1_234, ...nulls(30)],
+    completeDays: 0,
+    forecast: {
+      cumulativeCents: Array.from({ length: 31 }, (_, i) => (i + 1) * 2_000),
+      lowCents: Array.from({ length: 31 }, (_, i) => (i + 1) * 1_500),
+      highCents: Array.from({ length: 31 }, (_, i) => (i + 1) * 2_600),
+    },
+  },
   'a zero-spend month': {
     title: 'Quiet',
     year: 2025,
