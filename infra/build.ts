@@ -1,6 +1,14 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type BuildOptions, build, type Metafile, type Plugin } from 'esbuild';
+import { CHART_FONT } from '../lib/spend/chart/font';
+import {
+  type NativeBuild,
+  type RuntimeFile,
+  type RuntimePackage,
+  type RuntimeTarget,
+  writeRuntimePackages,
+} from './runtime-packages';
 
 /**
  * The one build of this project: each Lambda handler bundled on its own (minified, tree-shaken, CommonJS, with an
@@ -64,7 +72,8 @@ export const UNREACHABLE_MODULES: Readonly<Record<FunctionName, readonly string[
  * `instanceof` the class the entry checks); loaded at start.
  *
  * - poll-invoices: `@slack/web-api` (about 65 kB with its dependencies, and after the SDK the costliest module to
- *   initialise) is needed only to post through the bot token, which most polls never do.
+ *   initialise) is needed only to post through the bot token, which most polls never do. The spend chart's renderer
+ *   (d3, the chart code and the `require` of resvg's native addon, see RUNTIME_PACKAGES) only when a chart is drawn.
  * - slack-command: nothing. Its Atlas client and undici (about 190 kB) are already loaded only for ids that are not
  *   archived (a dynamic import, so not initialised at start); a file of their own, with lib/errors.ts shared, was
  *   measured at about 3 ms less cold start and is one entry here
@@ -74,8 +83,44 @@ export const UNREACHABLE_MODULES: Readonly<Record<FunctionName, readonly string[
 export const SPLIT_MODULES: Readonly<
   Record<FunctionName, { readonly lazy: readonly SplitModule[]; readonly shared: readonly SplitModule[] }>
 > = {
-  'poll-invoices': { lazy: [{ source: '@slack/web-api', file: 'slack-web-api.js' }], shared: [] },
+  'poll-invoices': {
+    lazy: [
+      { source: '@slack/web-api', file: 'slack-web-api.js' },
+      { source: 'lib/spend/chart/rasterise.ts', file: 'spend-chart.js' },
+    ],
+    shared: [],
+  },
   'slack-command': { lazy: [], shared: [] },
+};
+
+/**
+ * What a function loads at run time from `dist/<name>/node_modules/` instead of its bundle (infra/runtime-packages.ts
+ * writes them there): packages kept `external` because esbuild cannot bundle them, their platform builds, and data
+ * files read by path.
+ *
+ * poll-invoices, for the spend chart: `@resvg/resvg-js` (its JS picks the native build for the platform at load time;
+ * a bundle cannot hold a `.node` file), its build for Lambda (linux arm64, glibc; the machine's own build with
+ * `runtime: 'host'`), and the DejaVu Sans files resvg draws text with (Lambda has no system fonts), with their licence.
+ */
+export const RUNTIME_PACKAGES: Readonly<
+  Record<
+    FunctionName,
+    {
+      readonly external: readonly string[];
+      readonly packages: readonly RuntimePackage[];
+      readonly nativeBuilds: readonly NativeBuild[];
+    }
+  >
+> = {
+  'poll-invoices': {
+    external: ['@resvg/resvg-js'],
+    packages: [
+      { name: '@resvg/resvg-js', files: ['index.js', 'js-binding.js', 'LICENSE'] },
+      { name: CHART_FONT.package, files: [...CHART_FONT.files, CHART_FONT.licence] },
+    ],
+    nativeBuilds: [{ of: '@resvg/resvg-js', lambda: '@resvg/resvg-js-linux-arm64-gnu' }],
+  },
+  'slack-command': { external: [], packages: [], nativeBuilds: [] },
 };
 
 export interface SplitModule {
@@ -145,6 +190,8 @@ export interface BuiltBundle {
   readonly metafile: Metafile;
   /** Every JavaScript file of the function, entry first (source maps not included). */
   readonly files: readonly BundleFile[];
+  /** What was written under `dist/<name>/node_modules/` (RUNTIME_PACKAGES). */
+  readonly runtimeFiles: readonly RuntimeFile[];
 }
 
 export interface BuildFunctionsOptions {
@@ -160,6 +207,11 @@ export interface BuildFunctionsOptions {
    * dependencies' CommonJS builds.
    */
   readonly slim?: boolean;
+  /**
+   * Whose native builds to ship (RUNTIME_PACKAGES): `lambda` (default) the Lambda platform's, fetched from the
+   * registry at the locked version and verified; `host` this machine's installed ones, to run a built bundle here.
+   */
+  readonly runtime?: RuntimeTarget;
 }
 
 export async function buildFunctions(options: BuildFunctionsOptions = {}): Promise<BuiltBundle[]> {
@@ -185,11 +237,14 @@ export async function buildFunctions(options: BuildFunctionsOptions = {}): Promi
           entryPoints: [isPackage(entry) ? entry : path.join(ROOT, entry)],
           outfile,
           plugins,
+          external: [...RUNTIME_PACKAGES[name].external],
         });
         assertLoadedLazily(result.metafile, lazy, entry);
         return { file: outfile, bytes: (await stat(outfile)).size, metafile: result.metafile };
       };
-      const [main, ...rest] = await Promise.all([
+      const runtime = RUNTIME_PACKAGES[name];
+      const [runtimeFiles, main, ...rest] = await Promise.all([
+        writeRuntimePackages(dir, runtime.packages, runtime.nativeBuilds, options.runtime ?? 'lambda'),
         bundle(FUNCTIONS[name], 'index.js', [...lazy, ...shared]),
         ...lazy.map((m) => bundle(m.source, m.file, [...lazy.filter((other) => other !== m), ...shared])),
         ...shared.map((m) => bundle(m.source, m.file, [])),
@@ -203,7 +258,7 @@ export async function buildFunctions(options: BuildFunctionsOptions = {}): Promi
           loadedAtStart: i >= lazy.length,
         })),
       ];
-      return { name, file: main.file, bytes: main.bytes, metafile: main.metafile, files };
+      return { name, file: main.file, bytes: main.bytes, metafile: main.metafile, files, runtimeFiles };
     }),
   );
 }
@@ -240,6 +295,7 @@ export async function buildCli(outDir: string = path.join(ROOT, 'dist')): Promis
     bytes,
     metafile: result.metafile,
     files: [{ file, bytes, loadedAtStart: true }],
+    runtimeFiles: [],
   };
 }
 
@@ -371,6 +427,14 @@ async function main(): Promise<void> {
     const lazy = loadedAtStart ? '' : '  (loaded on first use)';
     console.log(
       `${path.relative(ROOT, file).padEnd(36)} ${(bytes / 1024).toFixed(0).padStart(6)} KiB${lazy}`,
+    );
+  }
+  for (const bundle of bundles) {
+    if (bundle.runtimeFiles.length === 0) continue;
+    const bytes = bundle.runtimeFiles.reduce((sum, f) => sum + f.bytes, 0);
+    const where = path.relative(ROOT, path.join(path.dirname(bundle.file), 'node_modules'));
+    console.log(
+      `${`${where}/`.padEnd(36)} ${(bytes / 1024).toFixed(0).padStart(6)} KiB  (${bundle.runtimeFiles.length} files)`,
     );
   }
   console.log(`built in ${Date.now() - started} ms`);

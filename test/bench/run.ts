@@ -30,6 +30,7 @@ export const SECTIONS = [
   { name: 'slash-command-latency', module: './slash-command-latency.bench' },
   { name: 'archive', module: './archive.bench' },
   { name: 'poll-cost', module: './poll-cost.bench' },
+  { name: 'chart', module: './chart.bench' },
 ] as const;
 
 export const RESULTS_FILE = path.join(__dirname, 'RESULTS.md');

@@ -1,17 +1,21 @@
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BuiltBundle, buildFunctions, SPLIT_MODULES } from '../../infra/build';
+import { type BuiltBundle, buildFunctions, RUNTIME_PACKAGES, SPLIT_MODULES } from '../../infra/build';
 import { DEMO_SERVICE_ACCOUNT } from '../../infra/local/atlas-sandbox';
 import { createIndexStore } from '../../lib/archive/index-store';
 import { csvKey } from '../../lib/archive/keys';
 import type { PollReport } from '../../lib/poll/report';
+import { CHART_FONT } from '../../lib/spend/chart/font';
 import { type ColdSpec, childEnv, runCold } from '../bench/lib/child';
 import { SCHEDULED_EVENT, signedCommandEvent } from '../bench/lib/events';
 import { indexEntry } from '../command/fixtures';
 import { BUCKET, type StandIns, sandboxCsv, startStandIns } from '../poll/stand-ins';
+import { DEMO_INPUT } from '../spend/chart/fixtures';
+import { readPngSize } from '../spend/chart/svg-query';
 
 /**
  * The bundles exactly as `npm run build` writes them (stubs, slim undici, lazily loaded files), each run in a fresh
@@ -54,15 +58,35 @@ async function invoke<T>(spec: ColdSpec, env: Record<string, string | undefined>
   return result.result as T;
 }
 
-/** The function's directory copied without one of its lazily loaded files: proves nothing loads it at start. */
-async function copyWithout(name: string, file: string): Promise<string> {
-  const copy = path.join(dir, `${name}-without-${file}`);
+/** The function's directory copied without some of its lazily loaded files: proves nothing loads them at start. */
+async function copyWithout(name: string, ...files: string[]): Promise<string> {
+  const copy = path.join(dir, `${name}-without-${files.join('-')}`);
   await cp(path.dirname(bundles[name]?.file ?? ''), copy, {
     recursive: true,
-    filter: (source) => path.basename(source) !== file,
+    filter: (source) => !files.includes(path.basename(source)),
   });
   return path.join(copy, 'index.js');
 }
+
+/** Every file under `root`, relative to it, sorted. */
+async function listFiles(root: string): Promise<string[]> {
+  if (!existsSync(root)) return [];
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)))
+    .sort();
+}
+
+/** ELF header: 64-bit little-endian shared object for AArch64 (e_machine 183). */
+function elfMachine(bytes: Buffer): { elf: boolean; bits: number; machine: number } {
+  return {
+    elf: bytes.subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46])),
+    bits: bytes[4] === 2 ? 64 : 32,
+    machine: bytes.readUInt16LE(18),
+  };
+}
+const EM_AARCH64 = 183;
 
 interface HttpResult {
   statusCode: number;
@@ -186,6 +210,45 @@ describe('the poll-invoices bundle', () => {
   const poll = (bundle: string, env: Record<string, string>) =>
     invoke<PollReport>({ bundle, kind: 'invoke', event: SCHEDULED_EVENT, timeoutMs: 120_000 }, env);
 
+  it('ships the chart renderer for Lambda: the JS of resvg, its linux arm64 binary and the font, under node_modules/', async () => {
+    const pollDir = path.dirname(bundles['poll-invoices']?.file ?? '');
+
+    const files = await listFiles(path.join(pollDir, 'node_modules'));
+
+    expect(files).toEqual(
+      [
+        '@resvg/resvg-js/LICENSE',
+        '@resvg/resvg-js/index.js',
+        '@resvg/resvg-js/js-binding.js',
+        '@resvg/resvg-js/package.json',
+        '@resvg/resvg-js-linux-arm64-gnu/package.json',
+        '@resvg/resvg-js-linux-arm64-gnu/resvgjs.linux-arm64-gnu.node',
+        `${CHART_FONT.package}/${CHART_FONT.licence}`,
+        `${CHART_FONT.package}/package.json`,
+        ...CHART_FONT.files.map((file) => `${CHART_FONT.package}/${file}`),
+      ].sort(),
+    );
+    const binary = await readFile(
+      path.join(pollDir, 'node_modules/@resvg/resvg-js-linux-arm64-gnu/resvgjs.linux-arm64-gnu.node'),
+    );
+    expect(elfMachine(binary)).toEqual({ elf: true, bits: 64, machine: EM_AARCH64 });
+    const font = await readFile(path.join(pollDir, 'node_modules', CHART_FONT.package, CHART_FONT.files[0]));
+    expect(font.readUInt32BE(0)).toBe(0x00010000);
+    expect(await readFile(path.join(pollDir, 'spend-chart.js'), 'utf8')).toContain(
+      'require("@resvg/resvg-js")',
+    );
+  });
+
+  it('prepares without the spend chart file and without any runtime package (none is loaded at start)', async () => {
+    const bundle = await copyWithout('poll-invoices', 'spend-chart.js', 'node_modules');
+    const env = pollEnv('65f0c0ffee00de00000000bf', 'prepare-chart/', {
+      SLACK_BOT_TOKEN: standIns.slack.token,
+      SLACK_CHANNEL: CHANNEL,
+    });
+
+    await expect(invoke({ bundle, kind: 'prepare' }, env)).resolves.toBeUndefined();
+  });
+
   it('is written as index.js plus the lazily loaded Slack Web API client, inside dist/poll-invoices/', () => {
     const files = (bundles['poll-invoices']?.files ?? []).map((f) => path.relative(dir, f.file));
 
@@ -241,5 +304,37 @@ describe('the poll-invoices bundle', () => {
     expect(report.ok).toBe(true);
     expect(report.totals).toMatchObject({ archived: 2, notified: 1 });
     expect(slack.messagesIn('C0HOOKPOLL')).toHaveLength(1);
+  });
+});
+
+describe('the spend chart renderer as bundled', () => {
+  it('draws a PNG in a fresh process from the built files alone (the native build of this machine)', async () => {
+    const hostDir = path.join(dir, 'host');
+    const [built] = await buildFunctions({
+      outDir: hostDir,
+      only: ['poll-invoices'],
+      sourcemap: false,
+      runtime: 'host',
+    });
+    const renderer = path.join(path.dirname(built?.file ?? ''), 'spend-chart.js');
+
+    const png = await invoke<{ type: string; data: number[] }>(
+      { bundle: renderer, kind: 'call', exportName: 'drawSpendChartPng', args: [DEMO_INPUT] },
+      {},
+    );
+
+    expect(readPngSize(Buffer.from(png.data)).width).toBe(720);
+  }, 60_000);
+
+  it('is not part of the slash-command function', async () => {
+    const commandDir = path.dirname(bundles['slack-command']?.file ?? '');
+
+    const files = await listFiles(commandDir);
+
+    expect(RUNTIME_PACKAGES['slack-command'].packages).toEqual([]);
+    expect(
+      files.filter((f) => f.endsWith('.node') || f.endsWith('.ttf') || f.includes('node_modules')),
+    ).toEqual([]);
+    expect(await readFile(bundles['slack-command']?.file ?? '', 'utf8')).not.toContain('resvg');
   });
 });

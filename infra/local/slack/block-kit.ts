@@ -190,11 +190,26 @@ function validateText(
   if (value.text.length > max) report(`must be less than ${max + 1} characters`, `${at}/text`);
 }
 
+/** A slack_file's `id`, as Slack's schema states it. */
+const SLACK_FILE_ID = /^[F][A-Z0-9]{8,}$/;
+
 function validateImage(image: Json, at: string, report: Report): void {
+  const hasFile = image.slack_file !== undefined;
   if (typeof image.image_url !== 'string' && !isObject(image.slack_file)) {
     report('must provide image_url or slack_file', at);
+  } else if (typeof image.image_url === 'string' && hasFile) {
+    report('must provide only one of image_url or slack_file', at);
   } else if (typeof image.image_url === 'string' && image.image_url.length > BLOCK_KIT_LIMITS.url) {
     report(`must be less than ${BLOCK_KIT_LIMITS.url + 1} characters`, `${at}/image_url`);
+  } else if (isObject(image.slack_file)) {
+    const { id, url } = image.slack_file;
+    if ((id === undefined) === (url === undefined)) {
+      report('must provide exactly one of id or url', `${at}/slack_file`);
+    } else if (id !== undefined && (typeof id !== 'string' || !SLACK_FILE_ID.test(id))) {
+      report(`input must match regex pattern: ${SLACK_FILE_ID.source}`, `${at}/slack_file/id`);
+    } else if (url !== undefined && typeof url !== 'string') {
+      report('must provide a string', `${at}/slack_file/url`);
+    }
   }
   if (typeof image.alt_text !== 'string' || image.alt_text === '')
     report('must provide a string', `${at}/alt_text`);

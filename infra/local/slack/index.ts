@@ -19,5 +19,6 @@ export {
   type SlackRequestRecord,
   type SlackStandIn,
   type SlackStandInOptions,
+  type SlackUploadedFile,
   startSlackStandIn,
 } from './slack-stand-in';

@@ -8,7 +8,7 @@ import {
   type Mutable,
   readSmallBody,
 } from '../aws/local-server';
-import { BLOCK_KIT_LIMITS, validateBlocks } from './block-kit';
+import { BLOCK_KIT_LIMITS, isObject, validateBlocks } from './block-kit';
 
 /**
  * A local Slack that answers as Slack does, for `@slack/web-api`'s WebClient (`slackApiUrl` pointed here), incoming
@@ -17,6 +17,13 @@ import { BLOCK_KIT_LIMITS, validateBlocks } from './block-kit';
  *   with `{ok: false, error}`; only rate limits (429 + Retry-After) and outages use other statuses.
  * - Webhooks (`POST /services/T…/B…/…`): 200 `ok` as text/plain, errors as Slack's status + plain-text code.
  * - response_url (`POST /commands/…`, `/actions/…`): recorded with response_type / replace_original.
+ * - File uploads, Slack's current flow: `files.getUploadURLExternal` (form-encoded only: Slack answers a JSON body
+ *   with `invalid_arguments`) gives an `upload_url` on this server and a file id; the bytes are POSTed there (raw or
+ *   multipart, as WebClient's filesUploadV2 sends them; a byte count other than the declared `length` is refused with
+ *   HTTP 400); `files.completeUploadExternal` finishes them. Kept in `files`. A finished file can then be shown by an
+ *   image block's `slack_file: { id }`; an unknown or unfinished id, or one still being processed (`fileProcessingMs`
+ *   after completion), is refused as Slack does: `invalid_blocks`, `invalid slack file [json-pointer:/blocks/N/slack_file]`.
+ *   Files are not shared into channels here (`channel_id` is checked and stored, no file message is posted).
  * Everything accepted is recorded in `messages`; `onMessage` lets `npm start` print messages as they arrive.
  */
 
@@ -59,7 +66,7 @@ export interface SlackMessage {
 }
 
 export interface SlackRequestRecord {
-  /** `chat.postMessage`, `auth.test`, ... or `webhook` / `response_url`. */
+  /** `chat.postMessage`, `auth.test`, ... or `webhook` / `response_url` / `upload` (bytes to an upload_url). */
   readonly method: string;
   readonly path: string;
   /** HTTP status. */
@@ -84,6 +91,23 @@ export interface SlackFault {
 
 export type ChannelState = { readonly archived?: boolean; readonly member?: boolean } | 'deleted';
 
+/** A file started with files.getUploadURLExternal. */
+export interface SlackUploadedFile {
+  /** `F…`. */
+  readonly id: string;
+  readonly filename: string;
+  /** Declared `length` in bytes. */
+  readonly length: number;
+  /** `alt_txt` as sent to files.getUploadURLExternal. */
+  readonly altText: string | undefined;
+  /** The bytes POSTed to the upload URL; undefined until they arrive. */
+  readonly bytes: Buffer | undefined;
+  /** Set by files.completeUploadExternal. */
+  readonly title: string | undefined;
+  readonly completedAt: number | undefined;
+  readonly channel: string | undefined;
+}
+
 export interface SlackStandInOptions {
   /** Bot tokens accepted. Default: `[LOCAL_SLACK_BOT_TOKEN]`. */
   readonly tokens?: readonly string[];
@@ -95,6 +119,11 @@ export interface SlackStandInOptions {
   readonly teamId?: string;
   /** How many posts one response_url accepts (Slack: 5 within 30 minutes). */
   readonly responseUrlLimit?: number;
+  /**
+   * Milliseconds (by `clock`) after files.completeUploadExternal during which an image block referring to the file is
+   * refused, as Slack refuses a file it has not processed yet. Default 0.
+   */
+  readonly fileProcessingMs?: number;
   readonly port?: number;
   readonly clock?: () => number;
 }
@@ -110,6 +139,8 @@ export interface SlackStandIn {
   /** Everything delivered, oldest first (live view). */
   readonly messages: readonly SlackMessage[];
   readonly requests: readonly SlackRequestRecord[];
+  /** Uploads by file id (live view). */
+  readonly files: ReadonlyMap<string, SlackUploadedFile>;
   /** Messages posted to one channel (Web API and webhooks for it). */
   messagesIn(channel: string): SlackMessage[];
   /** Register an incoming webhook for a channel (default `LOCAL_SLACK_CHANNEL`) and return its URL. */
@@ -120,12 +151,14 @@ export interface SlackStandIn {
   failNext(fault: SlackFault): void;
   /** Called for every recorded message; returns an unsubscribe function. */
   onMessage(listener: (message: SlackMessage) => void): () => void;
-  /** Forget messages, requests and pending faults (channels and webhooks stay). */
+  /** Forget messages, requests, uploads and pending faults (channels and webhooks stay). */
   reset(): void;
   close(): Promise<void>;
 }
 
 const MAX_BODY = 2 * 1024 * 1024;
+/** files.getUploadURLExternal refuses a longer `alt_txt` with `alt_txt_too_large`. */
+const ALT_TXT_MAX = 1000;
 const RESPONSE_URL_TTL_MS = 30 * 60_000;
 
 /** Status Slack's webhooks answer each error code with. */
@@ -184,8 +217,13 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
   const listeners = new Set<(message: SlackMessage) => void>();
   const webhooks = new Map<string, string>();
   const responseUrls = new Map<string, { uses: number; created: number }>();
+  const files = new Map<string, Mutable<SlackUploadedFile>>();
+  const uploadPaths = new Map<string, string>();
+  const fileProcessingMs = options.fileProcessingMs ?? 0;
   let lastTs = 0;
   let nextId = 1;
+  /** Known once listening; only request handlers read it. */
+  let baseUrl = '';
   let webhookCounter = 0;
 
   function stateOf(id: string): { archived?: boolean; member?: boolean } {
@@ -259,7 +297,7 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
     if (typeof text === 'string' && text.length > BLOCK_KIT_LIMITS.messageText)
       throw new SlackRefusal('msg_too_long');
     if (blocks !== undefined) {
-      const errors = validateBlocks(blocks);
+      const errors = [...validateBlocks(blocks), ...slackFileErrors(blocks)];
       if (errors.length > 0) {
         throw new SlackRefusal('invalid_blocks', 200, {
           errors,
@@ -268,6 +306,37 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
       }
     }
     return blocks as readonly unknown[] | undefined;
+  }
+
+  function fileUrl(file: SlackUploadedFile): string {
+    return `${baseUrl}/files-pri/${teamId}-${file.id}/${encodeURIComponent(file.filename)}`;
+  }
+
+  /** Image blocks (and context images) whose `slack_file` (id or url_private) is not a finished, processed upload. */
+  function slackFileErrors(blocks: readonly unknown[]): string[] {
+    const errors: string[] = [];
+    const check = (image: unknown, pointer: string) => {
+      if (!isObject(image) || image.type !== 'image' || !isObject(image.slack_file)) return;
+      const { id, url } = image.slack_file;
+      const file =
+        typeof id === 'string'
+          ? files.get(id)
+          : typeof url === 'string'
+            ? [...files.values()].find((f) => fileUrl(f) === url)
+            : undefined;
+      if (typeof id !== 'string' && typeof url !== 'string') return;
+      const ready = file?.completedAt !== undefined && clock() >= file.completedAt + fileProcessingMs;
+      if (!ready) errors.push(`invalid slack file [json-pointer:${pointer}/slack_file]`);
+    };
+    blocks.forEach((block, i) => {
+      check(block, `/blocks/${i}`);
+      if (isObject(block) && block.type === 'context' && Array.isArray(block.elements)) {
+        block.elements.forEach((element, j) => {
+          check(element, `/blocks/${i}/elements/${j}`);
+        });
+      }
+    });
+    return errors;
   }
 
   function checkChannel(channel: unknown): string {
@@ -285,7 +354,10 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
     return rest;
   }
 
-  const apiMethods: Record<string, (payload: Record<string, unknown>) => Record<string, unknown>> = {
+  const apiMethods: Record<
+    string,
+    (payload: Record<string, unknown>, isJson: boolean) => Record<string, unknown>
+  > = {
     'api.test': (payload) => ({ args: withoutToken(payload) }),
     'auth.test': () => ({
       url: 'https://local-stand-in.slack.com/',
@@ -330,6 +402,77 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
           ...(threadTs ? { thread_ts: threadTs } : {}),
         },
       };
+    },
+    'files.getUploadURLExternal': (payload, isJson) => {
+      if (isJson) throw new SlackRefusal('invalid_arguments');
+      const filename = payload.filename;
+      const lengthText = String(payload.length ?? '');
+      if (typeof filename !== 'string' || filename === '' || !/^\d+$/.test(lengthText)) {
+        throw new SlackRefusal('invalid_arguments');
+      }
+      const length = Number(lengthText);
+      if (length === 0) throw new SlackRefusal('missing_argument');
+      const altText = typeof payload.alt_txt === 'string' ? payload.alt_txt : undefined;
+      if (altText !== undefined && altText.length > ALT_TXT_MAX) throw new SlackRefusal('alt_txt_too_large');
+      const id = `F${randomBytes(5).toString('hex').toUpperCase()}`;
+      const path = `/upload/v1/${randomBytes(16).toString('hex')}`;
+      files.set(id, {
+        id,
+        filename,
+        length,
+        altText,
+        bytes: undefined,
+        title: undefined,
+        completedAt: undefined,
+        channel: undefined,
+      });
+      uploadPaths.set(path, id);
+      return { upload_url: `${baseUrl}${path}`, file_id: id };
+    },
+    'files.completeUploadExternal': (payload) => {
+      let list: unknown = payload.files;
+      if (typeof list === 'string') {
+        try {
+          list = JSON.parse(list);
+        } catch {
+          throw new SlackRefusal('invalid_arguments');
+        }
+      }
+      if (
+        !Array.isArray(list) ||
+        list.length === 0 ||
+        !list.every((f) => isObject(f) && typeof f.id === 'string')
+      ) {
+        throw new SlackRefusal('invalid_arguments');
+      }
+      const channel = payload.channel_id === undefined ? undefined : checkChannel(payload.channel_id);
+      const entries = list as Array<{ id: string; title?: unknown }>;
+      for (const { id } of entries) {
+        const file = files.get(id);
+        // Slack's answer for bytes that never arrived is not documented; the stand-in treats the file as absent.
+        if (file === undefined || file.bytes === undefined) throw new SlackRefusal('file_not_found');
+      }
+      const done = entries.map(({ id, title }) => {
+        const file = files.get(id) as Mutable<SlackUploadedFile>;
+        file.title = typeof title === 'string' && title !== '' ? title : file.filename;
+        file.completedAt = clock();
+        file.channel = channel;
+        return {
+          id,
+          name: file.filename,
+          title: file.title,
+          mimetype: '',
+          filetype: '',
+          size: file.length,
+          user: LOCAL_SLACK_BOT_USER_ID,
+          created: Math.floor(clock() / 1000),
+          is_external: false,
+          is_public: false,
+          url_private: fileUrl(file),
+          channels: channel === undefined ? [] : [channel],
+        };
+      });
+      return { files: done };
     },
     'chat.postEphemeral': (payload) => {
       const channel = checkChannel(payload.channel);
@@ -424,7 +567,7 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
       }
       const fault = takeFault(method);
       if (fault) applyFault(fault, 'api');
-      const result = handler(payload);
+      const result = handler(payload, isJson);
       const charset = /charset=utf-8/i.test(req.headers['content-type'] ?? '');
       const warnings =
         isJson && !charset
@@ -440,6 +583,26 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
         error: error.error,
       };
     }
+  }
+
+  /** The bytes of an upload, POSTed to the upload_url files.getUploadURLExternal gave: raw, or a multipart file. */
+  function handleUpload(req: IncomingMessage, path: string, body: Buffer): Reply {
+    const text = (status: number, message: string, error?: string): Reply => ({
+      status,
+      headers: { 'Content-Type': 'text/plain; charset=utf-8' },
+      body: message,
+      ...(error === undefined ? {} : { error }),
+    });
+    const fault = takeFault('upload');
+    if (fault)
+      return text(fault.status ?? 500, fault.error ?? 'upload_failed', fault.error ?? 'upload_failed');
+    const id = uploadPaths.get(path);
+    const file = id === undefined ? undefined : files.get(id);
+    if (file === undefined || file.completedAt !== undefined) return text(404, 'not_found', 'not_found');
+    const bytes = multipartFile(req.headers['content-type'], body) ?? body;
+    if (bytes.length !== file.length) return text(400, 'size_mismatch', 'size_mismatch');
+    file.bytes = Buffer.from(bytes);
+    return text(200, `OK - ${bytes.length}`);
   }
 
   /** Incoming webhooks and response_url posts: JSON (or form `payload=`) bodies, plain-text answers. */
@@ -564,6 +727,9 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
       if (path.startsWith('/api/')) {
         entry.method = path.slice('/api/'.length);
         reply = handleApi(req, entry.method, body, url.searchParams);
+      } else if (path.startsWith('/upload/v1/') && req.method === 'POST') {
+        entry.method = 'upload';
+        reply = handleUpload(req, path, body);
       } else if (/^\/services\/T[A-Z0-9]+\/B[A-Z0-9]+\/[A-Za-z0-9]+$/.test(path) && req.method === 'POST') {
         entry.method = 'webhook';
         reply = handleHook(req, path, body, 'webhook');
@@ -592,6 +758,7 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
 
   const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void handle(req, res));
   const { url, port } = await listenLocal(server, options.port ?? 0);
+  baseUrl = url;
 
   return {
     url,
@@ -601,6 +768,7 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
     teamId,
     messages,
     requests,
+    files,
     messagesIn: (channel) => messages.filter((m) => m.channel === channel),
     webhookUrl: (channel = LOCAL_SLACK_CHANNEL) => {
       webhookCounter += 1;
@@ -624,8 +792,29 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
     reset: () => {
       messages.length = 0;
       requests.length = 0;
+      files.clear();
+      uploadPaths.clear();
       faults.clear();
     },
     close: () => closeServer(server),
   };
+}
+
+/** The first file part of a multipart/form-data body; undefined when the body is not multipart. */
+function multipartFile(contentType: string | undefined, body: Buffer): Buffer | undefined {
+  const boundary = /^multipart\/form-data;.*boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType ?? '');
+  const marker = boundary?.[1] ?? boundary?.[2];
+  if (marker === undefined) return undefined;
+  const delimiter = Buffer.from(`--${marker}`);
+  let start = body.indexOf(delimiter);
+  while (start !== -1) {
+    const headersEnd = body.indexOf('\r\n\r\n', start);
+    if (headersEnd === -1) return undefined;
+    const headers = body.subarray(start, headersEnd).toString('utf8');
+    const next = body.indexOf(delimiter, headersEnd);
+    if (next === -1) return undefined;
+    if (/filename=/i.test(headers)) return body.subarray(headersEnd + 4, next - 2);
+    start = next;
+  }
+  return undefined;
 }

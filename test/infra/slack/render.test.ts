@@ -59,6 +59,22 @@ describe('renderMessage', () => {
     ]);
   });
 
+  it('shows an image block that refers to an uploaded file by its alt text and title', () => {
+    const output = renderMessage({
+      text: 'Spend so far',
+      blocks: [
+        {
+          type: 'image',
+          slack_file: { id: 'F0ABCDEF12' },
+          alt_text: 'Spend chart for Acme, March 2025. Month to date: $4,228.32.',
+          title: { type: 'plain_text', text: 'March 2025' },
+        },
+      ],
+    });
+
+    expect(output).toBe('[image: Spend chart for Acme, March 2025. Month to date: $4,228.32.] March 2025');
+  });
+
   it('renders only the text when there are no blocks', () => {
     expect(renderMessage({ text: 'Now watching *Acme*' })).toBe('Now watching Acme');
   });

@@ -1,4 +1,4 @@
-import { ErrorCode, type Logger, LogLevel, WebClient } from '@slack/web-api';
+import { ErrorCode, type WebClient } from '@slack/web-api';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   LOCAL_SLACK_BOT_TOKEN,
@@ -7,6 +7,7 @@ import {
   type SlackStandIn,
   startSlackStandIn,
 } from '../../../infra/local/slack';
+import { standInWebClient } from './web-client';
 
 const BILLING = 'C0BILLING1';
 const ARCHIVED = 'C0ARCHIVED';
@@ -32,24 +33,8 @@ afterEach(() => {
   slack.reset();
 });
 
-/** WebClient logs Slack's `[ERROR]` response messages; the tests assert on them instead. */
-const quietLogger: Logger = {
-  debug: () => {},
-  info: () => {},
-  warn: () => {},
-  error: () => {},
-  setLevel: () => {},
-  getLevel: () => LogLevel.ERROR,
-  setName: () => {},
-};
-
 function webClient(token: string | undefined): WebClient {
-  return new WebClient(token, {
-    slackApiUrl: slack.apiUrl,
-    retryConfig: { retries: 0 },
-    rejectRateLimitedCalls: true,
-    logger: quietLogger,
-  });
+  return standInWebClient(slack, token);
 }
 
 const section = (text: string) => ({ type: 'section', text: { type: 'mrkdwn', text } });
@@ -407,5 +392,137 @@ describe('Slack stand-in: hooks for the local run', () => {
     expect(slack.messages).toHaveLength(0);
     expect(slack.requests).toHaveLength(0);
     await expect(web.chat.postMessage({ channel: BILLING, text: 'x' })).resolves.toMatchObject({ ok: true });
+  });
+});
+
+describe('Slack stand-in: file uploads', () => {
+  const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3, 4]);
+  const form = (fields: Record<string, string>, token = LOCAL_SLACK_BOT_TOKEN) =>
+    fetch(`${slack.apiUrl}files.getUploadURLExternal`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${token}` },
+      body: new URLSearchParams(fields).toString(),
+    }).then((r) => r.json() as Promise<Record<string, unknown>>);
+  const imageMessage = (slackFile: Record<string, unknown>) => ({
+    channel: BILLING,
+    text: 'chart',
+    blocks: [{ type: 'image', slack_file: slackFile, alt_text: 'spend chart' }],
+  });
+
+  it('runs WebClient’s filesUploadV2 (multipart upload) and returns the file without sharing it', async () => {
+    const result = (await web.filesUploadV2({ file: png, filename: 'chart.png', title: 'Chart' })) as {
+      ok: boolean;
+      files: Array<{ ok: boolean; files: Array<{ id: string; title: string; size: number }> }>;
+    };
+
+    const uploaded = result.files[0]?.files[0];
+    expect(uploaded).toMatchObject({ title: 'Chart', size: png.length });
+    expect(slack.files.get(uploaded?.id ?? '')?.bytes?.equals(png)).toBe(true);
+    expect(slack.messages).toEqual([]);
+  });
+
+  it('answers getUploadURLExternal with an upload URL on itself and a file id', async () => {
+    const answer = await web.files.getUploadURLExternal({ filename: 'chart.png', length: png.length });
+
+    expect(answer.ok).toBe(true);
+    expect(answer.file_id).toMatch(/^F[A-Z0-9]{8,}$/);
+    expect(answer.upload_url?.startsWith(`${slack.url}/upload/v1/`)).toBe(true);
+  });
+
+  it('refuses getUploadURLExternal as Slack does: JSON body, missing or zero length, long alt_txt, no token', async () => {
+    const json = await fetch(`${slack.apiUrl}files.getUploadURLExternal`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8', authorization: `Bearer ${slack.token}` },
+      body: JSON.stringify({ filename: 'chart.png', length: 12 }),
+    }).then((r) => r.json());
+
+    expect(json).toEqual({ ok: false, error: 'invalid_arguments' });
+    expect(await form({ filename: 'chart.png' })).toEqual({ ok: false, error: 'invalid_arguments' });
+    expect(await form({ filename: 'chart.png', length: '0' })).toEqual({
+      ok: false,
+      error: 'missing_argument',
+    });
+    expect(await form({ filename: 'chart.png', length: '12', alt_txt: 'x'.repeat(1001) })).toEqual({
+      ok: false,
+      error: 'alt_txt_too_large',
+    });
+    expect(await form({ filename: 'chart.png', length: '12' }, '')).toEqual({
+      ok: false,
+      error: 'not_authed',
+    });
+  });
+
+  it('refuses bytes that do not match the declared length, and completing a file whose bytes never arrived', async () => {
+    const answer = await web.files.getUploadURLExternal({ filename: 'chart.png', length: png.length + 1 });
+
+    const posted = await fetch(answer.upload_url ?? '', { method: 'POST', body: png });
+
+    expect(posted.status).toBe(400);
+    expect(await posted.text()).toBe('size_mismatch');
+    await expect(
+      web.files.completeUploadExternal({ files: [{ id: answer.file_id ?? '', title: 'x' }] }),
+    ).rejects.toMatchObject({ data: { error: 'file_not_found' } });
+    await expect(web.files.completeUploadExternal({ files: [{ id: 'F0NOSUCHFILE' }] })).rejects.toMatchObject(
+      {
+        data: { error: 'file_not_found' },
+      },
+    );
+  });
+
+  it('shows an uploaded file in an image block, and refuses unknown, unfinished and malformed ones', async () => {
+    const answer = await web.files.getUploadURLExternal({ filename: 'chart.png', length: png.length });
+    const id = answer.file_id ?? '';
+    const raw = await fetch(answer.upload_url ?? '', { method: 'POST', body: png });
+    expect(await raw.text()).toBe(`OK - ${png.length}`);
+
+    await expect(web.chat.postMessage(imageMessage({ id }))).rejects.toMatchObject({
+      data: { error: 'invalid_blocks', errors: ['invalid slack file [json-pointer:/blocks/0/slack_file]'] },
+    });
+    const completed = await web.files.completeUploadExternal({ files: [{ id, title: 'Chart' }] });
+    await expect(web.chat.postMessage(imageMessage({ id }))).resolves.toMatchObject({ ok: true });
+    await expect(
+      web.chat.postMessage(
+        imageMessage({ url: (completed.files?.[0] as { url_private?: string } | undefined)?.url_private }),
+      ),
+    ).resolves.toMatchObject({ ok: true });
+    await expect(web.chat.postMessage(imageMessage({ id: 'F0NOSUCHFILE' }))).rejects.toMatchObject({
+      data: { errors: ['invalid slack file [json-pointer:/blocks/0/slack_file]'] },
+    });
+    await expect(web.chat.postMessage(imageMessage({ id: 'not-a-file' }))).rejects.toMatchObject({
+      data: { error: 'invalid_blocks' },
+    });
+    expect(slack.messagesIn(BILLING)).toHaveLength(2);
+  });
+
+  it('refuses an image block with both image_url and slack_file', async () => {
+    const message = {
+      channel: BILLING,
+      text: 'chart',
+      blocks: [
+        {
+          type: 'image',
+          image_url: 'https://example.com/a.png',
+          slack_file: { id: 'F0ABCDEF12' },
+          alt_text: 'a',
+        },
+      ],
+    };
+
+    await expect(web.chat.postMessage(message)).rejects.toMatchObject({
+      data: {
+        error: 'invalid_blocks',
+        errors: expect.arrayContaining([
+          'must provide only one of image_url or slack_file [json-pointer:/blocks/0]',
+        ]),
+      },
+    });
+  });
+
+  it('forgets uploads on reset', async () => {
+    await web.files.getUploadURLExternal({ filename: 'chart.png', length: 3 });
+
+    slack.reset();
+
+    expect(slack.files.size).toBe(0);
   });
 });
