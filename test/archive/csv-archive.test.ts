@@ -3,7 +3,7 @@ import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AtlasSandbox, DEMO_SERVICE_ACCOUNT, startAtlasSandbox } from '../../infra/local/atlas-sandbox';
 import { type S3StandIn, startS3StandIn } from '../../infra/local/s3';
-import { type CsvArchive, createCsvArchive } from '../../lib/archive/csv-archive';
+import { type ArchiveCsvResult, type CsvArchive, createCsvArchive } from '../../lib/archive/csv-archive';
 import { createIndexStore } from '../../lib/archive/index-store';
 import { csvKey } from '../../lib/archive/keys';
 import { type AtlasClient, createAtlasClient } from '../../lib/atlas/client';
@@ -11,6 +11,7 @@ import type { CsvDownload } from '../../lib/atlas/types';
 import { ArchiveError, DeadlineError } from '../../lib/errors';
 import { createCsvInspector } from '../../lib/invoices/csv-summary';
 import type { InvoiceMetadata } from '../../lib/invoices/invoice';
+import type { InvoiceIndexEntry } from '../../lib/invoices/types';
 import { sha256 } from '../poll/fakes';
 import { type StallingProxy, startStallingProxy } from '../poll/stalling-proxy';
 
@@ -82,6 +83,33 @@ type RecordedState = Parameters<CsvArchive['archiveCsv']>[0]['previous'];
 /** The state an archive of `recorded` leaves: its status and updated as listed, the stored CSV's hash and key. */
 function recordedState(recorded: InvoiceMetadata, csv: { sha256: string; key: string }): RecordedState {
   return { statusName: recorded.statusName, updated: recorded.updated, sha256: csv.sha256, key: csv.key };
+}
+
+/** The index entry the poll writes after archiving `invoice` as `result` (amounts left at zero). */
+function indexEntryFor(
+  invoice: InvoiceMetadata,
+  result: Pick<ArchiveCsvResult, 'csv' | 'summary'>,
+): InvoiceIndexEntry {
+  return {
+    version: 1,
+    invoiceId: invoice.id,
+    orgId: ORG,
+    statusName: invoice.statusName,
+    startDate: invoice.startDate,
+    endDate: invoice.endDate,
+    updated: invoice.updated,
+    amounts: {
+      subtotalCents: 0,
+      creditsCents: 0,
+      salesTaxCents: 0,
+      startingBalanceCents: 0,
+      amountBilledCents: 0,
+      amountPaidCents: 0,
+    },
+    summary: result.summary,
+    csv: result.csv,
+    archivedAt: '2024-07-02T12:00:00.000Z',
+  };
 }
 
 async function expectedBytes(invoice: InvoiceMetadata): Promise<Buffer> {
@@ -254,26 +282,7 @@ describe('archiving a CSV larger than one part', () => {
       topN: 3,
     });
     expect(withoutIndex.outcome).toBe('archived');
-    await index.writeIndex({
-      version: 1,
-      invoiceId: invoice.id,
-      orgId: ORG,
-      statusName: invoice.statusName,
-      startDate: invoice.startDate,
-      endDate: invoice.endDate,
-      updated: invoice.updated,
-      amounts: {
-        subtotalCents: 0,
-        creditsCents: 0,
-        salesTaxCents: 0,
-        startingBalanceCents: 0,
-        amountBilledCents: 0,
-        amountPaidCents: 0,
-      },
-      summary: first.summary,
-      csv: first.csv,
-      archivedAt: 'now',
-    });
+    await index.writeIndex(indexEntryFor(invoice, first));
     s3.resetRequests();
 
     const again = await archiveNow(archive, invoice);
@@ -431,27 +440,13 @@ describe('an S3 request that is never answered', () => {
     const index = createIndexStore({ s3: client, bucket: BUCKET, prefix: 'big-replaced/' });
     const archive = archiveWith('big-replaced/', { index });
     const first = await archiveNow(archive, invoice);
-    await index.writeIndex({
-      version: 1,
-      invoiceId: invoice.id,
-      orgId: ORG,
-      statusName: invoice.statusName,
-      startDate: invoice.startDate,
-      endDate: invoice.endDate,
-      updated: invoice.updated,
-      amounts: {
-        subtotalCents: 0,
-        creditsCents: 0,
-        salesTaxCents: 0,
-        startingBalanceCents: 0,
-        amountBilledCents: 0,
-        amountPaidCents: 0,
-      },
-      summary: first.summary,
-      // Same key, size and hash, but the ETag of a version the object no longer is.
-      csv: { ...first.csv, etag: '"00000000000000000000000000000000-3"' },
-      archivedAt: '2024-07-02T12:00:00.000Z',
-    });
+    // Same key, size and hash, but the ETag of a version the object no longer is.
+    await index.writeIndex(
+      indexEntryFor(invoice, {
+        ...first,
+        csv: { ...first.csv, etag: '"00000000000000000000000000000000-3"' },
+      }),
+    );
 
     const again = await archiveNow(archive, invoice);
 

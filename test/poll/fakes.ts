@@ -9,7 +9,7 @@ import { ArchiveError, AtlasApiError, SlackDeliveryError, StateConflictError } f
 import type { InvoiceMetadata } from '../../lib/invoices/invoice';
 import type { CsvSummary, InvoiceIndexEntry, OrgState } from '../../lib/invoices/types';
 import { silentLogger } from '../../lib/log';
-import type { PollAtlas, PollDeps } from '../../lib/poll/run-poll';
+import { type PollAtlas, type PollDeps, runPoll } from '../../lib/poll/run-poll';
 import { NO_DEADLINE } from '../../lib/retry';
 import type { SlackMessage } from '../../lib/slack/notification-blocks';
 import type { Notifier } from '../../lib/slack/notifier';
@@ -302,3 +302,26 @@ export function createHarness(orgIds: readonly string[] = [ORG_A]): Harness {
   };
   return harness;
 }
+
+/**
+ * Organisations with history (invoice 1 PAID, 2 CLOSED, 3 PENDING, all updated 2024-07-01), already polled once:
+ * state saved, "now watching" sent; the records of that first run are then cleared.
+ */
+export async function watchedOrg(orgIds: readonly string[] = [ORG_A]): Promise<Harness> {
+  const h = createHarness(orgIds);
+  for (const orgId of orgIds) {
+    h.atlas.set(orgId, [
+      makeInvoice(orgId, 1, 'PAID', WATCHED_AT),
+      makeInvoice(orgId, 2, 'CLOSED', WATCHED_AT),
+      makeInvoice(orgId, 3, 'PENDING', WATCHED_AT),
+    ]);
+  }
+  await runPoll(h.deps());
+  h.notifier.posts.length = 0;
+  h.atlas.csvCalls.length = 0;
+  h.archive.calls.length = 0;
+  h.archive.writes = 0;
+  return h;
+}
+
+const WATCHED_AT = '2024-07-01T00:00:00Z';

@@ -4,29 +4,11 @@ import type { InvoiceStateEntry } from '../../lib/invoices/types';
 import { createLogger } from '../../lib/log';
 import { runPoll } from '../../lib/poll/run-poll';
 import { createDeadline, type Deadline } from '../../lib/retry';
-import { createHarness, csvFor, invoiceId, makeInvoice, ORG_A, ORG_B, sha256 } from './fakes';
+import { createHarness, csvFor, invoiceId, makeInvoice, ORG_A, ORG_B, sha256, watchedOrg } from './fakes';
 
 const T1 = '2024-07-01T00:00:00Z';
 const T2 = '2024-07-02T00:00:00Z';
 const T3 = '2024-07-03T00:00:00Z';
-
-/** An organisation with history, already polled once (state saved, "now watching" sent). */
-async function watchedOrg(orgIds = [ORG_A]) {
-  const h = createHarness(orgIds);
-  for (const orgId of orgIds) {
-    h.atlas.set(orgId, [
-      makeInvoice(orgId, 1, 'PAID', T1),
-      makeInvoice(orgId, 2, 'CLOSED', T1),
-      makeInvoice(orgId, 3, 'PENDING', T1),
-    ]);
-  }
-  await runPoll(h.deps());
-  h.notifier.posts.length = 0;
-  h.atlas.csvCalls.length = 0;
-  h.archive.calls.length = 0;
-  h.archive.writes = 0;
-  return h;
-}
 
 function fixedDeadline(remaining: () => number): Deadline {
   return { at: Number.POSITIVE_INFINITY, signal: new AbortController().signal, remaining };

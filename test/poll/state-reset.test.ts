@@ -1,27 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../lib/log';
 import { runPoll } from '../../lib/poll/run-poll';
-import { createHarness, invoiceId, makeInvoice, ORG_A, ORG_B } from './fakes';
+import { createHarness, invoiceId, ORG_A, ORG_B, watchedOrg } from './fakes';
 
-const T1 = '2024-07-01T00:00:00Z';
 const T2 = '2024-07-02T00:00:00Z';
 const QUARANTINED = `state/quarantine/${ORG_A}-20240702T120000Z.json`;
 
 /** A watched organisation whose state object was then corrupted (hand-edited, truncated, a future version...). */
 async function corruptedOrg(orgIds = [ORG_A]) {
-  const h = createHarness(orgIds);
-  for (const orgId of orgIds) {
-    h.atlas.set(orgId, [
-      makeInvoice(orgId, 1, 'PAID', T1),
-      makeInvoice(orgId, 2, 'FAILED', T1),
-      makeInvoice(orgId, 3, 'PENDING', T1),
-    ]);
-  }
-  await runPoll(h.deps());
+  const h = await watchedOrg(orgIds);
   h.stateStore.corrupt(ORG_A, '{"version":1,"orgId":"edited by hand"');
-  h.notifier.posts.length = 0;
-  h.archive.writes = 0;
-  h.archive.calls.length = 0;
   return h;
 }
 
@@ -52,7 +40,7 @@ describe('runPoll: a state object that cannot be read', () => {
       Object.values(state.invoices).map((e) => [e.statusName, e.notifiedStatus, e.archived?.statusName]),
     ).toEqual([
       ['FORGIVEN', 'FORGIVEN', 'FORGIVEN'],
-      ['FAILED', 'FAILED', 'FAILED'],
+      ['CLOSED', 'CLOSED', 'CLOSED'],
       ['PENDING', 'PENDING', 'PENDING'],
     ]);
     expect(state.watchingSince).toBe('2024-07-02T12:00:00.000Z');
