@@ -3,13 +3,14 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { createCsvArchive } from '../lib/archive/csv-archive';
 import { createIndexStore } from '../lib/archive/index-store';
+import { withS3Timeouts } from '../lib/archive/s3-client';
 import { createStateStore } from '../lib/archive/state-store';
 import { createAtlasClient } from '../lib/atlas/client';
 import {
-  type ArchiveConfig,
   credentialValues,
   type Env,
   loadPollConfig,
+  type PollConfig,
   type SlackDelivery,
 } from '../lib/config';
 import { createCsvInspector, DEFAULT_TOP_N } from '../lib/invoices/csv-summary';
@@ -17,7 +18,7 @@ import { createLogger, type Logger } from '../lib/log';
 import { PollFailedError, type PollReport } from '../lib/poll/report';
 import { type PollDeps, runPoll } from '../lib/poll/run-poll';
 import { createDeadline, type RetryPolicy } from '../lib/retry';
-import { createSecretsManagerReader, once, resolveEnv } from '../lib/secrets';
+import { createSecretsManagerReader, once, resolveEnv, type SecretReader } from '../lib/secrets';
 import {
   type ChatPoster,
   createSlackNotifier,
@@ -26,29 +27,38 @@ import {
 } from '../lib/slack/notifier';
 
 /**
- * EventBridge-scheduled poller. Thin: builds its clients once per cold start, runs `runPoll` with a deadline a safety
- * margin short of the Lambda's remaining time, and maps the result. Failure policy: when any organisation failed
- * (after all were attempted), or the configuration cannot be loaded, it logs once with context and rethrows, so the
- * Lambda error metric, its alarm and EventBridge's retry see it. Secrets are redacted from every log line.
+ * EventBridge-scheduled poller. Thin: reads the configuration and builds its clients once per cold start, runs
+ * `runPoll` with a deadline a safety margin short of the Lambda's remaining time (every request of the poll carries
+ * it, so the function stops itself before Lambda would kill it), and maps the result. Failure policy: when any
+ * organisation failed (after all were attempted), or the configuration cannot be loaded, it logs once with context
+ * and rethrows, so the Lambda error metric, its alarm and EventBridge's retry see it. Secrets are redacted from every
+ * log line.
  */
 export interface PollHandlerDeps {
-  /** `process.env` in production; merged with the JSON secret named by APP_SECRET_ID when set. */
+  /** `process.env` in production; the JSON secret named by APP_SECRET_ID is merged over it once per cold start. */
   readonly env: Env;
-  readonly secretsManager: Pick<SecretsManagerClient, 'send'>;
-  /** Builds the S3 client once the configuration is known (path style may come from the secret). */
-  readonly createS3?: (archive: ArchiveConfig) => S3Client;
-  /** Log sink (one JSON object per line). Default stdout. */
-  readonly write?: (line: string) => void;
-  readonly now?: () => Date;
-  /** Milliseconds of the Lambda's remaining time kept back for the final save and report. Default 10,000. */
+  /** Reads the secret named by APP_SECRET_ID (production: Secrets Manager). */
+  readonly secrets?: SecretReader | undefined;
+  /** The S3 client for the archive, given the validated path-style setting (which may come from the secret). */
+  readonly s3: (options: { readonly forcePathStyle: boolean }) => S3Client;
+  /** Where log lines go (one JSON object per line). Default stdout. */
+  readonly writeLog?: ((line: string) => void) | undefined;
+  readonly now?: (() => Date) | undefined;
+}
+
+/** The clients the poll's dependencies are built over, built once per cold start. */
+export interface PollClients {
+  readonly s3: S3Client;
+}
+
+/** Knobs for tests and benchmarks only; production passes none and gets the defaults. */
+export interface PollTestOptions {
+  /** Milliseconds of the Lambda's remaining time kept back for the report. Default 10,000. */
   readonly safetyMarginMs?: number;
   /** See PollDeps.reserveMs. */
   readonly reserveMs?: number;
-  readonly topN?: number;
   readonly atlasRetry?: RetryPolicy;
   readonly slackRetry?: RetryPolicy;
-  /** Multipart part size for the CSV upload (bytes, at least 5 MiB). */
-  readonly partSize?: number;
 }
 
 export interface PollHandler {
@@ -63,54 +73,61 @@ export interface PollHandler {
 
 export const DEFAULT_SAFETY_MARGIN_MS = 10_000;
 
-export function createPollHandler(deps: PollHandlerDeps): PollHandler {
+/** What `runPoll` needs besides the per-invocation deadline and clock. */
+export type PollServices = Omit<PollDeps, 'deadline' | 'now'>;
+
+/** The use case's dependencies from the validated configuration and the clients. No network call. */
+export function buildPollDeps(
+  config: PollConfig,
+  clients: PollClients,
+  log: Logger,
+  options: PollTestOptions = {},
+): PollServices {
+  const { bucket, prefix } = config.archive;
+  const { s3 } = clients;
+  const indexStore = createIndexStore({ s3, bucket, prefix });
+  return {
+    atlas: createAtlasClient({
+      baseUrl: config.atlas.baseUrl,
+      credentials: config.atlas.credentials,
+      log,
+      ...(options.atlasRetry !== undefined ? { retry: options.atlasRetry } : {}),
+    }),
+    archive: createCsvArchive({ s3, bucket, prefix, createInspector: createCsvInspector, index: indexStore }),
+    stateStore: createStateStore({ s3, bucket, prefix }),
+    indexStore,
+    notifier: createSlackNotifier({
+      transport: slackTransport(config.slack, log),
+      log,
+      ...(options.slackRetry !== undefined ? { retry: options.slackRetry } : {}),
+    }),
+    orgIds: config.orgIds,
+    concurrency: config.concurrency,
+    topN: DEFAULT_TOP_N,
+    log,
+    ...(options.reserveMs !== undefined ? { reserveMs: options.reserveMs } : {}),
+  };
+}
+
+export function createPollHandler(deps: PollHandlerDeps, options: PollTestOptions = {}): PollHandler {
   const fields = { fn: 'poll-invoices' };
-  const startupLog = createLogger({ write: deps.write, redact: credentialValues(deps.env), fields });
+  const startupLog = createLogger({ write: deps.writeLog, redact: credentialValues(deps.env), fields });
 
   const load = once(async () => {
-    const env = await resolveEnv(deps.env, createSecretsManagerReader(deps.secretsManager));
+    const env = await resolveEnv(deps.env, deps.secrets);
     const config = loadPollConfig(env);
     const log = createLogger({
       level: config.logLevel,
-      write: deps.write,
+      write: deps.writeLog,
       redact: credentialValues(env),
       fields,
     });
-    const { bucket, prefix } = config.archive;
-    const s3 = (deps.createS3 ?? defaultS3)(config.archive);
-    const indexStore = createIndexStore({ s3, bucket, prefix });
-    const services: Omit<PollDeps, 'deadline' | 'log' | 'now'> & { log: Logger } = {
-      atlas: createAtlasClient({
-        baseUrl: config.atlas.baseUrl,
-        credentials: config.atlas.credentials,
-        log,
-        ...(deps.atlasRetry !== undefined ? { retry: deps.atlasRetry } : {}),
-      }),
-      archive: createCsvArchive({
-        s3,
-        bucket,
-        prefix,
-        createInspector: createCsvInspector,
-        index: indexStore,
-        ...(deps.partSize !== undefined ? { partSize: deps.partSize } : {}),
-      }),
-      stateStore: createStateStore({ s3, bucket, prefix }),
-      indexStore,
-      notifier: createSlackNotifier({
-        transport: slackTransport(config.slack, log),
-        log,
-        ...(deps.slackRetry !== undefined ? { retry: deps.slackRetry } : {}),
-      }),
-      orgIds: config.orgIds,
-      concurrency: config.concurrency,
-      topN: deps.topN ?? DEFAULT_TOP_N,
-      log,
-    };
-    return services;
+    const s3 = deps.s3({ forcePathStyle: config.archive.forcePathStyle });
+    return buildPollDeps(config, { s3 }, log, options);
   });
 
   const invoke = async (event: ScheduledEvent, context: Context): Promise<PollReport> => {
-    let services: Awaited<ReturnType<typeof load>>;
+    let services: PollServices;
     try {
       services = await load();
     } catch (error) {
@@ -121,13 +138,12 @@ export function createPollHandler(deps: PollHandlerDeps): PollHandler {
       throw error;
     }
     const log = services.log.child({ requestId: context.awsRequestId, eventId: event?.id });
-    const margin = deps.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS;
+    const margin = options.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS;
     const report = await runPoll({
       ...services,
       log,
       now: deps.now ?? (() => new Date()),
       deadline: createDeadline(Math.max(0, context.getRemainingTimeInMillis() - margin)),
-      ...(deps.reserveMs !== undefined ? { reserveMs: deps.reserveMs } : {}),
     });
     if (!report.ok) {
       const error = new PollFailedError(report);
@@ -150,11 +166,6 @@ export function createPollHandler(deps: PollHandlerDeps): PollHandler {
   });
 }
 
-function defaultS3(archive: ArchiveConfig): S3Client {
-  // Region, credentials and AWS_ENDPOINT_URL_S3 come from the SDK's own environment handling.
-  return new S3Client({ forcePathStyle: archive.forcePathStyle });
-}
-
 function slackTransport(slack: SlackDelivery, log: Logger): NotifierTransport {
   if (slack.kind === 'webhook') return { kind: 'webhook', url: slack.url };
   // Most polls post nothing: @slack/web-api (its own file in the bundle, see infra/build.ts) is loaded and the
@@ -169,7 +180,11 @@ function slackTransport(slack: SlackDelivery, log: Logger): NotifierTransport {
   return { kind: 'bot', client: poster, defaultChannel: slack.defaultChannel, routes: slack.routes };
 }
 
-// Module scope: one client per cold start, reused by warm invocations. It makes no call until the first invocation.
-const secretsManager = new SecretsManagerClient({});
-
-export const handler: PollHandler = createPollHandler({ env: process.env, secretsManager });
+// Module scope: built once per cold start and reused by warm invocations; no call is made until the first invocation.
+// The S3 client is made on that first invocation, once the path-style setting is known (it may come from the secret);
+// region, credentials and AWS_ENDPOINT_URL_S3 come from the SDK's own environment handling.
+export const handler: PollHandler = createPollHandler({
+  env: process.env,
+  secrets: createSecretsManagerReader(new SecretsManagerClient({})),
+  s3: ({ forcePathStyle }) => new S3Client(withS3Timeouts({ forcePathStyle })),
+});

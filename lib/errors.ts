@@ -66,7 +66,7 @@ export class AtlasApiError extends AppError {
 
 /** An S3 operation on the archive, the state or the index failed. */
 export class ArchiveError extends AppError {
-  override readonly name = 'ArchiveError';
+  override readonly name: string = 'ArchiveError';
   constructor(
     message: string,
     readonly operation: string,

@@ -10,6 +10,7 @@ import { createIndexStore } from '../../lib/archive/index-store';
 import type { IndexReader } from '../../lib/archive/ports';
 import { type Env, loadCommandConfig, loadPollConfig } from '../../lib/config';
 import { PollFailedError, type PollReport } from '../../lib/poll/report';
+import { createSecretsManagerReader } from '../../lib/secrets';
 import {
   type AtlasSandbox,
   createDemoSandboxOptions,
@@ -201,9 +202,11 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
     };
     const pollHandler = createPollHandler({
       env,
-      secretsManager: new SecretsManagerClient({ region: env.AWS_REGION ?? 'us-east-1' }),
-      createS3: (archive) => s3Client(archive.forcePathStyle),
-      write: logTo('poll'),
+      secrets: createSecretsManagerReader(
+        new SecretsManagerClient({ region: env.AWS_REGION ?? 'us-east-1' }),
+      ),
+      s3: ({ forcePathStyle }) => s3Client(forcePathStyle),
+      writeLog: logTo('poll'),
     });
     const commandHandler = createSlackCommandHandler({
       env,

@@ -53,7 +53,11 @@ export function clock(epochMs: number): string {
   return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
 }
 
-/** The one line per poll: `poll 3 ✔ 14 invoices seen, 1 archived, 1 notified, 0 errors (0.4 s)`. */
+/**
+ * The one line per poll, saying what changed and what was done:
+ * `poll 3 ✔ 14 seen · 1 status change (CLOSED→PAID) · 1 re-archived · 2 CSVs written · 1 message · 0 errors (0.4 s)`.
+ * Parts that would be zero are left out, except invoices seen, messages and errors.
+ */
 export function formatPollLine(
   args: {
     readonly n: number;
@@ -70,15 +74,34 @@ export function formatPollLine(
     return `${time} poll ${args.n} ${paint.red('✖ failed before polling')} ${seconds}`;
   const t = report.totals;
   const mark = report.ok ? paint.green('✔') : paint.red('✖');
-  const parts = [
-    `${t.invoicesSeen} invoice${t.invoicesSeen === 1 ? '' : 's'} seen`,
-    `${t.archived} archived`,
-    `${t.notified} notified`,
-    t.errors === 0 ? '0 errors' : paint.red(`${t.errors} error${t.errors === 1 ? '' : 's'}`),
-  ];
-  if (t.identical > 0) parts.splice(2, 0, `${t.identical} unchanged`);
-  if (t.deferred > 0) parts.push(`${t.deferred} deferred`);
-  return `${time} poll ${args.n} ${mark} ${parts.join(', ')} ${paint.dim(seconds)}`;
+  const parts = [`${t.invoicesSeen} seen`];
+  if (t.newInvoices > 0) parts.push(`${t.newInvoices} new`);
+  if (t.statusChanges > 0) parts.push(`${count(t.statusChanges, 'status change')} (${transitions(report)})`);
+  if (t.updatedOnly > 0) parts.push(`${t.updatedOnly} re-archived`);
+  if (t.archived > 0) parts.push(`${count(t.archived, 'CSV')} written`);
+  parts.push(count(t.notified, 'message'));
+  if (t.deferred > 0) parts.push(paint.yellow(`${t.deferred} deferred`));
+  if (t.invalidInvoices > 0) parts.push(paint.yellow(`${t.invalidInvoices} invalid skipped`));
+  if (t.stateResets > 0) parts.push(paint.yellow(`${count(t.stateResets, 'state')} reset`));
+  parts.push(t.errors === 0 ? '0 errors' : paint.red(count(t.errors, 'error')));
+  return `${time} poll ${args.n} ${mark} ${parts.join(' · ')} ${paint.dim(seconds)}`;
+}
+
+/** `CLOSED→PAID ×2, PENDING→CLOSED`: each move once, with how often it happened when more than once. */
+function transitions(report: PollReport): string {
+  const moves = new Map<string, number>();
+  for (const move of report.orgs.flatMap((org) => org.statusChanges)) {
+    const key = sanitize(`${move.from}→${move.to}`);
+    moves.set(key, (moves.get(key) ?? 0) + 1);
+  }
+  return [...moves.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([move, times]) => (times > 1 ? `${move} ×${times}` : move))
+    .join(', ');
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 /** One line per failure in a poll report: organisation, step, invoice and the error's own (safe) message. */

@@ -1,5 +1,10 @@
 import { pipeline, Transform, type TransformCallback } from 'node:stream';
-import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  HeadObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { CsvDownload } from '../atlas/types';
 import { ArchiveError, DeadlineError } from '../errors';
@@ -28,7 +33,8 @@ export interface CsvArchiveOptions extends ServerSideEncryptionOptions {
   readonly createInspector: CreateCsvInspector;
   /**
    * Consulted only when an object's metadata carries no sha256 (multipart objects: their metadata is fixed before the
-   * hash is known) and the state has none: the index entry's hash is trusted when its key, size and `updated` match.
+   * hash is known) and the state has none: the index entry's hash is trusted when its key, size and ETag match the
+   * stored object's (the ETag changes whenever the object is replaced).
    */
   readonly index?: IndexReader;
   /**
@@ -73,15 +79,21 @@ export const DEFAULT_QUEUE_SIZE = 2;
  * Streams an invoice CSV from Atlas through the inspector into S3 with lib-storage's Upload: one PutObject when the
  * body fits in one part, a multipart upload otherwise, so memory stays flat however large the CSV is. The object is
  * stored byte for byte as Atlas sent it at `csvKey(prefix, orgId, startDate, invoiceId)` with
- * `Content-Type: text/csv; charset=utf-8`, server-side encryption and metadata `status`, `updated` and (when the
- * object is created after the hash is known, i.e. single-part) `sha256`.
+ * `Content-Type: text/csv; charset=utf-8`, server-side encryption and metadata holding only facts that stay true for
+ * those bytes: `invoice-id`, `org-id` and (when the object is created after the hash is known, i.e. single-part)
+ * `sha256`. The invoice's status lives in the index and the state, which are rewritten when it changes; the CSV is
+ * not (identical bytes are never written again), so its metadata must not describe a status.
  *
  * Unchanged bytes are not written again: the gate after the inspector holds back the end of the stream until the hash
- * is known, and when it equals the stored hash (the state's, else the object's metadata via HeadObject, which also
- * covers a first run and a crash between archive and save; without a state hash the HeadObject goes out as the download
- * starts, so it costs no wait at the end) it fails the stream instead. Upload then never sends the single
- * PutObject (nothing is written) or the final part and CompleteMultipartUpload (the multipart upload is aborted), and
- * the call resolves `identical`.
+ * is known, and when it equals the stored hash (the state's, else the object's `sha256` metadata via HeadObject, else
+ * the index entry's hash when the index vouches for that very object: same key, size and ETag) it fails the stream
+ * instead. HeadObject covers a first run and a crash between archive and save; without a state hash it goes out as the
+ * download starts, so it costs no wait at the end. Upload then never sends the single PutObject (nothing is written)
+ * or the final part and CompleteMultipartUpload (the multipart upload is aborted), and the call resolves `identical`.
+ *
+ * Bounded by `signal`: every request (HeadObject, index read, each PutObject/UploadPart) carries it, and when it
+ * aborts the download is torn down and `upload.abort()` called; a multipart upload this call created and did not
+ * complete is aborted before the call settles (whatever the reason), so no parts are left behind.
  *
  * Throws ArchiveError (S3 failed, or the download broke off; the cause says which), DeadlineError when `signal`
  * aborts, and whatever `openCsv` throws (AtlasApiError).
@@ -91,12 +103,13 @@ export function createCsvArchive(options: CsvArchiveOptions): CsvArchive {
   const partSize = options.partSize ?? DEFAULT_PART_SIZE;
   const queueSize = options.queueSize ?? DEFAULT_QUEUE_SIZE;
 
-  async function storedSha256(
+  /** The hash of what `key` holds now, when S3 or the index can vouch for it, and that object's ETag. */
+  async function storedObject(
     key: string,
     invoiceId: string,
     signal?: AbortSignal,
-  ): Promise<string | undefined> {
-    let head: { Metadata?: Record<string, string> | undefined; ContentLength?: number | undefined };
+  ): Promise<{ sha256: string; etag: string | undefined } | undefined> {
+    let head: { Metadata?: Record<string, string>; ContentLength?: number; ETag?: string };
     try {
       head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
     } catch (error) {
@@ -104,15 +117,15 @@ export function createCsvArchive(options: CsvArchiveOptions): CsvArchive {
       throw toArchiveError('HeadObject', key, error);
     }
     const sha256 = head.Metadata?.sha256;
-    if (sha256 !== undefined && SHA256_HEX.test(sha256)) return sha256;
-    if (options.index === undefined) return undefined;
+    if (sha256 !== undefined && SHA256_HEX.test(sha256)) return { sha256, etag: head.ETag };
+    if (options.index === undefined || head.ETag === undefined) return undefined;
     const entry = await options.index.readIndex(invoiceId, signal).catch(() => undefined);
-    const matches =
+    const vouches =
       entry !== undefined &&
       entry.csv.key === key &&
       entry.csv.bytes === head.ContentLength &&
-      entry.updated === head.Metadata?.updated;
-    return matches ? entry.csv.sha256 : undefined;
+      entry.csv.etag === head.ETag;
+    return vouches ? { sha256: entry.csv.sha256, etag: head.ETag } : undefined;
   }
 
   return {
@@ -130,17 +143,17 @@ export function createCsvArchive(options: CsvArchiveOptions): CsvArchive {
       inspection.catch(() => {});
       // Without a state hash the gate must ask S3 whatever the bytes turn out to be: ask while they stream, so the
       // answer is there when the hash is (one request either way; with a state hash, only a mismatch asks).
-      const stored = stateSha256 === undefined ? storedSha256(key, invoice.id, signal) : undefined;
+      const stored = stateSha256 === undefined ? storedObject(key, invoice.id, signal) : undefined;
       stored?.catch(() => {});
 
       // Mutated before the final part is released: Upload copies these params when it sends the single PutObject.
-      const metadata: Record<string, string> = {
-        status: headerSafe(invoice.statusName),
-        updated: headerSafe(invoice.updated),
+      const metadata: Record<string, string> = { 'invoice-id': invoice.id, 'org-id': input.orgId };
+      let identical: (CsvInspection & { etag: string | undefined }) | undefined;
+      const storedMatch = async (sha256: string) => {
+        if (sha256 === stateSha256) return { etag: undefined };
+        const found = await (stored ?? storedObject(key, invoice.id, signal));
+        return found?.sha256 === sha256 ? { etag: found.etag } : undefined;
       };
-      let identical: CsvInspection | undefined;
-      const isStored = async (sha256: string) =>
-        sha256 === stateSha256 || sha256 === (await (stored ?? storedSha256(key, invoice.id, signal)));
       const gate = new Transform({
         transform(chunk: Buffer, _encoding, callback: TransformCallback) {
           callback(null, chunk);
@@ -148,8 +161,9 @@ export function createCsvArchive(options: CsvArchiveOptions): CsvArchive {
         flush(callback: TransformCallback) {
           inspection
             .then(async (result) => {
-              if (await isStored(result.sha256)) {
-                identical = result;
+              const match = await storedMatch(result.sha256);
+              if (match !== undefined) {
+                identical = { ...result, etag: match.etag };
                 callback(new IdenticalContent());
                 return;
               }
@@ -164,12 +178,10 @@ export function createCsvArchive(options: CsvArchiveOptions): CsvArchive {
       pipeline(download.body, inspector.stream, gate, (error) => {
         if (error) streamError = error;
       });
-      const onAbort = () => gate.destroy(new DeadlineError(`deadline passed while archiving ${key}`));
-      if (signal?.aborted) onAbort();
-      else signal?.addEventListener('abort', onAbort, { once: true });
 
+      const requests = trackRequests(s3, signal);
       const upload = new Upload({
-        client: s3,
+        client: requests.client,
         params: {
           Bucket: bucket,
           Key: key,
@@ -180,19 +192,32 @@ export function createCsvArchive(options: CsvArchiveOptions): CsvArchive {
         },
         partSize,
         queueSize,
-        leavePartsOnError: false,
+        // This function aborts the multipart upload itself, and waits for that, whatever made the upload fail.
+        leavePartsOnError: true,
       });
+      const onAbort = () => {
+        gate.destroy(new DeadlineError(`deadline passed while archiving ${key}`));
+        void upload.abort();
+      };
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+
+      let etag: string | undefined;
       try {
-        await upload.done();
+        etag = (await upload.done()).ETag;
       } catch (error) {
         gate.destroy();
+        await requests.settled();
+        if (requests.uploadId !== undefined) await abandonUpload(s3, bucket, key, requests.uploadId);
         if (identical !== undefined) {
           return {
             outcome: ARCHIVE_OUTCOMES.identical,
-            csv: { key, sha256: identical.sha256, bytes: identical.bytes },
+            csv: withEtag({ key, sha256: identical.sha256, bytes: identical.bytes }, identical.etag),
             summary: identical.summary,
           };
         }
+        if (signal?.aborted)
+          throw new DeadlineError(`deadline passed while archiving ${key}`, { cause: error });
         if (error instanceof DeadlineError || error instanceof ArchiveError) throw error;
         const cause = streamError ?? error;
         if ((cause as { $metadata?: unknown }).$metadata !== undefined)
@@ -207,11 +232,67 @@ export function createCsvArchive(options: CsvArchiveOptions): CsvArchive {
       const result = await inspection;
       return {
         outcome: ARCHIVE_OUTCOMES.archived,
-        csv: { key, sha256: result.sha256, bytes: result.bytes },
+        csv: withEtag({ key, sha256: result.sha256, bytes: result.bytes }, etag),
         summary: result.summary,
       };
     },
   };
+}
+
+/** How long the clean-up of an abandoned multipart upload may take; it runs after the deadline passed too. */
+const ABANDON_TIMEOUT_MS = 3_000;
+
+/**
+ * Abort a multipart upload that will not be completed, so its parts stop costing storage. Best effort: a failure
+ * here is left to the bucket's lifecycle rule (incomplete uploads aborted after a day) rather than hiding the error
+ * that made the upload fail.
+ */
+async function abandonUpload(s3: S3Client, bucket: string, key: string, uploadId: string): Promise<void> {
+  await s3
+    .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }), {
+      abortSignal: AbortSignal.timeout(ABANDON_TIMEOUT_MS),
+    })
+    .catch(() => {});
+}
+
+/**
+ * The client Upload sends through. lib-storage sends its requests without an abort signal, so `upload.abort()` alone
+ * would leave a PutObject or UploadPart in flight (and a stalled one hanging) after the poll gave up: every request
+ * sent through this client carries `signal`. It also remembers the multipart upload created, and lets the caller
+ * wait until no request it sent is still in flight.
+ */
+function trackRequests(s3: S3Client, signal: AbortSignal | undefined) {
+  const inFlight = new Set<Promise<unknown>>();
+  const tracked = {
+    uploadId: undefined as string | undefined,
+    client: undefined as unknown as S3Client,
+    async settled(): Promise<void> {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+  };
+  const send = (command: Parameters<S3Client['send']>[0], sendOptions?: { abortSignal?: AbortSignal }) => {
+    const request = s3
+      .send(command, { ...sendOptions, abortSignal: signal ?? sendOptions?.abortSignal })
+      .then((out: unknown) => {
+        const uploadId = (out as { UploadId?: string }).UploadId;
+        if (command instanceof CreateMultipartUploadCommand && uploadId !== undefined)
+          tracked.uploadId = uploadId;
+        return out;
+      });
+    inFlight.add(request);
+    const forget = () => inFlight.delete(request);
+    request.then(forget, forget);
+    return request;
+  };
+  tracked.client = new Proxy(s3, {
+    get: (target, property, receiver) =>
+      property === 'send' ? send : Reflect.get(target, property, receiver),
+  });
+  return tracked;
+}
+
+function withEtag(csv: Omit<ArchivedCsv, 'etag'>, etag: string | undefined): ArchivedCsv {
+  return etag === undefined ? csv : { ...csv, etag };
 }
 
 /** Raised inside the stream to stop Upload before it writes; never escapes `archiveCsv`. */
@@ -220,9 +301,4 @@ class IdenticalContent extends Error {
   constructor() {
     super('the CSV is identical to the archived copy');
   }
-}
-
-/** S3 metadata travels as HTTP headers: printable ASCII only, and short. */
-function headerSafe(value: string): string {
-  return value.replace(/[^\x20-\x7e]/g, '?').slice(0, 128);
 }

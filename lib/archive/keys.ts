@@ -1,8 +1,9 @@
 /**
  * Object layout in the archive bucket (one bucket, versioning on):
- *   {prefix}{orgId}/{YYYY-MM}/{invoiceId}.csv   the invoice CSV, bytes as Atlas sent them
- *   {prefix}state/{orgId}.json                   what the poller last saw and announced (conditional writes)
- *   {prefix}index/{invoiceId}.json               what `/invoice <id>` needs, in one GET
+ *   {prefix}{orgId}/{YYYY-MM}/{invoiceId}.csv     the invoice CSV, bytes as Atlas sent them
+ *   {prefix}state/{orgId}.json                     what the poller last saw and announced (conditional writes)
+ *   {prefix}state/quarantine/{orgId}-{time}.json   a state object that could not be read, moved aside as it was
+ *   {prefix}index/{invoiceId}.json                 what `/invoice <id>` needs, in one GET
  * Ids are validated 24-hex strings before they reach these functions, so keys never need escaping.
  */
 export function csvKey(prefix: string, orgId: string, startDate: string, invoiceId: string): string {
@@ -11,6 +12,15 @@ export function csvKey(prefix: string, orgId: string, startDate: string, invoice
 
 export function stateKey(prefix: string, orgId: string): string {
   return `${prefix}state/${orgId}.json`;
+}
+
+/** Where an unreadable state object is kept once moved aside; `at` is the poll's time (to the second, UTC). */
+export function quarantineKey(prefix: string, orgId: string, at: Date): string {
+  const time = at
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:]/g, '');
+  return `${prefix}state/quarantine/${orgId}-${time}.json`;
 }
 
 export function indexKey(prefix: string, invoiceId: string): string {

@@ -23,6 +23,15 @@ export interface StateWriter {
   writeState(state: OrgState, etag: string | undefined, signal?: AbortSignal): Promise<string>;
 }
 
+export interface StateQuarantine {
+  /**
+   * Copies the state object version `etag`, found unreadable, byte for byte to `quarantineKey(prefix, orgId, at)` and
+   * returns that key. The state key itself is left for the caller to replace with a conditional write on `etag`.
+   * Throws StateConflictError when the state is no longer that version, ArchiveError when S3 fails.
+   */
+  quarantineState(orgId: string, etag: string, at: Date, signal?: AbortSignal): Promise<string>;
+}
+
 export interface IndexReader {
   /** Undefined when the invoice has not been archived. */
   readIndex(invoiceId: string, signal?: AbortSignal): Promise<InvoiceIndexEntry | undefined>;

@@ -97,7 +97,23 @@ export async function getJsonObject(
   try {
     return { value: JSON.parse(text) as unknown, etag };
   } catch (error) {
-    throw new ArchiveError(`${key} is not valid JSON`, 'GetObject', key, { cause: error });
+    throw new CorruptObjectError(`${key} is not valid JSON`, key, etag, { cause: error });
+  }
+}
+
+/**
+ * The object exists and S3 served it, but its body is not what it should be (not JSON, or refused by its codec):
+ * no retry will help. `etag` names the version read, so a caller may replace or move exactly that version.
+ */
+export class CorruptObjectError extends ArchiveError {
+  override readonly name = 'CorruptObjectError';
+  constructor(
+    message: string,
+    key: string,
+    readonly etag: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, 'GetObject', key, options);
   }
 }
 
@@ -125,7 +141,7 @@ export async function readJsonObject<T>(
   try {
     return { value: parse(object.value), etag: object.etag };
   } catch (error) {
-    throw invalidObject(what, key, error);
+    throw invalidObject(what, key, error, object.etag);
   }
 }
 
@@ -148,12 +164,23 @@ export async function putJsonObject(
   value: unknown,
   options: PutJsonOptions,
 ): Promise<string> {
+  return putJsonText(s3, bucket, key, JSON.stringify(value), options);
+}
+
+/** `putJsonObject` for a body already encoded (and checked) as JSON text. */
+export async function putJsonText(
+  s3: S3Sender,
+  bucket: string,
+  key: string,
+  json: string,
+  options: PutJsonOptions,
+): Promise<string> {
   try {
     const out = await s3.send(
       new PutObjectCommand({
         Bucket: bucket,
         Key: key,
-        Body: JSON.stringify(value),
+        Body: json,
         ContentType: 'application/json; charset=utf-8',
         ...sseParams(options),
         ...(options.ifMatch !== undefined ? { IfMatch: options.ifMatch } : {}),
@@ -212,10 +239,16 @@ export function expectMatch(
   return value;
 }
 
-/** The ArchiveError for an object that parsed but failed a shape check. */
-export function invalidObject(what: string, key: string, error: unknown): ArchiveError {
-  const problem = error instanceof TypeError ? error.message : 'unreadable';
-  return new ArchiveError(`${what} ${key} is not valid: ${problem}`, 'GetObject', key, { cause: error });
+/** The CorruptObjectError for an object (version `etag`) that parsed but failed a shape check. */
+export function invalidObject(what: string, key: string, error: unknown, etag: string): CorruptObjectError {
+  return new CorruptObjectError(`${what} ${key} is not valid: ${shapeProblem(error)}`, key, etag, {
+    cause: error,
+  });
+}
+
+/** The TypeError's message of a failed shape check (it names the path); anything else is not echoed. */
+export function shapeProblem(error: unknown): string {
+  return error instanceof TypeError ? error.message : 'unreadable';
 }
 
 export const SHA256_HEX = /^[a-f0-9]{64}$/;

@@ -78,6 +78,26 @@ export function decideChange(
 }
 
 /**
+ * What a change is, as a poll reports it: an invoice never seen, a status that differs from the one last seen, or only
+ * `updated` moved (re-archived, not announced); `unfinished` re-does an archive or a message an earlier run did not
+ * complete, for an invoice that did not change since.
+ */
+export type ChangeKind =
+  | { readonly kind: 'new' }
+  | { readonly kind: 'status'; readonly from: InvoiceStatus; readonly to: InvoiceStatus }
+  | { readonly kind: 'updated' }
+  | { readonly kind: 'unfinished' };
+
+export function classifyChange(change: InvoiceChange): ChangeKind {
+  const { invoice, previous } = change;
+  if (previous === undefined) return { kind: 'new' };
+  if (previous.statusName !== invoice.statusName)
+    return { kind: 'status', from: previous.statusName, to: invoice.statusName };
+  if (previous.updated !== invoice.updated) return { kind: 'updated' };
+  return { kind: 'unfinished' };
+}
+
+/**
  * Order two `updated` timestamps: negative when `a` is older. ISO timestamps compare by instant; anything unreadable
  * falls back to string order so the result is still total and deterministic.
  */

@@ -42,6 +42,12 @@ export interface ArchivedCsv {
   /** Hex SHA-256 of the bytes exactly as Atlas sent them. */
   readonly sha256: string;
   readonly bytes: number;
+  /**
+   * The object's ETag as S3 returned it when it was written or found identical; absent when no request told it. It
+   * changes whenever the object is replaced, so an index entry whose ETag equals the stored object's still describes
+   * those bytes (multipart objects carry no sha256 metadata: this is how their hash is vouched for).
+   */
+  readonly etag?: string;
 }
 
 /**
@@ -81,6 +87,12 @@ export interface InvoiceStateEntry {
   };
   /** The status the channel was last told about; absent until notified (or covered by the first-run summary). */
   readonly notifiedStatus?: InvoiceStatus;
+  /**
+   * While the invoice is FAILED: when the poller first saw it FAILED, as Atlas dated that version (`updated`), the
+   * closest known instant to the failed payment (Atlas suspends the organisation 30 days after it). Kept while the
+   * invoice stays FAILED, absent otherwise.
+   */
+  readonly failedSince?: string;
 }
 
 /** One object per organisation at `stateKey(prefix, orgId)`, written only with a conditional PUT. */

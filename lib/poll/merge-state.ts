@@ -50,12 +50,13 @@ export function mergeCompleted(
 
 /**
  * One invoice's entry after `work`:
- * - what was seen (status, dates, amounts) comes from whichever side knows the newer `updated`;
+ * - what was seen (status, dates, amounts, `failedSince`) comes from whichever side knows the newer `updated`, except
+ *   that a FAILED invoice keeps the `failedSince` of the side that saw it FAILED first;
  * - `archived` is whichever describes the newer version (this run's on a tie: it was written last);
  * - `notifiedStatus` is this run's when it told the channel about a version at least as new as the entry's.
  */
 export function mergeEntry(existing: InvoiceStateEntry | undefined, work: CompletedWork): InvoiceStateEntry {
-  const seen = seenFields(work.invoice);
+  const seen = seenFields(work.invoice, existing);
   if (existing === undefined) {
     return {
       ...seen,
@@ -69,12 +70,24 @@ export function mergeEntry(existing: InvoiceStateEntry | undefined, work: Comple
     work.notifiedStatus !== undefined && (oursIsNewer || existing.notifiedStatus === undefined)
       ? work.notifiedStatus
       : existing.notifiedStatus;
-  const { archived: _archived, notifiedStatus: _notified, ...existingSeen } = existing;
+  const { archived: _archived, notifiedStatus: _notified, failedSince: _since, ...existingSeen } = existing;
+  const { failedSince: _ours, ...oursSeen } = seen;
+  const winner = oursIsNewer ? oursSeen : existingSeen;
+  // Whichever side wins, a FAILED invoice has been FAILED since the earlier of the two sightings.
+  const theirs = existing.statusName === 'FAILED' ? existing.failedSince : undefined;
+  const ours = failedSinceOf(work.invoice, undefined);
+  const failedSince = winner.statusName === 'FAILED' ? earliest(theirs, ours) : undefined;
   return {
-    ...(oursIsNewer ? seen : existingSeen),
+    ...winner,
+    ...(failedSince !== undefined ? { failedSince } : {}),
     ...(archived !== undefined ? { archived } : {}),
     ...(notifiedStatus !== undefined ? { notifiedStatus } : {}),
   };
+}
+
+function earliest(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined || b === undefined) return a ?? b;
+  return compareUpdated(a, b) <= 0 ? a : b;
 }
 
 function newerArchive(
@@ -86,8 +99,13 @@ function newerArchive(
   return compareUpdated(ours.updated, existing.updated) >= 0 ? ours : existing;
 }
 
-function seenFields(invoice: InvoiceMetadata): Omit<InvoiceStateEntry, 'archived' | 'notifiedStatus'> {
+/** What the state records of a listed invoice, given the entry it had (for `failedSince`). */
+export function seenFields(
+  invoice: InvoiceMetadata,
+  previous: InvoiceStateEntry | undefined,
+): Omit<InvoiceStateEntry, 'archived' | 'notifiedStatus'> {
   const amounts = toAmounts(invoice);
+  const failedSince = failedSinceOf(invoice, previous);
   return {
     statusName: invoice.statusName,
     updated: invoice.updated,
@@ -95,5 +113,19 @@ function seenFields(invoice: InvoiceMetadata): Omit<InvoiceStateEntry, 'archived
     endDate: invoice.endDate,
     amountBilledCents: amounts.amountBilledCents,
     amountPaidCents: amounts.amountPaidCents,
+    ...(failedSince !== undefined ? { failedSince } : {}),
   };
+}
+
+/**
+ * When a FAILED invoice was first seen FAILED: the entry's `failedSince` while it stays FAILED, else this listing's
+ * `updated` (Atlas's date of the version that showed FAILED first). Undefined for any other status, so it is cleared
+ * when the invoice leaves FAILED.
+ */
+export function failedSinceOf(
+  invoice: Pick<InvoiceMetadata, 'statusName' | 'updated'>,
+  previous: InvoiceStateEntry | undefined,
+): string | undefined {
+  if (invoice.statusName !== 'FAILED') return undefined;
+  return earliest(previous?.statusName === 'FAILED' ? previous.failedSince : undefined, invoice.updated);
 }

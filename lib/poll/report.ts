@@ -1,4 +1,5 @@
 import { AppError } from '../errors';
+import type { InvoiceStatus } from '../invoices/invoice';
 
 /** Where in an organisation's poll something failed. */
 export const POLL_STEPS = {
@@ -19,13 +20,36 @@ export interface PollFailure {
   readonly message: string;
 }
 
+/** A status change seen in a listing: what the poller last saw, and what Atlas says now. */
+export interface StatusMove {
+  readonly invoiceId: string;
+  readonly from: InvoiceStatus;
+  readonly to: InvoiceStatus;
+}
+
 export interface OrgPollReport {
   readonly orgId: string;
   readonly orgName?: string;
   /** The "now watching" run: no state yet, or its first message not delivered yet. */
   readonly firstRun: boolean;
-  /** Invoices the listing returned. */
+  /** Invoices the listing returned that could be recorded. */
   readonly invoicesSeen: number;
+  /**
+   * Invoices the listing returned that cannot be recorded (no valid id, no readable `updated` or billing period, an
+   * amount that is not an exact whole number of cents): logged and skipped, never stored.
+   */
+  readonly invalidInvoices: number;
+  /** Invoices seen for the first time (every invoice, on a first run or after a state reset). */
+  readonly newInvoices: number;
+  /** Invoices whose status differs from the one last seen. */
+  readonly statusChanges: readonly StatusMove[];
+  /** Invoices whose `updated` moved without a status change: re-archived, not announced. */
+  readonly updatedOnly: number;
+  /**
+   * Set when the stored state could not be read (corrupt, refused by its codec, a future version): the key it was
+   * moved to. The organisation was then re-baselined: invoices recorded again without announcing their history.
+   */
+  readonly stateReset?: string;
   /** Invoices with archive or notification work to do. */
   readonly changed: number;
   /** CSVs written to S3. */
@@ -47,6 +71,11 @@ export interface PollTotals {
   readonly organisations: number;
   readonly failedOrganisations: number;
   readonly invoicesSeen: number;
+  readonly invalidInvoices: number;
+  readonly newInvoices: number;
+  readonly statusChanges: number;
+  readonly updatedOnly: number;
+  readonly stateResets: number;
   readonly changed: number;
   readonly archived: number;
   readonly identical: number;
@@ -76,6 +105,11 @@ export function summarise(orgs: readonly OrgPollReport[], startedAt: string, fin
       organisations: orgs.length,
       failedOrganisations,
       invoicesSeen: sum((org) => org.invoicesSeen),
+      invalidInvoices: sum((org) => org.invalidInvoices),
+      newInvoices: sum((org) => org.newInvoices),
+      statusChanges: sum((org) => org.statusChanges.length),
+      updatedOnly: sum((org) => org.updatedOnly),
+      stateResets: orgs.filter((org) => org.stateReset !== undefined).length,
       changed: sum((org) => org.changed),
       archived: sum((org) => org.archived),
       identical: sum((org) => org.identical),

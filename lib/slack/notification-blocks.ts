@@ -49,6 +49,8 @@ export interface StatusChangeInput {
   readonly fromStatus: InvoiceStatus | undefined;
   /** Top projects and SKUs, when the CSV was summarised. */
   readonly summary: CsvSummary | undefined;
+  /** While the invoice is FAILED: when the poller first saw it FAILED (ISO timestamp). */
+  readonly failedSince?: string | undefined;
 }
 
 /** One message for one status change. FAILED gets an urgent header and the suspension/lock timeline. */

@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
-import { S3Client } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AtlasSandbox, DEMO_SERVICE_ACCOUNT, startAtlasSandbox } from '../../infra/local/atlas-sandbox';
 import { type S3StandIn, startS3StandIn } from '../../infra/local/s3';
-import { type CsvArchive, createCsvArchive } from '../../lib/archive/csv-archive';
+import { type ArchiveCsvResult, type CsvArchive, createCsvArchive } from '../../lib/archive/csv-archive';
 import { createIndexStore } from '../../lib/archive/index-store';
 import { csvKey } from '../../lib/archive/keys';
 import { type AtlasClient, createAtlasClient } from '../../lib/atlas/client';
@@ -11,7 +11,9 @@ import type { CsvDownload } from '../../lib/atlas/types';
 import { ArchiveError, DeadlineError } from '../../lib/errors';
 import { createCsvInspector } from '../../lib/invoices/csv-summary';
 import type { InvoiceMetadata } from '../../lib/invoices/invoice';
+import type { InvoiceIndexEntry } from '../../lib/invoices/types';
 import { sha256 } from '../poll/fakes';
+import { type StallingProxy, startStallingProxy } from '../poll/stalling-proxy';
 
 const BUCKET = 'archive';
 const ORG = '65f0c0ffee00de0000000042';
@@ -83,6 +85,33 @@ function recordedState(recorded: InvoiceMetadata, csv: { sha256: string; key: st
   return { statusName: recorded.statusName, updated: recorded.updated, sha256: csv.sha256, key: csv.key };
 }
 
+/** The index entry the poll writes after archiving `invoice` as `result` (amounts left at zero). */
+function indexEntryFor(
+  invoice: InvoiceMetadata,
+  result: Pick<ArchiveCsvResult, 'csv' | 'summary'>,
+): InvoiceIndexEntry {
+  return {
+    version: 1,
+    invoiceId: invoice.id,
+    orgId: ORG,
+    statusName: invoice.statusName,
+    startDate: invoice.startDate,
+    endDate: invoice.endDate,
+    updated: invoice.updated,
+    amounts: {
+      subtotalCents: 0,
+      creditsCents: 0,
+      salesTaxCents: 0,
+      startingBalanceCents: 0,
+      amountBilledCents: 0,
+      amountPaidCents: 0,
+    },
+    summary: result.summary,
+    csv: result.csv,
+    archivedAt: '2024-07-02T12:00:00.000Z',
+  };
+}
+
 async function expectedBytes(invoice: InvoiceMetadata): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of sandbox.csvStream(ORG, invoice.id)) chunks.push(Buffer.from(chunk));
@@ -97,7 +126,7 @@ const writes = () =>
     .map((r) => r.operation);
 
 describe('archiving a CSV that fits in one part', () => {
-  it('stores the bytes as Atlas sent them, with content type, encryption and status/updated/sha256 metadata', async () => {
+  it('stores the bytes as Atlas sent them, with content type, encryption and invoice/org/sha256 metadata', async () => {
     const invoice = nth(0);
     const archive = archiveWith('one/');
 
@@ -115,7 +144,12 @@ describe('archiving a CSV that fits in one part', () => {
     expect(s3.headObject(BUCKET, key)).toMatchObject({
       contentType: 'text/csv; charset=utf-8',
       serverSideEncryption: 'AES256',
-      metadata: { status: invoice.statusName, updated: invoice.updated, sha256: sha256(expected) },
+    });
+    // Only facts that stay true for these bytes: the status moves on without the CSV being rewritten.
+    expect(s3.headObject(BUCKET, key)?.metadata).toEqual({
+      'invoice-id': invoice.id,
+      'org-id': ORG,
+      sha256: sha256(expected),
     });
     expect(writes()).toEqual(['PutObject']);
   });
@@ -132,7 +166,10 @@ describe('archiving a CSV that fits in one part', () => {
       recordedState(invoice, first.csv),
     );
 
-    expect(again).toEqual({ ...first, outcome: 'identical' });
+    // Nothing was asked of S3, so the stored object's ETag is not known this time.
+    const { etag: _unknown, ...csv } = first.csv;
+    expect(first.csv.etag).toBe(s3.headObject(BUCKET, first.csv.key)?.etag);
+    expect(again).toEqual({ ...first, csv, outcome: 'identical' });
     expect(s3.requests).toEqual([]);
     expect(s3.listVersions(BUCKET, first.csv.key)).toHaveLength(1);
   });
@@ -164,7 +201,7 @@ describe('archiving a CSV that fits in one part', () => {
     expect(second.csv.sha256).not.toBe(first.csv.sha256);
     expect(await s3.getObjectBytes(BUCKET, second.csv.key)).toEqual(await expectedBytes(touched));
     expect(s3.listVersions(BUCKET, second.csv.key)).toHaveLength(2);
-    expect(s3.headObject(BUCKET, second.csv.key)?.metadata.updated).toBe(touched.updated);
+    expect(s3.headObject(BUCKET, second.csv.key)?.metadata.sha256).toBe(second.csv.sha256);
   });
 
   it('encrypts with aws:kms when configured', async () => {
@@ -190,7 +227,12 @@ describe('archiving a CSV larger than one part', () => {
     const stored = await s3.getObjectBytes(BUCKET, result.csv.key);
     expect(stored.length).toBe(SIZE);
     expect(stored.equals(await expectedBytes(invoice))).toBe(true);
-    expect(result.csv).toEqual({ key: result.csv.key, sha256: sha256(stored), bytes: SIZE });
+    expect(result.csv).toEqual({
+      key: result.csv.key,
+      sha256: sha256(stored),
+      bytes: SIZE,
+      etag: s3.headObject(BUCKET, result.csv.key)?.etag,
+    });
     expect(writes()).toEqual([
       'CreateMultipartUpload',
       'UploadPart',
@@ -201,7 +243,10 @@ describe('archiving a CSV larger than one part', () => {
     expect(s3.headObject(BUCKET, result.csv.key)).toMatchObject({
       partsCount: 3,
       serverSideEncryption: 'AES256',
-      metadata: { status: invoice.statusName, updated: invoice.updated },
+    });
+    expect(s3.headObject(BUCKET, result.csv.key)?.metadata).toEqual({
+      'invoice-id': invoice.id,
+      'org-id': ORG,
     });
   });
 
@@ -237,26 +282,7 @@ describe('archiving a CSV larger than one part', () => {
       topN: 3,
     });
     expect(withoutIndex.outcome).toBe('archived');
-    await index.writeIndex({
-      version: 1,
-      invoiceId: invoice.id,
-      orgId: ORG,
-      statusName: invoice.statusName,
-      startDate: invoice.startDate,
-      endDate: invoice.endDate,
-      updated: invoice.updated,
-      amounts: {
-        subtotalCents: 0,
-        creditsCents: 0,
-        salesTaxCents: 0,
-        startingBalanceCents: 0,
-        amountBilledCents: 0,
-        amountPaidCents: 0,
-      },
-      summary: first.summary,
-      csv: first.csv,
-      archivedAt: 'now',
-    });
+    await index.writeIndex(indexEntryFor(invoice, first));
     s3.resetRequests();
 
     const again = await archiveNow(archive, invoice);
@@ -332,5 +358,99 @@ describe('archive failures', () => {
     await expect(attempt).rejects.toThrow(DeadlineError);
     expect(body.destroyed).toBe(true);
     expect(s3.listKeys(BUCKET, 'deadline/')).toEqual([]);
+  });
+});
+
+describe('an S3 request that is never answered', () => {
+  let proxy: StallingProxy;
+  let proxied: S3Client;
+
+  beforeAll(async () => {
+    proxy = await startStallingProxy(s3.url);
+    proxied = new S3Client({ ...s3.clientConfig(), endpoint: proxy.url });
+  });
+  afterAll(async () => {
+    proxied.destroy();
+    await proxy.close();
+  });
+
+  function archiveThroughProxy(prefix: string, invoice: InvoiceMetadata, signal: AbortSignal) {
+    const archive = createCsvArchive({
+      s3: proxied,
+      bucket: BUCKET,
+      prefix,
+      createInspector: createCsvInspector,
+      partSize: PART,
+    });
+    return archive.archiveCsv({
+      orgId: ORG,
+      invoice,
+      previous: undefined,
+      openCsv: download(invoice),
+      topN: 3,
+      signal,
+    });
+  }
+
+  it('cancels a single-part upload in flight when the deadline passes, and stores nothing', async () => {
+    const invoice = nth(0);
+    proxy.stall({ method: 'PUT', path: /^\/archive\/stall-put\// });
+    const deadline = new AbortController();
+    const attempt = archiveThroughProxy('stall-put/', invoice, deadline.signal);
+    attempt.catch(() => {});
+    await proxy.whenStalled(1);
+
+    deadline.abort();
+
+    await expect(attempt).rejects.toThrow(DeadlineError);
+    expect(s3.listKeys(BUCKET, 'stall-put/')).toEqual([]);
+  });
+
+  it('aborts a multipart upload whose part stalls at the deadline before it settles, leaving no parts behind', async () => {
+    const invoice = nth(3);
+    sandbox.setCsvSize(ORG, invoice.id, 2 * PART + 4321);
+    proxy.stall({
+      method: 'PUT',
+      path: /^\/archive\/stall-part\//,
+      query: { name: 'partNumber', value: '2' },
+    });
+    const deadline = new AbortController();
+    const stalledBefore = proxy.stalled.length;
+    const attempt = archiveThroughProxy('stall-part/', invoice, deadline.signal);
+    attempt.catch(() => {});
+    await proxy.whenStalled(stalledBefore + 1);
+
+    deadline.abort();
+    await expect(attempt).rejects.toThrow(DeadlineError);
+    const abortsWhenSettled = s3.requests.filter(
+      (r) => r.operation === 'AbortMultipartUpload' && r.status === 204,
+    );
+
+    expect(abortsWhenSettled).toHaveLength(1);
+    const open = await client.send(
+      new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: 'stall-part/' }),
+    );
+    expect(open.Uploads ?? []).toEqual([]);
+    expect(s3.listKeys(BUCKET, 'stall-part/')).toEqual([]);
+  });
+
+  it('does not trust an index entry that describes another version of the object', async () => {
+    const invoice = nth(3);
+    sandbox.setCsvSize(ORG, invoice.id, 2 * PART + 99);
+    const index = createIndexStore({ s3: client, bucket: BUCKET, prefix: 'big-replaced/' });
+    const archive = archiveWith('big-replaced/', { index });
+    const first = await archiveNow(archive, invoice);
+    // Same key, size and hash, but the ETag of a version the object no longer is.
+    await index.writeIndex(
+      indexEntryFor(invoice, {
+        ...first,
+        csv: { ...first.csv, etag: '"00000000000000000000000000000000-3"' },
+      }),
+    );
+
+    const again = await archiveNow(archive, invoice);
+
+    expect(again.outcome).toBe('archived');
+    expect(s3.listVersions(BUCKET, first.csv.key)).toHaveLength(2);
   });
 });

@@ -105,4 +105,40 @@ describe('index store', () => {
     await expect(attempt).rejects.toThrow(`index object ${prefix}index/${INVOICE}.json is not valid`);
     await expect(attempt).rejects.toThrow(problem);
   });
+
+  it('keeps the archived object\u2019s ETag through a write and a read', async () => {
+    const store = createIndexStore({ s3: client, bucket: BUCKET, prefix: 'etag/' });
+    const entry = { ...ENTRY, csv: { ...ENTRY.csv, etag: '"0123456789abcdef0123456789abcdef-3"' } };
+
+    await store.writeIndex(entry);
+
+    await expect(store.readIndex(INVOICE)).resolves.toEqual(entry);
+  });
+
+  it.each([
+    [
+      'an unreadable updated',
+      { ...ENTRY, updated: 'yesterday' },
+      'index.updated is not a readable timestamp',
+    ],
+    [
+      'an amount beyond exact integers',
+      { ...ENTRY, amounts: { ...ENTRY.amounts, subtotalCents: 2 ** 60 } },
+      'index.amounts.subtotalCents must be an integer',
+    ],
+  ])(
+    'refuses to write an entry its read would refuse (%s), and writes nothing',
+    async (_case, entry, problem) => {
+      const prefix = `refused-${Math.random().toString(36).slice(2)}/`;
+      const store = createIndexStore({ s3: client, bucket: BUCKET, prefix });
+
+      const attempt = store.writeIndex(entry);
+
+      await expect(attempt).rejects.toThrow(ArchiveError);
+      await expect(attempt).rejects.toThrow(
+        `refusing to write index object ${prefix}index/${INVOICE}.json: ${problem}`,
+      );
+      expect(s3.listKeys(BUCKET, prefix)).toEqual([]);
+    },
+  );
 });

@@ -1,7 +1,8 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type S3StandIn, startS3StandIn } from '../../infra/local/s3';
-import { stateKey } from '../../lib/archive/keys';
+import { quarantineKey, stateKey } from '../../lib/archive/keys';
+import { CorruptObjectError } from '../../lib/archive/s3-errors';
 import { createStateStore } from '../../lib/archive/state-store';
 import { ArchiveError, StateConflictError } from '../../lib/errors';
 import type { OrgState } from '../../lib/invoices/types';
@@ -171,5 +172,84 @@ describe('state store', () => {
       key: `denied/state/${ORG}.json`,
       message: `S3 GetObject of denied/state/${ORG}.json failed (AccessDenied, HTTP 403)`,
     });
+  });
+
+  it.each([
+    [
+      'an amount beyond exact integers',
+      { amountBilledCents: Number.MAX_SAFE_INTEGER + 2 },
+      `state.invoices.${INVOICE}.amountBilledCents must be an integer`,
+    ],
+    ['no updated', { updated: undefined }, `state.invoices.${INVOICE}.updated must be a string`],
+    [
+      'an unreadable billing period',
+      { startDate: 'sometime in June' },
+      `state.invoices.${INVOICE}.startDate is not a readable timestamp`,
+    ],
+    ['an empty status', { statusName: ' ' }, `state.invoices.${INVOICE}.statusName must not be empty`],
+  ])(
+    'refuses to write a state that its read would refuse (%s), and writes nothing',
+    async (_case, change, problem) => {
+      const store = createStateStore({ s3: client, bucket: BUCKET, prefix: 'refused/' });
+      const valid = state('x');
+      const entry = { ...valid.invoices[INVOICE], ...change } as OrgState['invoices'][string];
+
+      const attempt = store.writeState({ ...valid, invoices: { [INVOICE]: entry } }, undefined);
+
+      await expect(attempt).rejects.toThrow(ArchiveError);
+      await expect(attempt).rejects.toThrow(
+        `refusing to write state object refused/state/${ORG}.json: ${problem}`,
+      );
+      expect(s3.requests).toEqual([]);
+      await expect(store.readState(ORG)).resolves.toBeUndefined();
+    },
+  );
+
+  it('keeps failedSince through a write and a read', async () => {
+    const store = createStateStore({ s3: client, bucket: BUCKET, prefix: 'failed-since/' });
+    const valid = state('x');
+    const entry = { ...valid.invoices[INVOICE], statusName: 'FAILED', failedSince: '2024-07-01T00:00:00Z' };
+    const failed = { ...valid, invoices: { [INVOICE]: entry } } as OrgState;
+
+    await store.writeState(failed, undefined);
+
+    expect((await store.readState(ORG))?.state.invoices[INVOICE]?.failedSince).toBe('2024-07-01T00:00:00Z');
+  });
+
+  it('reports an unreadable object as corrupt, naming the version read', async () => {
+    await s3.putObject(BUCKET, stateKey('corrupt-etag/', ORG), '{"version":2}');
+    const store = createStateStore({ s3: client, bucket: BUCKET, prefix: 'corrupt-etag/' });
+
+    const attempt = store.readState(ORG);
+
+    await expect(attempt).rejects.toThrow(CorruptObjectError);
+    await expect(attempt).rejects.toMatchObject({
+      key: stateKey('corrupt-etag/', ORG),
+      etag: s3.headObject(BUCKET, stateKey('corrupt-etag/', ORG))?.etag,
+    });
+  });
+
+  it('moves an unreadable state aside byte for byte, encrypted, and lets a write on its ETag replace it', async () => {
+    const prefix = 'quarantine/';
+    const body = '{"version":1,"orgId":"hand-edited",';
+    await s3.putObject(BUCKET, stateKey(prefix, ORG), body);
+    const store = createStateStore({ s3: client, bucket: BUCKET, prefix });
+    const etag = s3.headObject(BUCKET, stateKey(prefix, ORG))?.etag ?? '';
+    const at = new Date('2024-07-02T12:34:56.789Z');
+
+    const movedTo = await store.quarantineState(ORG, etag, at);
+    await store.writeState(state('rebaselined'), etag);
+
+    expect(movedTo).toBe(`${prefix}state/quarantine/${ORG}-20240702T123456Z.json`);
+    expect(movedTo).toBe(quarantineKey(prefix, ORG, at));
+    expect((await s3.getObjectBytes(BUCKET, movedTo)).toString()).toBe(body);
+    expect(s3.headObject(BUCKET, movedTo)?.serverSideEncryption).toBe('AES256');
+    expect((await store.readState(ORG))?.state.lastPollAt).toBe('rebaselined');
+  });
+
+  it('refuses to move a state that is no longer there, as a conflict', async () => {
+    const store = createStateStore({ s3: client, bucket: BUCKET, prefix: 'quarantine-gone/' });
+
+    await expect(store.quarantineState(ORG, '"gone"', new Date())).rejects.toThrow(StateConflictError);
   });
 });

@@ -1,21 +1,27 @@
-import { S3Client } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createPollHandler, type PollHandler } from '../../functions/poll-invoices';
+import { createPollHandler, type PollHandler, type PollTestOptions } from '../../functions/poll-invoices';
 import { DEMO_SERVICE_ACCOUNT, type OrgSeed } from '../../infra/local/atlas-sandbox';
+import { createLambdaContext } from '../../infra/local/lambda-context';
 import { type SecretsManagerStandIn, startSecretsManagerStandIn } from '../../infra/local/secrets-manager';
-import { csvKey, indexKey, stateKey } from '../../lib/archive/keys';
+import { csvKey, indexKey, quarantineKey, stateKey } from '../../lib/archive/keys';
+import { withS3Timeouts } from '../../lib/archive/s3-client';
 import type { Env } from '../../lib/config';
 import { ConfigError } from '../../lib/errors';
 import { formatUsd, owedCents, toAmounts } from '../../lib/invoices/money';
 import { PollFailedError, type PollReport } from '../../lib/poll/report';
+import { createSecretsManagerReader, type SecretReader } from '../../lib/secrets';
+import { sha256 } from '../poll/fakes';
+import { type StallingProxy, startStallingProxy } from '../poll/stalling-proxy';
 import { BUCKET, FAST_RETRY, type StandIns, sandboxCsv, startStandIns } from '../poll/stand-ins';
 
 /**
  * The real handler, built by `createPollHandler` exactly as the module's `handler` is, against the Atlas sandbox, the
- * S3 stand-in (conditional writes enforced), the Slack stand-in and the Secrets Manager stand-in. Atlas and Slack
- * credentials exist only in the secret named by APP_SECRET_ID.
+ * S3 stand-in (conditional writes enforced) and the Slack stand-in. Atlas and Slack credentials exist only in the
+ * secret named by APP_SECRET_ID, read through an in-memory SecretReader; the Secrets Manager stand-in serves the two
+ * tests that need its wire protocol (an unknown secret's error, and the exported handler built from the environment).
  */
 const HOSTILE_NAME = '<!channel> Ünïcode & Söhne > "Prod"';
 const HOSTILE_PROJECTS = [
@@ -29,6 +35,27 @@ let standIns: StandIns;
 let secrets: SecretsManagerStandIn;
 let secretsClient: SecretsManagerClient;
 let deploymentCounter = 0;
+
+/** The secrets of every deployment, by id, as Secrets Manager would hold them; records each read. */
+class MemorySecrets implements SecretReader {
+  readonly values = new Map<string, string>();
+  readonly reads: string[] = [];
+  async readSecretString(secretId: string): Promise<string> {
+    this.reads.push(secretId);
+    const value = this.values.get(secretId);
+    if (value === undefined) throw new Error(`no secret ${secretId} in this test`);
+    return value;
+  }
+}
+const memorySecrets = new MemorySecrets();
+
+/** Handler options for tests: fast retries, a small safety margin and reserve. */
+const TEST_OPTIONS: PollTestOptions = {
+  atlasRetry: FAST_RETRY,
+  slackRetry: FAST_RETRY,
+  safetyMarginMs: 1_000,
+  reserveMs: 1_000,
+};
 
 beforeAll(async () => {
   [standIns, secrets] = await Promise.all([startStandIns(), startSecretsManagerStandIn()]);
@@ -82,10 +109,21 @@ interface Deployment {
   invoke(): Promise<PollReport>;
 }
 
-/** A fresh set of organisations, a fresh archive prefix and a fresh handler (a cold start). */
+/**
+ * A fresh set of organisations, a fresh archive prefix and a fresh handler (a cold start). `wireSecrets` reads the
+ * secret from the Secrets Manager stand-in through the production reader instead of the in-memory one.
+ */
 function deploy(
   orgs: OrgSeed[],
-  init: { env?: Env; secret?: Record<string, string>; routeFirst?: boolean } = {},
+  init: {
+    env?: Env;
+    secret?: Record<string, string>;
+    routeFirst?: boolean;
+    wireSecrets?: boolean;
+    /** Where the handler's S3 client sends its requests (default the S3 stand-in itself). */
+    s3Endpoint?: string;
+    now?: () => Date;
+  } = {},
 ): Deployment {
   const { sandbox, s3, slack } = standIns;
   deploymentCounter += 1;
@@ -93,15 +131,14 @@ function deploy(
   const orgIds = orgs.map((seed) => sandbox.createOrg(seed).id);
   const prefix = `deploy-${n}/`;
   const secretId = `atlas-invoice-notifier/test-${n}`;
-  secrets.setSecret(
-    secretId,
-    JSON.stringify({
-      ATLAS_CLIENT_ID: DEMO_SERVICE_ACCOUNT.clientId,
-      ATLAS_CLIENT_SECRET: DEMO_SERVICE_ACCOUNT.clientSecret,
-      SLACK_BOT_TOKEN: slack.token,
-      ...init.secret,
-    }),
-  );
+  const secret = JSON.stringify({
+    ATLAS_CLIENT_ID: DEMO_SERVICE_ACCOUNT.clientId,
+    ATLAS_CLIENT_SECRET: DEMO_SERVICE_ACCOUNT.clientSecret,
+    SLACK_BOT_TOKEN: slack.token,
+    ...init.secret,
+  });
+  if (init.wireSecrets) secrets.setSecret(secretId, secret);
+  else memorySecrets.values.set(secretId, secret);
   const routed = `C0ROUTE${String(n).padStart(3, '0')}`;
   const fallback = `C0DEFLT${String(n).padStart(3, '0')}`;
   const env: Env = {
@@ -124,19 +161,23 @@ function deploy(
     channels: orgIds.map((_, i) => (i === 0 && init.routeFirst !== false ? routed : fallback)),
     logs,
     secretId,
-    handler: createPollHandler({
-      env,
-      secretsManager: secretsClient,
-      createS3: (archive) => new S3Client({ ...s3.clientConfig(), forcePathStyle: archive.forcePathStyle }),
-      write: (line) => {
-        logs.push(line);
-        LOGS.push(line);
+    handler: createPollHandler(
+      {
+        env,
+        secrets: init.wireSecrets ? createSecretsManagerReader(secretsClient) : memorySecrets,
+        // As the module's handler builds it (withS3Timeouts), pointed at the stand-in.
+        s3: ({ forcePathStyle }) =>
+          new S3Client(
+            withS3Timeouts({ ...s3.clientConfig(), endpoint: init.s3Endpoint ?? s3.url, forcePathStyle }),
+          ),
+        writeLog: (line) => {
+          logs.push(line);
+          LOGS.push(line);
+        },
+        now: init.now,
       },
-      atlasRetry: FAST_RETRY,
-      slackRetry: FAST_RETRY,
-      safetyMarginMs: 1_000,
-      reserveMs: 1_000,
-    }),
+      TEST_OPTIONS,
+    ),
     invoke: () => deployment.handler(EVENT, lambdaContext()),
   };
   return deployment;
@@ -239,9 +280,7 @@ describe('first run and an unchanged second run', () => {
   });
 
   it('read the credentials from the secret once for the cold start', () => {
-    const reads = secrets.requests.filter(
-      (r) => r.operation === 'GetSecretValue' && r.secretId === d.secretId,
-    );
+    const reads = memorySecrets.reads.filter((secretId) => secretId === d.secretId);
     expect(reads).toHaveLength(1);
   });
 });
@@ -324,7 +363,13 @@ describe('status transitions', () => {
     expect((await s3.getObjectBytes(BUCKET, key)).equals(await sandboxCsv(sandbox, orgId, added.id))).toBe(
       true,
     );
-    expect(s3.headObject(BUCKET, key)?.metadata.updated).toBe(touched.updated);
+    expect(touched.statusName).toBe('PENDING');
+    // The object's metadata holds facts about its bytes only: their hash, not the invoice's changing dates.
+    expect(s3.headObject(BUCKET, key)?.metadata).toEqual({
+      'invoice-id': added.id,
+      'org-id': orgId,
+      sha256: sha256(await sandboxCsv(sandbox, orgId, added.id)),
+    });
   });
 });
 
@@ -446,7 +491,10 @@ describe('faults', () => {
 
 describe('configuration', () => {
   it('fails clearly, and once in the log, when the secret does not exist', async () => {
-    const d = deploy([history('Config Org')], { env: { APP_SECRET_ID: 'no/such/secret' } });
+    const d = deploy([history('Config Org')], {
+      env: { APP_SECRET_ID: 'no/such/secret' },
+      wireSecrets: true,
+    });
 
     const attempt = d.invoke();
 
@@ -490,7 +538,7 @@ describe('configuration', () => {
   it('tries the configuration again on the next invocation after a failure', async () => {
     const d = deploy([history('Retry Org')], { secret: { ATLAS_CLIENTSECRET: 'typo' } });
     await expect(d.invoke()).rejects.toThrow(ConfigError);
-    secrets.setSecret(
+    memorySecrets.values.set(
       d.secretId,
       JSON.stringify({
         ATLAS_CLIENT_ID: DEMO_SERVICE_ACCOUNT.clientId,
@@ -567,4 +615,149 @@ describe('the exported handler', () => {
       vi.unstubAllEnvs();
     }
   });
+});
+
+describe('a poll never outlives its Lambda', () => {
+  let proxy: StallingProxy;
+  beforeAll(async () => {
+    proxy = await startStallingProxy(standIns.s3.url);
+  });
+  afterAll(async () => {
+    await proxy.close();
+  });
+
+  /** A Lambda context whose remaining time falls with the clock: 6 s, of which the handler keeps back 1 s. */
+  const shortLambda = () => createLambdaContext({ functionName: 'pollInvoices', timeoutMs: 6_000 });
+  const messagesAbout = (d: Deployment, invoiceId: string) =>
+    standIns.slack
+      .messagesIn(d.channels[0] ?? '')
+      .filter((m) => JSON.stringify(m.blocks).includes(invoiceId));
+  const failureOf = async (attempt: Promise<PollReport>) => {
+    const error = await attempt.then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    expect(error).toBeInstanceOf(PollFailedError);
+    return (error as PollFailedError).report;
+  };
+
+  it('stops itself before the timeout when the state save is never answered; the next run repeats its message once', async () => {
+    const { sandbox } = standIns;
+    const d = deploy([history('Stalled Save Org')], { s3Endpoint: proxy.url });
+    await d.invoke();
+    const orgId = d.orgIds[0] ?? '';
+    const closed = sandbox.listInvoices(orgId).find((i) => i.statusName === 'CLOSED');
+    if (closed === undefined) throw new Error('no CLOSED invoice');
+    sandbox.setStatus(orgId, closed.id, 'PAID');
+    proxy.stall({ method: 'PUT', path: new RegExp(`^/${BUCKET}/${d.prefix}state/${orgId}\\.json$`) });
+    const context = shortLambda();
+
+    const report = await failureOf(d.handler(EVENT, context));
+
+    expect(context.getRemainingTimeInMillis()).toBeGreaterThan(0);
+    expect(report.orgs[0]?.errors).toEqual([
+      { step: 'save', error: 'DeadlineError', message: 'deadline passed during save' },
+    ]);
+    expect(messagesAbout(d, closed.id)).toHaveLength(1);
+    const next = await d.invoke();
+    const after = await d.invoke();
+
+    expect(next.totals).toMatchObject({ statusChanges: 1, notified: 1, errors: 0 });
+    expect(after.totals).toMatchObject({ changed: 0, notified: 0 });
+    // The one repeat allowed: posted by the run whose save was cut off, then by the run that recorded it.
+    expect(messagesAbout(d, closed.id)).toHaveLength(2);
+  });
+
+  it('aborts a CSV upload that is never answered before the timeout, leaving no multipart upload; the next run archives and announces once', async () => {
+    const { sandbox, s3 } = standIns;
+    const d = deploy([history('Stalled Upload Org')], { s3Endpoint: proxy.url });
+    await d.invoke();
+    const orgId = d.orgIds[0] ?? '';
+    const added = sandbox.addInvoice(orgId);
+    sandbox.setCsvSize(orgId, added.id, 2 * 5 * 1024 * 1024 + 777);
+    const key = csvKey(d.prefix, orgId, added.startDate, added.id);
+    proxy.stall({
+      method: 'PUT',
+      path: new RegExp(`^/${BUCKET}/${key}$`),
+      query: { name: 'partNumber', value: '2' },
+    });
+    const context = shortLambda();
+
+    const report = await failureOf(d.handler(EVENT, context));
+    const abortedBeforeReturn = s3.requests.filter(
+      (r) => r.operation === 'AbortMultipartUpload' && r.key === key && r.status === 204,
+    );
+
+    expect(context.getRemainingTimeInMillis()).toBeGreaterThan(0);
+    expect(report.orgs[0]?.errors).toEqual([
+      expect.objectContaining({ step: 'archive', invoiceId: added.id, error: 'DeadlineError' }),
+    ]);
+    expect(abortedBeforeReturn).toHaveLength(1);
+    const client = new S3Client(s3.clientConfig());
+    try {
+      const open = await client.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: d.prefix }));
+      expect(open.Uploads ?? []).toEqual([]);
+    } finally {
+      client.destroy();
+    }
+    expect(s3.listKeys(BUCKET, key)).toEqual([]);
+    expect(messagesAbout(d, added.id)).toEqual([]);
+
+    const next = await d.invoke();
+
+    expect(next.totals).toMatchObject({ newInvoices: 1, archived: 1, notified: 1, errors: 0 });
+    expect((await s3.getObjectBytes(BUCKET, key)).equals(await sandboxCsv(sandbox, orgId, added.id))).toBe(
+      true,
+    );
+    expect(messagesAbout(d, added.id)).toHaveLength(1);
+  });
+});
+
+describe('a state object that cannot be read', () => {
+  it.each([
+    ['truncated by hand', () => '{"version":1,"orgId":'],
+    ['from a future version', (orgId: string) => JSON.stringify({ version: 2, orgId, invoices: {} })],
+  ])(
+    'is moved aside and the organisation re-baselined with one notice when it is %s',
+    async (_case, body) => {
+      const { sandbox, s3, slack } = standIns;
+      const at = new Date('2024-07-02T12:00:00Z');
+      const d = deploy([history('Reset Org')], { now: () => at });
+      await d.invoke();
+      const orgId = d.orgIds[0] ?? '';
+      const key = stateKey(d.prefix, orgId);
+      const corrupt = body(orgId);
+      await s3.putObject(BUCKET, key, corrupt);
+      const pending = sandbox.listInvoices(orgId).find((i) => i.statusName === 'PENDING');
+      if (pending === undefined) throw new Error('no PENDING invoice');
+      sandbox.setStatus(orgId, pending.id, 'CLOSED');
+      const before = slack.messages.length;
+
+      const report = await d.invoke();
+
+      const movedTo = quarantineKey(d.prefix, orgId, at);
+      expect(report.ok).toBe(true);
+      expect(report.orgs[0]).toMatchObject({ stateReset: movedTo, saved: true });
+      expect((await s3.getObjectBytes(BUCKET, movedTo)).toString()).toBe(corrupt);
+      const state = JSON.parse((await s3.getObjectBytes(BUCKET, key)).toString());
+      expect(state.invoices[pending.id]).toMatchObject({ statusName: 'CLOSED', notifiedStatus: 'CLOSED' });
+      expect(Object.keys(state.invoices).sort()).toEqual(
+        sandbox
+          .listInvoices(orgId)
+          .map((i) => i.id)
+          .sort(),
+      );
+      const messages = slack.messages.slice(before);
+      expect(messages.map((m) => m.text)).toEqual([
+        expect.stringMatching(
+          /^The saved invoice state of Reset Org could not be read and was reset: 6 invoices/,
+        ),
+      ]);
+      expect(logged(d.logs)).toContainEqual(expect.objectContaining({ level: 'error', movedTo, orgId }));
+
+      const next = await d.invoke();
+
+      expect(next.totals).toMatchObject({ changed: 0, notified: 0, stateResets: 0 });
+    },
+  );
 });

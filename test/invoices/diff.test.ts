@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareUpdated, diffInvoices } from '../../lib/invoices/diff';
+import { classifyChange, compareUpdated, diffInvoices } from '../../lib/invoices/diff';
 import { INVOICE_STATUSES, type InvoiceMetadata } from '../../lib/invoices/invoice';
 import type { InvoiceStateEntry, OrgState } from '../../lib/invoices/types';
 
@@ -155,5 +155,36 @@ describe('compareUpdated', () => {
   it('falls back to string order for unreadable values', () => {
     expect(compareUpdated('b', 'a')).toBeGreaterThan(0);
     expect(compareUpdated('a', 'a')).toBe(0);
+  });
+});
+
+describe('classifyChange', () => {
+  it('tells a new invoice, a status move, an updated-only change and unfinished work apart', () => {
+    const closed = invoice(A, 'CLOSED', T1);
+    const pending = invoice(B, 'PENDING', T1, 2);
+    const failed = invoice(C, 'FAILED', T1, 3);
+    const current = state({
+      [A]: doneEntry(closed),
+      [B]: doneEntry(pending),
+      [C]: doneEntry(failed, { notifiedStatus: 'CLOSED' }),
+    });
+    const listed = [
+      invoice(A, 'PAID', T2),
+      invoice(B, 'PENDING', T2, 2),
+      failed,
+      invoice(ORG, 'PENDING', T1, 4),
+    ];
+
+    const kinds = diffInvoices(listed, current).changes.map((change) => [
+      change.invoice.id,
+      classifyChange(change),
+    ]);
+
+    expect(kinds).toEqual([
+      [A, { kind: 'status', from: 'CLOSED', to: 'PAID' }],
+      [B, { kind: 'updated' }],
+      [C, { kind: 'unfinished' }],
+      [ORG, { kind: 'new' }],
+    ]);
   });
 });

@@ -32,10 +32,10 @@ async function csvFilesUnder(dir: string): Promise<string[]> {
 }
 
 function totals(output: string): { seen: number; archived: number; notified: number } {
-  const match =
-    /poll 1 ✔ (\d+) invoices seen, (\d+) archived, (?:\d+ unchanged, )?(\d+) notified, 0 errors/.exec(output);
-  if (!match) throw new Error(`no poll summary in:\n${output}`);
-  return { seen: Number(match[1]), archived: Number(match[2]), notified: Number(match[3]) };
+  const line = /poll 1 ✔ (\d+) seen · (.*) · 0 errors/.exec(output);
+  if (!line) throw new Error(`no poll summary in:\n${output}`);
+  const part = (pattern: RegExp) => Number(pattern.exec(line[2] ?? '')?.[1] ?? 0);
+  return { seen: Number(line[1]), archived: part(/(\d+) CSVs? written/), notified: part(/(\d+) messages?/) };
 }
 
 describe('npm start -- --once', () => {

@@ -19,6 +19,10 @@ function org(overrides: Partial<OrgPollReport> = {}): OrgPollReport {
     orgId: ORG,
     firstRun: false,
     invoicesSeen: 14,
+    invalidInvoices: 0,
+    newInvoices: 0,
+    statusChanges: [{ invoiceId: 'c00000000000000000000002', from: 'CLOSED', to: 'PAID' }],
+    updatedOnly: 1,
     changed: 2,
     archived: 1,
     identical: 1,
@@ -32,7 +36,7 @@ function org(overrides: Partial<OrgPollReport> = {}): OrgPollReport {
 }
 
 describe('formatPollLine', () => {
-  it('summarises a poll: invoices seen, archived, notified and errors', () => {
+  it('summarises a poll: invoices seen, the changes seen with each status move, CSVs written, messages and errors', () => {
     const report = summarise([org()], '2026-11-21T12:00:00Z', '2026-11-21T12:00:01Z');
 
     const line = formatPollLine(
@@ -41,7 +45,32 @@ describe('formatPollLine', () => {
     );
 
     expect(line).toMatch(
-      /^\[\d\d:\d\d:\d\d\] poll 3 ✔ 14 invoices seen, 1 archived, 1 unchanged, 1 notified, 0 errors \(1\.2 s\)$/,
+      /^\[\d\d:\d\d:\d\d\] poll 3 ✔ 14 seen · 1 status change \(CLOSED→PAID\) · 1 re-archived · 1 CSV written · 1 message · 0 errors \(1\.2 s\)$/,
+    );
+  });
+
+  it('counts each status move across organisations, and says what was skipped, deferred or reset', () => {
+    const second = org({
+      orgId: '65f0c0ffee00de0000000002',
+      newInvoices: 2,
+      statusChanges: [
+        { invoiceId: 'c00000000000000000000003', from: 'CLOSED', to: 'PAID' },
+        { invoiceId: 'c00000000000000000000004', from: 'PENDING', to: '\u001b[31mCLOSED' },
+      ],
+      updatedOnly: 0,
+      archived: 0,
+      notified: 2,
+      deferred: 1,
+      invalidInvoices: 1,
+      stateReset: 'atlas-invoices/state/quarantine/65f0c0ffee00de0000000002-20261121T120000Z.json',
+    });
+    const report = summarise([org(), second], 'a', 'b');
+
+    const line = formatPollLine({ n: 4, at: 0, durationMs: 10, report }, plain);
+
+    expect(line).toContain(
+      '28 seen · 2 new · 3 status changes (CLOSED→PAID ×2, PENDING→[31mCLOSED) · 1 re-archived · 1 CSV written · ' +
+        '3 messages · 1 deferred · 1 invalid skipped · 1 state reset · 0 errors',
     );
   });
 

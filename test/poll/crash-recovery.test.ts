@@ -1,22 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { runPoll } from '../../lib/poll/run-poll';
 import { withCrash } from './crash';
-import { createHarness, invoiceId, makeInvoice, ORG_A } from './fakes';
+import { invoiceId, makeInvoice, ORG_A, watchedOrg } from './fakes';
 
-const T1 = '2024-07-01T00:00:00Z';
 const T2 = '2024-07-02T00:00:00Z';
 
 /** A watched organisation in which three things changed since the last poll. */
 async function scenario() {
-  const h = createHarness();
-  h.atlas.set(ORG_A, [
-    makeInvoice(ORG_A, 1, 'PAID', T1),
-    makeInvoice(ORG_A, 2, 'CLOSED', T1),
-    makeInvoice(ORG_A, 3, 'PENDING', T1),
-  ]);
-  await runPoll(h.deps());
-  h.notifier.posts.length = 0;
-  h.archive.writes = 0;
+  const h = await watchedOrg();
   h.atlas.update(ORG_A, invoiceId(2), { statusName: 'PAID', updated: T2, amountPaidCents: 2000 }, 'v2');
   h.atlas.update(ORG_A, invoiceId(3), { updated: T2, amountBilledCents: 3500 }, 'v2');
   h.atlas.set(ORG_A, [...(h.atlas.invoices.get(ORG_A) ?? []), makeInvoice(ORG_A, 4, 'PENDING', T2)]);

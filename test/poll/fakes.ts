@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ArchiveCsvInput, ArchiveCsvResult, CsvArchive } from '../../lib/archive/csv-archive';
-import { csvKey } from '../../lib/archive/keys';
+import { csvKey, quarantineKey } from '../../lib/archive/keys';
 import type { StoredState } from '../../lib/archive/ports';
+import { CorruptObjectError } from '../../lib/archive/s3-errors';
 import type { CsvDownload } from '../../lib/atlas/types';
 import { ArchiveError, AtlasApiError, SlackDeliveryError, StateConflictError } from '../../lib/errors';
 import type { InvoiceMetadata } from '../../lib/invoices/invoice';
 import type { CsvSummary, InvoiceIndexEntry, OrgState } from '../../lib/invoices/types';
 import { silentLogger } from '../../lib/log';
-import type { PollAtlas, PollDeps } from '../../lib/poll/run-poll';
+import { type PollAtlas, type PollDeps, runPoll } from '../../lib/poll/run-poll';
 import { NO_DEADLINE } from '../../lib/retry';
 import type { SlackMessage } from '../../lib/slack/notification-blocks';
 import type { Notifier } from '../../lib/slack/notifier';
@@ -154,20 +155,33 @@ export class FakeArchive implements CsvArchive {
 /** Conditional writes like S3: a stale or missing ETag loses with StateConflictError. */
 export class FakeStateStore {
   readonly objects = new Map<string, StoredState>();
+  /** State objects that exist but cannot be read (corrupt, or refused by the codec), by organisation. */
+  readonly unreadable = new Map<string, { body: string; etag: string }>();
+  /** Unreadable objects moved aside: quarantine key → body. */
+  readonly quarantined = new Map<string, string>();
   reads = 0;
   writes = 0;
+  /** The abort signal each call carried, as `method` → signals (undefined when none was passed). */
+  readonly signals: { method: string; signal: AbortSignal | undefined }[] = [];
   private counter = 0;
   /** Runs just before a write is checked, e.g. to let "another run" save first. */
   beforeWrite: ((state: OrgState) => void) | undefined;
   failWrites = 0;
 
-  async readState(orgId: string): Promise<StoredState | undefined> {
+  async readState(orgId: string, signal?: AbortSignal): Promise<StoredState | undefined> {
     this.reads += 1;
+    this.signals.push({ method: 'readState', signal });
+    const unreadable = this.unreadable.get(orgId);
+    if (unreadable !== undefined) {
+      const key = `state/${orgId}.json`;
+      throw new CorruptObjectError(`${key} is not valid JSON`, key, unreadable.etag);
+    }
     const stored = this.objects.get(orgId);
     return stored === undefined ? undefined : structuredClone(stored);
   }
 
-  async writeState(state: OrgState, etag: string | undefined): Promise<string> {
+  async writeState(state: OrgState, etag: string | undefined, signal?: AbortSignal): Promise<string> {
+    this.signals.push({ method: 'writeState', signal });
     const hook = this.beforeWrite;
     this.beforeWrite = undefined;
     hook?.(state);
@@ -175,11 +189,34 @@ export class FakeStateStore {
       this.failWrites -= 1;
       throw new ArchiveError('S3 PutObject failed (InternalError)', 'PutObject', `state/${state.orgId}.json`);
     }
-    const current = this.objects.get(state.orgId);
-    if ((etag === undefined && current !== undefined) || (etag !== undefined && current?.etag !== etag)) {
+    const currentEtag = this.unreadable.get(state.orgId)?.etag ?? this.objects.get(state.orgId)?.etag;
+    if ((etag === undefined && currentEtag !== undefined) || (etag !== undefined && currentEtag !== etag)) {
       throw new StateConflictError(`state/${state.orgId}.json`);
     }
+    this.unreadable.delete(state.orgId);
     return this.put(state);
+  }
+
+  /** Hand-corrupt an organisation's state object, as an edit by hand would. */
+  corrupt(orgId: string, body: string): void {
+    this.counter += 1;
+    this.objects.delete(orgId);
+    this.unreadable.set(orgId, { body, etag: `"etag-${this.counter}"` });
+  }
+
+  /** Set to make the next quarantine fail as S3 would. */
+  failQuarantine = false;
+
+  async quarantineState(orgId: string, etag: string, at: Date, signal?: AbortSignal): Promise<string> {
+    this.signals.push({ method: 'quarantineState', signal });
+    if (this.failQuarantine) {
+      throw new ArchiveError('S3 CopyObject failed (InternalError)', 'CopyObject', `state/${orgId}.json`);
+    }
+    const unreadable = this.unreadable.get(orgId);
+    if (unreadable?.etag !== etag) throw new StateConflictError(`state/${orgId}.json`);
+    const key = quarantineKey('', orgId, at);
+    this.quarantined.set(key, unreadable.body);
+    return key;
   }
 
   /** A write by someone else (another run), unconditional. */
@@ -265,3 +302,26 @@ export function createHarness(orgIds: readonly string[] = [ORG_A]): Harness {
   };
   return harness;
 }
+
+/**
+ * Organisations with history (invoice 1 PAID, 2 CLOSED, 3 PENDING, all updated 2024-07-01), already polled once:
+ * state saved, "now watching" sent; the records of that first run are then cleared.
+ */
+export async function watchedOrg(orgIds: readonly string[] = [ORG_A]): Promise<Harness> {
+  const h = createHarness(orgIds);
+  for (const orgId of orgIds) {
+    h.atlas.set(orgId, [
+      makeInvoice(orgId, 1, 'PAID', WATCHED_AT),
+      makeInvoice(orgId, 2, 'CLOSED', WATCHED_AT),
+      makeInvoice(orgId, 3, 'PENDING', WATCHED_AT),
+    ]);
+  }
+  await runPoll(h.deps());
+  h.notifier.posts.length = 0;
+  h.atlas.csvCalls.length = 0;
+  h.archive.calls.length = 0;
+  h.archive.writes = 0;
+  return h;
+}
+
+const WATCHED_AT = '2024-07-01T00:00:00Z';

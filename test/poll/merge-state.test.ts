@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { InvoiceStateEntry, OrgState } from '../../lib/invoices/types';
-import { mergeCompleted, mergeEntry } from '../../lib/poll/merge-state';
+import { failedSinceOf, mergeCompleted, mergeEntry } from '../../lib/poll/merge-state';
 import { invoiceId, makeInvoice, ORG_A } from './fakes';
 
 const T1 = '2024-07-01T00:00:00Z';
@@ -105,5 +105,43 @@ describe('mergeCompleted', () => {
       watchingSince: 'now',
       orgName: 'Acme',
     });
+  });
+});
+
+describe('failedSince', () => {
+  it('is the listing\u2019s updated when an invoice is first seen FAILED, and kept while it stays FAILED', () => {
+    const failing = makeInvoice(ORG_A, 1, 'FAILED', T2);
+
+    expect(failedSinceOf(failing, entry('CLOSED', T1))).toBe(T2);
+    expect(failedSinceOf(failing, undefined)).toBe(T2);
+    expect(failedSinceOf(makeInvoice(ORG_A, 1, 'FAILED', T3), entry('FAILED', T2, { failedSince: T1 }))).toBe(
+      T1,
+    );
+    expect(
+      failedSinceOf(makeInvoice(ORG_A, 1, 'PAID', T3), entry('FAILED', T2, { failedSince: T1 })),
+    ).toBeUndefined();
+  });
+
+  it('is recorded with the entry and cleared when the invoice leaves FAILED', () => {
+    const failed = mergeEntry(entry('CLOSED', T1), { invoice: makeInvoice(ORG_A, 1, 'FAILED', T2) });
+    const stillFailed = mergeEntry(failed, { invoice: makeInvoice(ORG_A, 1, 'FAILED', T3) });
+    const paid = mergeEntry(stillFailed, { invoice: makeInvoice(ORG_A, 1, 'PAID', '2024-07-04T00:00:00Z') });
+
+    expect(failed.failedSince).toBe(T2);
+    expect(stillFailed.failedSince).toBe(T2);
+    expect(paid).not.toHaveProperty('failedSince');
+  });
+
+  it('keeps the earliest sighting whichever of two racing runs saves first', () => {
+    // Run A saw FAILED at T2; run B, from an older base, first saw it FAILED at T3.
+    const base = entry('CLOSED', T1);
+    const savedByA = mergeEntry(base, { invoice: makeInvoice(ORG_A, 1, 'FAILED', T2) });
+    const savedByB = mergeEntry(base, { invoice: makeInvoice(ORG_A, 1, 'FAILED', T3) });
+
+    const bMergedIntoA = mergeEntry(savedByA, { invoice: makeInvoice(ORG_A, 1, 'FAILED', T3) });
+    const aMergedIntoB = mergeEntry(savedByB, { invoice: makeInvoice(ORG_A, 1, 'FAILED', T2) });
+
+    expect(bMergedIntoA).toMatchObject({ updated: T3, failedSince: T2 });
+    expect(aMergedIntoB).toMatchObject({ updated: T3, failedSince: T2 });
   });
 });

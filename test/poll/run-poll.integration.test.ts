@@ -154,6 +154,8 @@ describe('two polls racing on the same organisation', () => {
           return stored;
         },
         writeState: (state, etag, signal) => deps.stateStore.writeState(state, etag, signal),
+        quarantineState: (orgId, etag, at, signal) =>
+          deps.stateStore.quarantineState(orgId, etag, at, signal),
       },
       atlas: {
         listInvoices: async (orgId, options) => {

@@ -1,30 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import type { InvoiceMetadata } from '../../lib/invoices/invoice';
 import type { InvoiceStateEntry } from '../../lib/invoices/types';
+import { createLogger } from '../../lib/log';
 import { runPoll } from '../../lib/poll/run-poll';
-import type { Deadline } from '../../lib/retry';
-import { createHarness, csvFor, invoiceId, makeInvoice, ORG_A, ORG_B, sha256 } from './fakes';
+import { createDeadline, type Deadline } from '../../lib/retry';
+import { createHarness, csvFor, invoiceId, makeInvoice, ORG_A, ORG_B, sha256, watchedOrg } from './fakes';
 
 const T1 = '2024-07-01T00:00:00Z';
 const T2 = '2024-07-02T00:00:00Z';
 const T3 = '2024-07-03T00:00:00Z';
-
-/** An organisation with history, already polled once (state saved, "now watching" sent). */
-async function watchedOrg(orgIds = [ORG_A]) {
-  const h = createHarness(orgIds);
-  for (const orgId of orgIds) {
-    h.atlas.set(orgId, [
-      makeInvoice(orgId, 1, 'PAID', T1),
-      makeInvoice(orgId, 2, 'CLOSED', T1),
-      makeInvoice(orgId, 3, 'PENDING', T1),
-    ]);
-  }
-  await runPoll(h.deps());
-  h.notifier.posts.length = 0;
-  h.atlas.csvCalls.length = 0;
-  h.archive.calls.length = 0;
-  h.archive.writes = 0;
-  return h;
-}
 
 function fixedDeadline(remaining: () => number): Deadline {
   return { at: Number.POSITIVE_INFINITY, signal: new AbortController().signal, remaining };
@@ -421,5 +405,204 @@ describe('runPoll: racing runs', () => {
     expect(report.orgs[0]?.errors).toEqual([
       expect.objectContaining({ step: 'save', error: 'StateConflictError' }),
     ]);
+  });
+});
+
+describe('runPoll: bounded by the deadline', () => {
+  it('passes the deadline\u2019s signal to every state read, save and re-read after a conflict', async () => {
+    const h = await watchedOrg();
+    h.atlas.update(ORG_A, invoiceId(2), { statusName: 'PAID', updated: T2 }, 'v2');
+    h.stateStore.beforeWrite = () => {
+      h.stateStore.put(h.stateStore.state(ORG_A));
+    };
+    h.stateStore.signals.length = 0;
+    const deadline = createDeadline(60_000);
+
+    const report = await runPoll(h.deps({ deadline }));
+
+    expect(report.orgs[0]).toMatchObject({ conflicts: 1, saved: true });
+    expect(h.stateStore.signals).toEqual([
+      { method: 'readState', signal: deadline.signal },
+      { method: 'writeState', signal: deadline.signal },
+      { method: 'readState', signal: deadline.signal },
+      { method: 'writeState', signal: deadline.signal },
+    ]);
+  });
+
+  it('reports a save cut off by the deadline as the deadline\u2019s, and the next run records the work', async () => {
+    const h = await watchedOrg();
+    h.atlas.update(ORG_A, invoiceId(2), { statusName: 'PAID', updated: T2 }, 'v2');
+    const controller = new AbortController();
+    const deadline: Deadline = { at: 0, signal: controller.signal, remaining: () => 60_000 };
+    const originalWrite = h.stateStore.writeState.bind(h.stateStore);
+    h.stateStore.writeState = async () => {
+      controller.abort();
+      throw new Error('This operation was aborted');
+    };
+
+    const cut = await runPoll(h.deps({ deadline }));
+    h.stateStore.writeState = originalWrite;
+    const next = await runPoll(h.deps());
+
+    expect(cut.orgs[0]?.errors).toEqual([
+      { step: 'save', error: 'DeadlineError', message: 'deadline passed during save' },
+    ]);
+    expect(next.orgs[0]).toMatchObject({ notified: 1, saved: true });
+    // At most one repeat of the message the cut-off run posted, and none after the save.
+    expect(h.notifier.texts().filter((t) => t.includes('is now PAID'))).toHaveLength(2);
+    expect((await runPoll(h.deps())).orgs[0]).toMatchObject({ changed: 0, notified: 0 });
+  });
+});
+
+describe('runPoll: invoices Atlas lists that cannot be recorded', () => {
+  const invalid: [string, Partial<InvoiceMetadata>, string][] = [
+    [
+      'an amount beyond exact integers',
+      { amountBilledCents: 2 ** 60 },
+      'invoice.amountBilledCents must be an integer',
+    ],
+    ['no updated', { updated: undefined }, 'invoice.updated must be a string'],
+    ['an unreadable updated', { updated: 'recently' }, 'invoice.updated is not a readable timestamp'],
+    ['a bad billing period', { startDate: '2024-13-45' }, 'invoice.startDate is not a readable timestamp'],
+    [
+      'an unsafe credit',
+      { creditsCents: Number.MAX_SAFE_INTEGER + 1 },
+      'invoice.creditsCents must be an integer',
+    ],
+  ];
+
+  it.each(invalid)(
+    'skips an invoice with %s on a first run, logs and counts it, and stores it nowhere',
+    async (_case, change, problem) => {
+      const lines: string[] = [];
+      const h = createHarness();
+      const bad = { ...makeInvoice(ORG_A, 2, 'PAID', T1), ...change } as InvoiceMetadata;
+      h.atlas.set(ORG_A, [makeInvoice(ORG_A, 1, 'PAID', T1), bad]);
+
+      const report = await runPoll(h.deps({ log: createLogger({ write: (line) => lines.push(line) }) }));
+
+      expect(report.ok).toBe(true);
+      expect(report.orgs[0]).toMatchObject({ invoicesSeen: 1, invalidInvoices: 1 });
+      expect(report.totals.invalidInvoices).toBe(1);
+      expect(Object.keys(h.stateStore.state(ORG_A).invoices)).toEqual([invoiceId(1)]);
+      expect(h.archive.calls).toEqual([invoiceId(1)]);
+      expect([...h.indexStore.entries.keys()]).toEqual([invoiceId(1)]);
+      expect(h.notifier.texts()).toEqual(['Now watching the Atlas invoices of Org aaaa: 1 invoice.']);
+      expect(lines.map((line) => JSON.parse(line))).toContainEqual(
+        expect.objectContaining({
+          level: 'warn',
+          message: 'Atlas listed an invoice that cannot be recorded; skipped',
+          invoiceId: invoiceId(2),
+          problem,
+        }),
+      );
+    },
+  );
+
+  it('skips an invoice without a valid id, and keeps polling the organisation afterwards', async () => {
+    const h = createHarness();
+    h.atlas.set(ORG_A, [
+      makeInvoice(ORG_A, 1, 'PAID', T1),
+      { ...makeInvoice(ORG_A, 2, 'PAID', T1), id: 'nope' },
+    ]);
+
+    await runPoll(h.deps());
+    h.atlas.update(ORG_A, invoiceId(1), { statusName: 'FORGIVEN', updated: T2 }, 'v2');
+    const next = await runPoll(h.deps());
+
+    expect(next.orgs[0]).toMatchObject({ invalidInvoices: 1, notified: 1, errors: [] });
+    expect(Object.keys(h.stateStore.state(ORG_A).invoices)).toEqual([invoiceId(1)]);
+  });
+
+  it('keeps the last good record of an invoice that turns invalid, and does not announce it', async () => {
+    const h = await watchedOrg();
+    h.atlas.update(ORG_A, invoiceId(2), { statusName: 'PAID', updated: T2, amountPaidCents: 2 ** 60 });
+
+    const report = await runPoll(h.deps());
+
+    expect(report.orgs[0]).toMatchObject({ invalidInvoices: 1, changed: 0, notified: 0 });
+    expect(h.stateStore.state(ORG_A).invoices[invoiceId(2)]).toMatchObject({
+      statusName: 'CLOSED',
+      updated: T1,
+    });
+  });
+});
+
+describe('runPoll: what the report says was seen', () => {
+  it('counts new invoices, status changes with their move, and updated-only re-archives', async () => {
+    const h = await watchedOrg();
+    h.atlas.update(ORG_A, invoiceId(2), { statusName: 'PAID', updated: T2 }, 'v2');
+    h.atlas.update(ORG_A, invoiceId(3), { updated: T2 }, 'v2');
+    h.atlas.set(ORG_A, [...(h.atlas.invoices.get(ORG_A) ?? []), makeInvoice(ORG_A, 4, 'PENDING', T2)]);
+
+    const report = await runPoll(h.deps());
+
+    expect(report.orgs[0]).toMatchObject({
+      newInvoices: 1,
+      statusChanges: [{ invoiceId: invoiceId(2), from: 'CLOSED', to: 'PAID' }],
+      updatedOnly: 1,
+      changed: 3,
+      archived: 3,
+      notified: 2,
+    });
+    expect(report.totals).toMatchObject({ newInvoices: 1, statusChanges: 1, updatedOnly: 1 });
+  });
+
+  it('counts every invoice of a first run as new and none as changed status', async () => {
+    const h = createHarness();
+    h.atlas.set(ORG_A, [makeInvoice(ORG_A, 1, 'PAID', T1), makeInvoice(ORG_A, 2, 'FAILED', T1)]);
+
+    const report = await runPoll(h.deps());
+
+    expect(report.orgs[0]).toMatchObject({ newInvoices: 2, statusChanges: [], updatedOnly: 0 });
+  });
+
+  it('does not count a notification retried for an unchanged invoice as a new change', async () => {
+    const h = await watchedOrg();
+    h.atlas.update(ORG_A, invoiceId(2), { statusName: 'FAILED', updated: T2 }, 'v2');
+    h.notifier.failWhen = () => true;
+    await runPoll(h.deps());
+    h.notifier.failWhen = undefined;
+
+    const retried = await runPoll(h.deps());
+
+    expect(retried.orgs[0]).toMatchObject({
+      changed: 1,
+      notified: 1,
+      newInvoices: 0,
+      statusChanges: [],
+      updatedOnly: 0,
+    });
+  });
+});
+
+describe('runPoll: failedSince', () => {
+  it('records when an invoice was first seen FAILED, keeps it while FAILED and clears it once paid', async () => {
+    const h = await watchedOrg();
+    h.atlas.update(ORG_A, invoiceId(2), { statusName: 'FAILED', updated: T2 }, 'v2');
+    await runPoll(h.deps());
+    const first = h.stateStore.state(ORG_A).invoices[invoiceId(2)];
+    h.atlas.update(ORG_A, invoiceId(2), { updated: T3, amountPaidCents: 500 }, 'v3');
+    await runPoll(h.deps());
+    const still = h.stateStore.state(ORG_A).invoices[invoiceId(2)];
+    h.atlas.update(ORG_A, invoiceId(2), { statusName: 'PAID', updated: '2024-07-04T00:00:00Z' }, 'v4');
+    await runPoll(h.deps());
+    const paid = h.stateStore.state(ORG_A).invoices[invoiceId(2)];
+
+    expect(first).toMatchObject({ statusName: 'FAILED', failedSince: T2 });
+    expect(still).toMatchObject({ statusName: 'FAILED', updated: T3, failedSince: T2 });
+    expect(paid?.statusName).toBe('PAID');
+    expect(paid).not.toHaveProperty('failedSince');
+  });
+
+  it('records failedSince for invoices already FAILED on a first run', async () => {
+    const h = createHarness();
+    h.atlas.set(ORG_A, [makeInvoice(ORG_A, 1, 'FAILED', T1), makeInvoice(ORG_A, 2, 'PAID', T1)]);
+
+    await runPoll(h.deps());
+
+    const { invoices } = h.stateStore.state(ORG_A);
+    expect(invoices[invoiceId(1)]?.failedSince).toBe(T1);
+    expect(invoices[invoiceId(2)]).not.toHaveProperty('failedSince');
   });
 });
