@@ -14,8 +14,8 @@ import type {
 } from './store';
 
 /**
- * The operations the stand-in serves: HeadBucket, PutObject, GetObject, HeadObject and the multipart upload
- * (Create, UploadPart, Complete, Abort). Conditional writes (`If-None-Match: *`, `If-Match`) are checked before the
+ * The operations the stand-in serves: HeadBucket, PutObject, GetObject, HeadObject, CopyObject within a bucket (the
+ * poller moves an unreadable state aside with it) and the multipart upload (Create, UploadPart, Complete, Abort). Conditional writes (`If-None-Match: *`, `If-Match`) are checked before the
  * body is read, so a client waiting on `Expect: 100-continue` never sends a doomed body, and again under the key's
  * lock at commit, which is the check that counts: of two racing writers exactly one wins.
  */
@@ -26,6 +26,7 @@ export type S3Operation =
   | 'PutObject'
   | 'GetObject'
   | 'HeadObject'
+  | 'CopyObject'
   | 'CreateMultipartUpload'
   | 'UploadPart'
   | 'CompleteMultipartUpload'
@@ -79,6 +80,37 @@ export const HANDLERS: Record<Exclude<S3Operation, 'Unsupported'>, (ctx: S3Conte
       ...writtenHeaders(ctx.bucket, version),
       ...checksumHeaders(version),
     });
+  },
+  /**
+   * A copy of the current version of `x-amz-copy-source` (same bucket) to this key, with
+   * `x-amz-copy-source-if-match` honoured: 404 NoSuchKey when the source is gone, 412 when its ETag differs. The
+   * copy gets its own bytes, the source's content type and metadata, and the encryption the request asks for.
+   */
+  async CopyObject(ctx) {
+    const raw = decodeURIComponent(String(ctx.req.headers['x-amz-copy-source']).split('?')[0] ?? '');
+    const [bucket, ...rest] = raw.replace(/^\//, '').split('/');
+    if (bucket !== ctx.bucket.name) throw s3Errors.notImplemented('CopyObject between buckets');
+    const source = ctx.store.current(ctx.bucket, rest.join('/'));
+    if (!source) throw s3Errors.noSuchKey();
+    const ifMatch = ctx.req.headers['x-amz-copy-source-if-match'];
+    if (typeof ifMatch === 'string' && ifMatch.trim().replace(/^W\//, '') !== source.etag)
+      throw s3Errors.preconditionFailed();
+    const chunks: Buffer[] = [];
+    for await (const chunk of ctx.store.read(source.segments)) chunks.push(chunk as Buffer);
+    const data = Buffer.concat(chunks);
+    const sse = ctx.req.headers['x-amz-server-side-encryption'];
+    const version = await commit(ctx, { ifMatch: undefined, ifNoneMatch: false }, async () => ({
+      size: data.length,
+      etag: source.etag,
+      segments: [{ file: await ctx.store.addBlob({ data }), size: data.length }],
+      attributes: {
+        ...source.attributes,
+        ...(typeof sse === 'string' ? { serverSideEncryption: sse } : {}),
+      },
+      ...(source.checksum ? { checksum: source.checksum } : {}),
+    }));
+    const fields = { ETag: version.etag, LastModified: new Date(version.lastModified).toISOString() };
+    await ctx.send(200, writtenHeaders(ctx.bucket, version), xmlDocument('CopyObjectResult', fields));
   },
   async CreateMultipartUpload(ctx) {
     const uploadId = randomBytes(32).toString('base64url');

@@ -123,6 +123,8 @@ export interface S3StandIn {
   listVersions(bucket: string, key: string): StoredObjectInfo[];
   /** Keys with an object, in S3's listing order (UTF-8 bytes). */
   listKeys(bucket: string, prefix?: string): string[];
+  /** Keys of the multipart uploads started and neither completed nor aborted, sorted. */
+  openUploads(bucket: string, prefix?: string): string[];
   close(): Promise<void>;
 }
 
@@ -338,6 +340,11 @@ export async function startS3StandIn(options: S3StandInOptions = {}): Promise<S3
       [...(store.bucket(bucket)?.keys.keys() ?? [])]
         .filter((key) => key.startsWith(prefix))
         .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))),
+    openUploads: (bucket, prefix = '') =>
+      [...(store.bucket(bucket)?.uploads.values() ?? [])]
+        .map((upload) => upload.key)
+        .filter((key) => key.startsWith(prefix))
+        .sort(),
     close: async () => {
       await closeServer(server);
       if (options.dir === undefined) await rm(dir, { recursive: true, force: true });
@@ -359,11 +366,13 @@ function routeS3(
   query: ReadonlyMap<string, string>,
   copies: boolean,
 ): S3Operation {
-  if (bucket === undefined || copies) return 'Unsupported';
-  if (key === undefined) return method === 'HEAD' && query.size === 0 ? 'HeadBucket' : 'Unsupported';
+  if (bucket === undefined) return 'Unsupported';
+  if (key === undefined)
+    return method === 'HEAD' && query.size === 0 && !copies ? 'HeadBucket' : 'Unsupported';
   const exactly = (...names: string[]) =>
     names.every((name) => query.has(name)) &&
     [...query.keys()].every((name) => names.includes(name) || OBJECT_PARAMS.test(name));
+  if (copies) return method === 'PUT' && exactly() ? 'CopyObject' : 'Unsupported';
   if (method === 'GET' && exactly()) return 'GetObject';
   if (method === 'HEAD' && exactly()) return 'HeadObject';
   if (method === 'PUT' && exactly()) return 'PutObject';

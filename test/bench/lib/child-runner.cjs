@@ -95,8 +95,9 @@ async function main() {
 
 main().then(
   (result) => {
-    process.stdout.write(`${MARK}${JSON.stringify(result)}\n`);
-    process.exit(0);
+    // Exit once the line is handed to the pipe: a result larger than the pipe's buffer (a PNG) would be cut off by
+    // exiting straight after write().
+    process.stdout.write(`${MARK}${JSON.stringify(result)}\n`, () => process.exit(0));
   },
   (error) => {
     process.stderr.write(`bench child failed: ${error?.stack ?? error}\n`);

@@ -227,7 +227,7 @@ describe('S3 stand-in: objects through the real SDK', () => {
     for (const command of [
       new ListObjectsV2Command({ Bucket: PLAIN }),
       new DeleteObjectCommand({ Bucket: PLAIN, Key: 'kept.txt' }),
-      new CopyObjectCommand({ Bucket: PLAIN, Key: 'copy.txt', CopySource: `${PLAIN}/kept.txt` }),
+      new CopyObjectCommand({ Bucket: VERSIONED, Key: 'copy.txt', CopySource: `${PLAIN}/kept.txt` }),
     ]) {
       await expect(noRetry.send(command as never)).rejects.toMatchObject({
         name: 'NotImplemented',
@@ -237,10 +237,48 @@ describe('S3 stand-in: objects through the real SDK', () => {
     expect(s3.requests.map((r) => [r.operation, r.status])).toEqual([
       ['Unsupported', 501],
       ['Unsupported', 501],
-      ['Unsupported', 501],
+      ['CopyObject', 501],
     ]);
     expect(s3.listKeys(PLAIN, 'co')).toEqual([]);
+    expect(s3.listKeys(VERSIONED, 'co')).toEqual([]);
     expect((await s3.getObjectBytes(PLAIN, 'kept.txt')).toString()).toBe('kept');
+  });
+
+  it('copies an object within its bucket only while the source still has the ETag asked for', async () => {
+    const put = await client.send(
+      new PutObjectCommand({
+        Bucket: PLAIN,
+        Key: 'src/state.json',
+        Body: '{"v":1',
+        ContentType: 'application/json',
+      }),
+    );
+    const copy = (key: string, etag: string | undefined) =>
+      noRetry.send(
+        new CopyObjectCommand({
+          Bucket: PLAIN,
+          Key: key,
+          CopySource: `${PLAIN}/src/state.json`,
+          ...(etag === undefined ? {} : { CopySourceIfMatch: etag }),
+          ServerSideEncryption: 'AES256',
+        }),
+      );
+
+    const copied = await copy('aside/state.json', put.ETag);
+    await expect(copy('aside/stale.json', '"0123456789abcdef0123456789abcdef"')).rejects.toMatchObject({
+      name: 'PreconditionFailed',
+      $metadata: { httpStatusCode: 412 },
+    });
+    await expect(
+      noRetry.send(
+        new CopyObjectCommand({ Bucket: PLAIN, Key: 'x', CopySource: `${PLAIN}/src/missing.json` }),
+      ),
+    ).rejects.toMatchObject({ name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } });
+
+    expect(copied.CopyObjectResult?.ETag).toBe(put.ETag);
+    expect((await s3.getObjectBytes(PLAIN, 'aside/state.json')).toString()).toBe('{"v":1');
+    expect(s3.headObject(PLAIN, 'aside/state.json')?.contentType).toBe('application/json');
+    expect(s3.listKeys(PLAIN, 'aside/')).toEqual(['aside/state.json']);
   });
 });
 
