@@ -85,6 +85,7 @@ export function buildCommandDeps(
     atlasDeadlineMs: tuning.atlasDeadlineMs ?? DEFAULT_ATLAS_DEADLINE_MS,
     pollIntervalMinutes: tuning.pollIntervalMinutes ?? config.pollIntervalMinutes,
     replyBudgetMs: tuning.replyBudgetMs,
+    atlasBaseUrl: config.atlas.baseUrl,
   };
 }
 

@@ -22,7 +22,7 @@ import { loadCommandConfig } from '../../lib/config';
 import { ConfigError } from '../../lib/errors';
 import { inspectCsv } from '../../lib/invoices/csv-summary';
 import type { Invoice } from '../../lib/invoices/invoice';
-import { toAmounts } from '../../lib/invoices/money';
+import { formatUsd, toAmounts } from '../../lib/invoices/money';
 import type { InvoiceIndexEntry, InvoiceStateEntry } from '../../lib/invoices/types';
 import { silentLogger } from '../../lib/log';
 import { createSecretsManagerReader, type SecretReader } from '../../lib/secrets';
@@ -352,7 +352,7 @@ describe('the signature check, with Slack’s official test vector', () => {
     const result = await allowed(httpApiEvent(SLACK_VECTOR.body, vectorHeaders()), lambdaContext());
     const reply = JSON.parse(result.body) as Reply;
     expect(reply.response_type).toBe('ephemeral');
-    expect(allText(reply)).toContain('`/webhook-collect <invoice id>`');
+    expect(allText(reply)).toContain('`/webhook-collect &lt;invoice id&gt;`');
   });
 });
 
@@ -363,13 +363,13 @@ describe('/invoice <id> for an archived invoice', () => {
     const text = allText(reply);
     const amounts = toAmounts(closed);
     expect(reply.response_type).toBe('ephemeral');
-    expect(text).toContain('*Organisation:* Acme &amp; &lt;Sons&gt; \\"EU\\"');
-    expect(text).toContain('*Status:* *CLOSED* (closed, not charged yet)');
-    expect(text).toContain(`*Invoice:* \`${closed.id}\``);
-    expect(reply.text).toContain(
-      `billed $${(amounts.amountBilledCents / 100).toLocaleString('en-US', { minimumFractionDigits: 2 })}`,
+    const owed = formatUsd(amounts.amountBilledCents - amounts.amountPaidCents);
+    expect(text).toContain(
+      `*${owed} owed* · Acme &amp; &lt;Sons&gt; \\"EU\\" · *CLOSED* (final, not charged yet)`,
     );
-    expect(text).toContain('= subtotal $');
+    expect(text).toContain(`invoice \`${closed.id}\` of organisation \`${ORG_1}\``);
+    expect(reply.text).toContain(`CLOSED, ${owed} owed.`);
+    expect(text).toContain(`Owed ${owed}`);
     expect(text).toContain('*Top projects*');
     expect(text).toContain('&lt;!channel&gt; staging &amp; QA');
     expect(text).not.toContain('<!channel>');
@@ -426,7 +426,8 @@ describe('/invoice <id> for an archived invoice', () => {
     expect(result.statusCode).toBe(200);
     const reply = JSON.parse(result.body) as Reply;
     expect(reply.response_type).toBe('in_channel');
-    expect(allText(reply)).toContain('*Status:* *PAID* (paid)');
+    expect(allText(reply)).toContain(' · *PAID*');
+    expect(allText(reply)).not.toContain('(paid)');
   });
 });
 
@@ -434,7 +435,7 @@ describe('/invoice <id> for an invoice that is not archived', () => {
   it('answers from Atlas, asking each organisation, and says the next poll archives it', async () => {
     const reply = await ask(org2Invoice.id);
     const text = allText(reply);
-    expect(text).toContain('*Status:* *CLOSED*');
+    expect(text).toContain('*CLOSED* (final, not charged yet)');
     expect(text).toContain('The CSV is not archived yet: the next poll will archive it');
     expect(text).toContain('*Top SKUs*');
     expect(reply.blocks?.some((b) => b.type === 'actions')).toBe(false);
@@ -470,7 +471,7 @@ describe('/invoice <id> for an invoice that is not archived', () => {
 describe('subcommands', () => {
   it('answers help', async () => {
     const reply = await ask('help');
-    for (const usage of ['<invoice id>', 'latest [org id]', 'pending', 'list [n]']) {
+    for (const usage of ['&lt;invoice id&gt;', 'latest [org id]', 'pending', 'list [n]']) {
       expect(allText(reply)).toContain(`/invoice ${usage}`);
     }
   });

@@ -14,6 +14,7 @@ import {
 import { createBoltLogger } from '../../../lib/slack/edge/bolt-logger';
 import { signSlackRequest } from '../../../lib/slack/edge/signature';
 import { recordingLogger } from '../../command/fixtures';
+import { httpApiEvent } from '../../command/slack-events';
 
 // Every fact lib/slack/edge/bolt.ts states about Bolt's insides, checked against the installed @slack/bolt. When a
 // Bolt upgrade breaks one, the failure names it: update bolt.ts (and what relies on the fact) before deploying.
@@ -79,7 +80,9 @@ describe('AwsLambdaReceiver behaviour the edge works around', () => {
   const formBody = new URLSearchParams({ command: '/invoice', text: 'help', team_id: 'T1' }).toString();
 
   it('throws on a form body whose Content-Type carries a charset (the edge strips parameters)', async () => {
-    const event = v2Event(formBody, { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' });
+    const event = httpApiEvent(formBody, {
+      'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
+    });
 
     await expect(receiver().toHandler()(event, {})).rejects.toThrow(SyntaxError);
   });
@@ -87,14 +90,15 @@ describe('AwsLambdaReceiver behaviour the edge works around', () => {
   it('decodes a base64 body as ASCII, so a correctly signed UTF-8 body fails its check (the edge decodes itself)', async () => {
     const body = JSON.stringify({ type: 'event_callback', text: 'factüre' });
     const ts = String(Math.floor(Date.now() / 1000));
-    const event = {
-      ...v2Event(Buffer.from(body, 'utf8').toString('base64'), {
+    const event = httpApiEvent(
+      body,
+      {
         'content-type': 'application/json',
         'x-slack-request-timestamp': ts,
         'x-slack-signature': signSlackRequest(SECRET, ts, body),
-      }),
-      isBase64Encoded: true,
-    };
+      },
+      true,
+    );
 
     const result = await receiver({ signatureVerification: true }).toHandler()(event, {});
 
@@ -103,7 +107,7 @@ describe('AwsLambdaReceiver behaviour the edge works around', () => {
 
   it('accepts a signature timestamped far in the future (the edge refuses it)', async () => {
     const ts = String(Math.floor(Date.now() / 1000) + 3_600);
-    const event = v2Event(formBody, {
+    const event = httpApiEvent(formBody, {
       'content-type': 'application/x-www-form-urlencoded',
       'x-slack-request-timestamp': ts,
       'x-slack-signature': signSlackRequest(SECRET, ts, formBody),
@@ -121,17 +125,4 @@ function receiver(options: { signatureVerification?: boolean } = {}) {
     signatureVerification: options.signatureVerification ?? false,
     logger: createBoltLogger(recordingLogger()),
   });
-}
-
-function v2Event(body: string, headers: Record<string, string>) {
-  return {
-    version: '2.0',
-    routeKey: 'POST /slack/events',
-    rawPath: '/slack/events',
-    rawQueryString: '',
-    headers,
-    requestContext: {},
-    body,
-    isBase64Encoded: false,
-  };
 }

@@ -20,6 +20,7 @@ import {
   TEAM,
   USER,
 } from '../../command/fixtures';
+import { httpApiEvent } from '../../command/slack-events';
 
 // The edge with real Bolt (App + AwsLambdaReceiver) in front of the use case, which is either the real one over
 // in-memory ports or a recording fake. The only server is a response_url sink on 127.0.0.1.
@@ -91,17 +92,8 @@ function signed(body: string, headers: Record<string, string> = {}): Record<stri
   };
 }
 
-function v2Event(body: string, headers: Record<string, string> = signed(body)): LambdaHttpEvent {
-  return {
-    version: '2.0',
-    routeKey: 'POST /slack/events',
-    rawPath: '/slack/events',
-    rawQueryString: '',
-    headers,
-    requestContext: {},
-    body,
-    isBase64Encoded: false,
-  } as LambdaHttpEvent;
+function v2Event(body: string): LambdaHttpEvent {
+  return httpApiEvent(body, signed(body));
 }
 
 function commandBody(text: string): string {
