@@ -102,6 +102,7 @@ export function buildPollDeps(
       ...(options.slackRetry !== undefined ? { retry: options.slackRetry } : {}),
     }),
     orgIds: config.orgIds,
+    atlasBaseUrl: config.atlas.baseUrl,
     concurrency: config.concurrency,
     topN: DEFAULT_TOP_N,
     log,

@@ -6,30 +6,54 @@ import { createCsvLinkPresigner } from '../lib/archive/presign';
 import { createStateStore } from '../lib/archive/state-store';
 import type { AtlasInvoiceApi } from '../lib/atlas/types';
 import { createLazyAtlas } from '../lib/command/lazy-atlas';
-import { createSlackDispatch } from '../lib/command/slack-app';
-import { createSlackHttpHandler, type LambdaHttpResult } from '../lib/command/slack-http';
-import { type AtlasConfig, credentialValues, type Env, loadCommandConfig } from '../lib/config';
+import { type CommandDeps, createCommandUseCase } from '../lib/command/use-case';
+import {
+  type ArchiveConfig,
+  type AtlasConfig,
+  type CommandConfig,
+  credentialValues,
+  type Env,
+  loadCommandConfig,
+} from '../lib/config';
 import { createLogger, type Logger } from '../lib/log';
 import { createSecretsManagerReader, once, resolveEnv, type SecretReader } from '../lib/secrets';
+import { createSlackEdge, type LambdaHttpResult } from '../lib/slack/edge/slack-edge';
 
-export interface SlackCommandHandlerDeps {
+export interface SlackCommandHandlerDeps extends CommandTuning {
   /** `process.env` in Lambda; the secret named by APP_SECRET_ID is merged over it once per cold start. */
   readonly env: Env;
   readonly secrets?: SecretReader | undefined;
-  /** The S3 client for the archive, given the validated path-style setting. */
-  readonly s3: (options: { readonly forcePathStyle: boolean }) => S3Client;
+  /**
+   * Builds the archive's S3 client once the configuration is known (the path style may come from the secret).
+   * Default: `new S3Client({ forcePathStyle })`, with region, credentials and AWS_ENDPOINT_URL_S3 from the SDK's own
+   * environment handling.
+   */
+  readonly s3?: ((archive: ArchiveConfig) => S3Client) | undefined;
   /** Default: the undici client of lib/atlas/client.ts, loaded on the first look-up. */
   readonly atlas?: ((config: AtlasConfig, log: Logger) => AtlasInvoiceApi) | undefined;
   /** Epoch milliseconds (signature window, deadlines, link signing). Default `Date.now`. */
   readonly now?: (() => number) | undefined;
   /** Where log lines go (default stdout). */
   readonly writeLog?: ((line: string) => void) | undefined;
+}
+
+/** How the answers are paced; not deployment settings, so tests and the local run may tune them. */
+export interface CommandTuning {
   /** The longest wait for Atlas on an id not archived yet (default 1,800 ms; the whole answer must fit in 3 s). */
   readonly atlasDeadlineMs?: number | undefined;
-  /** The poller's schedule, so answers can say when an invoice will be archived. */
+  /** The poller's schedule, so answers can say when an invoice will be archived (default POLL_INTERVAL_MINUTES). */
   readonly pollIntervalMinutes?: number | undefined;
   /** Milliseconds from arrival by which every answer is ready (default 2,500: Slack waits 3,000). */
   readonly replyBudgetMs?: number | undefined;
+}
+
+/** The clients a cold start builds, handed to `buildCommandDeps`. */
+export interface CommandClients {
+  readonly s3: S3Client;
+  readonly atlas: AtlasInvoiceApi;
+  readonly log: Logger;
+  /** Epoch milliseconds. */
+  readonly now: () => number;
 }
 
 export type SlackCommandEvent = APIGatewayProxyEvent | APIGatewayProxyEventV2;
@@ -41,9 +65,33 @@ export const DEFAULT_ATLAS_DEADLINE_MS = 1_800;
 const INTERACTIVE_RETRY = { maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 300 } as const;
 const INTERACTIVE_TIMEOUTS = { connectMs: 1_500, headersMs: 1_800, bodyMs: 1_800 } as const;
 
+/** The use case's dependencies from the validated configuration and the clients of this cold start. */
+export function buildCommandDeps(
+  config: CommandConfig,
+  clients: CommandClients,
+  tuning: CommandTuning = {},
+): CommandDeps {
+  const { s3, log, now } = clients;
+  const { bucket, prefix, presignTtlSeconds } = config.archive;
+  return {
+    index: createIndexStore({ s3, bucket, prefix }),
+    state: createStateStore({ s3, bucket, prefix }),
+    presigner: createCsvLinkPresigner({ s3, bucket, ttlSeconds: presignTtlSeconds, now }),
+    atlas: clients.atlas,
+    orgIds: config.orgIds,
+    access: config.slack.access,
+    now,
+    log,
+    atlasDeadlineMs: tuning.atlasDeadlineMs ?? DEFAULT_ATLAS_DEADLINE_MS,
+    pollIntervalMinutes: tuning.pollIntervalMinutes ?? config.pollIntervalMinutes,
+    replyBudgetMs: tuning.replyBudgetMs,
+    atlasBaseUrl: config.atlas.baseUrl,
+  };
+}
+
 /**
  * The slash-command and button function behind API Gateway (HTTP API payload 2.0 or REST v1). Configuration,
- * clients and the Bolt app are built once per cold start, on the first request, with no network call other than
+ * clients and the Slack edge are built once per cold start, on the first request, with no network call other than
  * reading the secret; a failed start is logged (by variable name only) and rethrown so the Lambda error metric fires,
  * and the next request tries again.
  */
@@ -58,44 +106,25 @@ export function createSlackCommandHandler(deps: SlackCommandHandlerDeps): SlackC
       fields: { function: 'slack-command' },
       ...(deps.writeLog ? { write: deps.writeLog } : {}),
     });
-    const s3 = deps.s3({ forcePathStyle: config.archive.forcePathStyle });
-    const { bucket, prefix } = config.archive;
-    const atlas = deps.atlas
-      ? deps.atlas(config.atlas, log)
-      : createLazyAtlas(async () => {
-          const { createAtlasClient } = await import('../lib/atlas/client');
-          return createAtlasClient({
-            ...config.atlas,
-            log,
-            retry: INTERACTIVE_RETRY,
-            timeouts: INTERACTIVE_TIMEOUTS,
-          });
-        });
-    const dispatch = createSlackDispatch({
-      signingSecret: config.slack.signingSecret,
+    const clients: CommandClients = {
+      s3: (deps.s3 ?? defaultS3)(config.archive),
+      atlas: deps.atlas ? deps.atlas(config.atlas, log) : interactiveAtlas(config.atlas, log),
       log,
+      now,
+    };
+    return createSlackEdge({
+      signingSecret: config.slack.signingSecret,
+      useCase: createCommandUseCase(buildCommandDeps(config, clients, deps)),
+      log,
+      now,
       slackApiUrl: config.slack.apiUrl,
-      deps: {
-        index: createIndexStore({ s3, bucket, prefix }),
-        state: createStateStore({ s3, bucket, prefix }),
-        presigner: createCsvLinkPresigner({ s3, bucket, ttlSeconds: config.archive.presignTtlSeconds, now }),
-        atlas,
-        orgIds: config.orgIds,
-        access: config.slack.access,
-        now,
-        log,
-        atlasDeadlineMs: deps.atlasDeadlineMs ?? DEFAULT_ATLAS_DEADLINE_MS,
-        pollIntervalMinutes: deps.pollIntervalMinutes ?? config.pollIntervalMinutes,
-        replyBudgetMs: deps.replyBudgetMs,
-      },
     });
-    return createSlackHttpHandler({ signingSecret: config.slack.signingSecret, dispatch, log, now });
   });
   return async (event, context) => {
     const receivedAt = now();
-    let handle: Awaited<ReturnType<typeof start>>;
+    let edge: Awaited<ReturnType<typeof start>>;
     try {
-      handle = await start();
+      edge = await start();
     } catch (error) {
       const log = createLogger({
         redact: credentialValues(deps.env),
@@ -104,19 +133,28 @@ export function createSlackCommandHandler(deps: SlackCommandHandlerDeps): SlackC
       log.error('the slash-command function could not start', { error });
       throw error;
     }
-    return handle(event, context, receivedAt);
+    return edge(event, context, receivedAt);
   };
 }
 
-// Built at module scope so Lambda's init phase pays for them once and warm requests reuse their connections. The S3
-// client's path style is part of the validated configuration (it may come from the secret), so the client made here
-// is used when it matches and replaced once otherwise.
+function defaultS3(archive: ArchiveConfig): S3Client {
+  return new S3Client({ forcePathStyle: archive.forcePathStyle });
+}
+
+/** Loaded on the first look-up, off the cold start of every other answer: only ids not archived yet need Atlas. */
+function interactiveAtlas(config: AtlasConfig, log: Logger): AtlasInvoiceApi {
+  return createLazyAtlas(async () => {
+    const { createAtlasClient } = await import('../lib/atlas/client');
+    return createAtlasClient({ ...config, log, retry: INTERACTIVE_RETRY, timeouts: INTERACTIVE_TIMEOUTS });
+  });
+}
+
+// Module scope: the Secrets Manager client is built during Lambda's init phase and reused by warm invocations. The S3
+// client depends on the validated configuration (its path style may come from the secret), so it is built with the
+// rest of the cold start, once, on the first request.
 const secretsManager = new SecretsManagerClient({});
-const envPathStyle = /^(true|1)$/i.test(process.env.S3_FORCE_PATH_STYLE?.trim() ?? '');
-const s3Client = new S3Client({ forcePathStyle: envPathStyle });
 
 export const handler: SlackCommandHandler = createSlackCommandHandler({
   env: process.env,
   secrets: createSecretsManagerReader(secretsManager),
-  s3: ({ forcePathStyle }) => (forcePathStyle === envPathStyle ? s3Client : new S3Client({ forcePathStyle })),
 });

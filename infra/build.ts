@@ -1,6 +1,7 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type BuildOptions, build, type Metafile, type Plugin } from 'esbuild';
+import { BOLT_BUNDLE_STUBS } from '../lib/slack/edge/bolt';
 import { CHART_FONT } from '../lib/spend/chart/font';
 import {
   type NativeBuild,
@@ -41,9 +42,8 @@ export const LAMBDA_TARGET = 'node22';
  * - `undici/lib/dispatcher/client-h2`: HTTP/2, used only when a connection negotiated `h2` through ALPN, which undici
  *   offers only with `allowH2: true`; the Atlas client's Agent and the global dispatcher never set it (10 KB).
  *
- * slack-command: Bolt's `App` always imports its HTTP and Socket Mode receivers (express, body parsing with
- * iconv-lite, the OAuth package with jsonwebtoken, socket-mode with undici) although a Lambda only ever uses the
- * AwsLambdaReceiver it is given; stubbing them cuts the bundle from about 2.2 MB to under 0.8 MB.
+ * slack-command: the Bolt modules a Lambda behind AwsLambdaReceiver never runs (BOLT_BUNDLE_STUBS, kept with the rest
+ * of what this project knows about Bolt's insides in lib/slack/edge/bolt.ts).
  */
 const UNDICI_UNREACHABLE = [
   'undici/lib/web/fetch/body',
@@ -52,16 +52,7 @@ const UNDICI_UNREACHABLE = [
 ] as const;
 export const UNREACHABLE_MODULES: Readonly<Record<FunctionName, readonly string[]>> = {
   'poll-invoices': [...UNDICI_UNREACHABLE],
-  'slack-command': [
-    '@slack/bolt/dist/receivers/HTTPReceiver',
-    '@slack/bolt/dist/receivers/SocketModeReceiver',
-    '@slack/bolt/dist/receivers/ExpressReceiver',
-    '@slack/oauth',
-    '@slack/socket-mode',
-    'express',
-    'raw-body',
-    ...UNDICI_UNREACHABLE,
-  ],
+  'slack-command': [...BOLT_BUNDLE_STUBS, ...UNDICI_UNREACHABLE],
 };
 
 /**

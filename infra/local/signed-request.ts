@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { signSlackRequest } from '../../lib/command/slack-signature';
+import { signSlackRequest } from '../../lib/slack/edge/signature';
 
 /**
  * A slash-command request exactly as Slack sends one (form-encoded fields, `X-Slack-Request-Timestamp`,

@@ -3,6 +3,7 @@ import type { CsvLinkPresigner, IndexReader, StateReader } from '../archive/port
 import type { AtlasInvoiceApi } from '../atlas/types';
 import type { SlackAccess } from '../config';
 import { AtlasApiError, describeError } from '../errors';
+import { balanceOf } from '../invoices/balance';
 import type { Invoice } from '../invoices/invoice';
 import type { InvoiceIndexEntry, OrgState } from '../invoices/types';
 import type { Logger } from '../log';
@@ -47,6 +48,8 @@ export interface InvoiceCommandDeps {
   readonly replyBudgetMs?: number | undefined;
   /** Projects and SKUs shown for an invoice not archived yet (default 5). */
   readonly topN?: number | undefined;
+  /** ATLAS_BASE_URL, for the billing link of a failed payment (anything but Atlas itself: cloud.mongodb.com). */
+  readonly atlasBaseUrl?: string | undefined;
 }
 
 export interface InvoiceCommandInput extends SlackRequester {
@@ -114,11 +117,27 @@ async function answerInvoice(
     return archiveUnavailableReply();
   }
   if (entry !== undefined && entry.invoiceId === invoiceId && deps.orgIds.includes(entry.orgId)) {
-    const fileName = csvFileName(entry.startDate, entry.invoiceId);
-    const link = await deps.presigner.presignCsv(entry.csv.key, fileName);
-    return archivedInvoiceReply({ entry, link, fileName, now: deps.now(), visibility });
+    return answerArchived(deps, entry, visibility);
   }
   return answerFromAtlas(deps, invoiceId, visibility, command, budget);
+}
+
+/** An archived invoice with a fresh link to its CSV (a presign: no network). */
+async function answerArchived(
+  deps: InvoiceCommandDeps,
+  entry: InvoiceIndexEntry,
+  visibility: Visibility,
+): Promise<SlackReply> {
+  const fileName = csvFileName(entry.startDate, entry.invoiceId);
+  const link = await deps.presigner.presignCsv(entry.csv.key, fileName);
+  return archivedInvoiceReply({
+    entry,
+    link,
+    fileName,
+    now: deps.now(),
+    visibility,
+    atlasBaseUrl: deps.atlasBaseUrl,
+  });
 }
 
 type AtlasLookup =
@@ -153,6 +172,8 @@ async function answerFromAtlas(
         nextPollAt,
         visibility,
         command,
+        now: deps.now(),
+        atlasBaseUrl: deps.atlasBaseUrl,
       });
     }
     case 'timeout':
@@ -262,11 +283,7 @@ async function answerFromState(
     case 'pending':
       return pendingReply({
         current: rows.filter((row) => row.entry.statusName === 'PENDING'),
-        awaiting: rows.filter(
-          (row) =>
-            AWAITING_PAYMENT.has(row.entry.statusName) &&
-            row.entry.amountBilledCents - row.entry.amountPaidCents > 0,
-        ),
+        awaiting: rows.filter((row) => (balanceOf(row.entry.statusName, row.entry).owedCents ?? 0) > 0),
         notes,
         visibility,
         command,
@@ -280,8 +297,6 @@ function listTitle(shown: number): string {
   if (shown === 0) return 'Atlas invoices';
   return shown === 1 ? 'Latest Atlas invoice' : `Latest ${shown} Atlas invoices`;
 }
-
-const AWAITING_PAYMENT: ReadonlySet<string> = new Set(['CLOSED', 'INVOICED', 'FAILED']);
 
 async function answerLatest(
   deps: InvoiceCommandDeps,
@@ -298,11 +313,8 @@ async function answerLatest(
   if (only !== undefined && others.length === 0 && only.entry.archived !== undefined) {
     try {
       const entry = await deps.index.readIndex(only.invoiceId, budget.signal());
-      if (entry !== undefined && entry.orgId === only.orgId) {
-        const fileName = csvFileName(entry.startDate, entry.invoiceId);
-        const link = await deps.presigner.presignCsv(entry.csv.key, fileName);
-        return archivedInvoiceReply({ entry, link, fileName, now: deps.now(), visibility });
-      }
+      if (entry !== undefined && entry.orgId === only.orgId)
+        return await answerArchived(deps, entry, visibility);
     } catch (error) {
       deps.log.warn('reading the latest invoice index failed', {
         invoiceId: only.invoiceId,

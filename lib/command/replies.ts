@@ -1,18 +1,29 @@
 import type { PresignedLink } from '../archive/ports';
+import { balanceOf, describeBalance } from '../invoices/balance';
 import type { Invoice, InvoiceStatus } from '../invoices/invoice';
-import { formatUsd, owedCents, toAmounts } from '../invoices/money';
+import { toAmounts } from '../invoices/money';
 import type { CsvSummary, InvoiceAmounts, InvoiceIndexEntry, InvoiceStateEntry } from '../invoices/types';
 import {
-  amountFields,
-  arithmeticBlock,
+  arithmeticContext,
   type Block,
+  balanceMrkdwn,
+  context,
+  failedPaymentText,
   formatPeriod,
-  LOCK_DAYS,
-  mrkdwn,
-  SUSPEND_DAYS,
+  section,
+  statusCode,
+  statusMrkdwn,
   topCostsSection,
 } from '../slack/invoice-blocks';
-import { code, escapeAndTruncate, plainText, SLACK_LIMITS } from '../slack/mrkdwn';
+import {
+  code,
+  escapeAndTruncate,
+  escapeMrkdwn,
+  plainText,
+  SLACK_LIMITS,
+  slackDate,
+  utcMinute,
+} from '../slack/mrkdwn';
 import { COMMAND_LIMITS, type InputProblem, type Visibility } from './parse';
 
 /**
@@ -39,33 +50,21 @@ export interface InvoiceRow {
 export const DOWNLOAD_BUTTON_ACTION_ID = 'invoice_csv_download';
 const EXAMPLE_ID = '65a1f0c2e4b0a1b2c3d4e5f6';
 const ORG_NAME_MAX = 60;
-const STATUS_MAX = 30;
-
-const STATUS_NOTES: Readonly<Record<string, string>> = {
-  PENDING: 'current billing cycle, still accruing',
-  CLOSED: 'closed, not charged yet',
-  PAID: 'paid',
-  FAILED: `payment failed: after ${SUSPEND_DAYS} days unpaid the organisation is suspended, after ${LOCK_DAYS} days locked`,
-  FORGIVEN: 'forgiven',
-  FREE: 'free',
-  PREPAID: 'prepaid',
-  INVOICED: 'invoiced, awaiting payment',
-};
 
 export function helpReply(command: string, visibility: Visibility): SlackReply {
   const c = commandName(command);
   const lines = [
-    `*Atlas invoices*: what \`${c}\` can do`,
-    `• \`${c} <invoice id>\`: status, amounts, top projects and SKUs, and a download link for the CSV`,
-    `• \`${c} latest [org id]\`: the most recent invoice of each watched organisation`,
-    `• \`${c} pending\`: the current cycle so far and the invoices awaiting payment`,
-    `• \`${c} list [n]\`: the n most recent invoices (1 to ${COMMAND_LIMITS.maxListCount}, default ${COMMAND_LIMITS.defaultListCount})`,
-    `• \`${c} help\`: this message`,
-    `An invoice id is 24 characters, digits 0-9 and letters a-f, e.g. \`${EXAMPLE_ID}\`. Add \`public\` to post the answer in the channel; otherwise only you see it.`,
+    `*Atlas invoices*: what ${code(c)} can do`,
+    `• ${usage(c, 'invoice')}: status, amounts, top projects and SKUs, and a download link for the CSV`,
+    `• ${usage(c, 'latest')}: the most recent invoice of each watched organisation`,
+    `• ${usage(c, 'pending')}: the current cycle so far and the invoices awaiting payment`,
+    `• ${usage(c, 'list')}: the n most recent invoices (1 to ${COMMAND_LIMITS.maxListCount}, default ${COMMAND_LIMITS.defaultListCount})`,
+    `• ${usage(c, 'help')}: this message`,
+    `An invoice id is 24 characters, digits 0-9 and letters a-f, e.g. ${code(EXAMPLE_ID)}. Add \`public\` to post the answer in the channel; otherwise only you see it.`,
   ];
   return {
     response_type: visibility,
-    text: `${c} <invoice id> | latest [org id] | pending | list [n] | help`,
+    text: escapeMrkdwn(`${c} ${[...USAGES.values()].join(' | ')}`),
     blocks: [section(lines.join('\n'))],
   };
 }
@@ -101,7 +100,7 @@ export function problemReply(command: string, problem: InputProblem): SlackReply
       return ephemeral(`I don't know ${code(problem.excerpt)}. Try \`${c} help\` to see what I can do.`);
     case 'extra-words':
       return ephemeral(
-        `\`${c} ${USAGES[problem.usage] ?? problem.usage}\` takes no more words (got ${code(problem.excerpt)}). Try \`${c} help\`.`,
+        `${usage(c, problem.usage)} takes no more words (got ${code(problem.excerpt)}). Try \`${c} help\`.`,
       );
     case 'bad-count':
       return ephemeral(
@@ -110,13 +109,18 @@ export function problemReply(command: string, problem: InputProblem): SlackReply
   }
 }
 
-const USAGES: Readonly<Record<string, string>> = {
-  invoice: '<invoice id>',
-  latest: 'latest [org id]',
-  list: 'list [n]',
-  pending: 'pending',
-  help: 'help',
-};
+const USAGES: ReadonlyMap<string, string> = new Map([
+  ['invoice', '<invoice id>'],
+  ['latest', 'latest [org id]'],
+  ['pending', 'pending'],
+  ['list', 'list [n]'],
+  ['help', 'help'],
+]);
+
+/** `` `/invoice <invoice id>` ``, escaped: a raw `<…>` is a link token to Slack and would vanish. */
+function usage(command: string, subcommand: string): string {
+  return code(`${command} ${USAGES.get(subcommand) ?? subcommand}`);
+}
 
 /** An archived invoice from its index entry, with a fresh download link. */
 export function archivedInvoiceReply(args: {
@@ -125,28 +129,32 @@ export function archivedInvoiceReply(args: {
   readonly fileName: string;
   readonly now: number;
   readonly visibility: Visibility;
+  /** ATLAS_BASE_URL, for the billing link of a failed payment. */
+  readonly atlasBaseUrl?: string | undefined;
 }): SlackReply {
   const { entry, link, fileName, now } = args;
   const org = orgLabel(entry.orgId, entry.orgName ?? entry.summary.organizationName);
   const period = formatPeriod(entry.startDate, entry.endDate);
+  const balance = balanceOf(entry.statusName, entry.amounts);
   const blocks = [
     ...invoiceBlocks({
-      invoiceId: entry.invoiceId,
       orgId: entry.orgId,
       org,
       period,
       status: entry.statusName,
       amounts: entry.amounts,
       summary: entry.summary,
+      updated: entry.updated,
+      now,
+      atlasBaseUrl: args.atlasBaseUrl,
     }),
     downloadButton(link.url),
     context(
       [
-        `${code(fileName)}`,
+        code(fileName),
         linkExpiry(link, now),
-        entry.statusName === 'PENDING'
-          ? `archived as of ${slackDate(Date.parse(entry.updated))}; the cycle is still accruing`
-          : undefined,
+        entry.statusName === 'PENDING' ? `archived as of ${slackDate(Date.parse(entry.updated))}` : undefined,
+        idsText(entry.invoiceId, entry.orgId),
       ]
         .filter((part): part is string => part !== undefined)
         .join(' · '),
@@ -154,7 +162,7 @@ export function archivedInvoiceReply(args: {
   ];
   return {
     response_type: args.visibility,
-    text: `Atlas invoice ${entry.invoiceId} (${org}, ${period}): ${statusText(entry.statusName)}, ${owedText(entry.amounts)}. Download link ${linkExpiryPlain(link, now)}.`,
+    text: `Atlas invoice ${entry.invoiceId} (${org}, ${period}): ${statusCode(entry.statusName)}, ${describeBalance(balance)}. Download link ${linkExpiryPlain(link, now)}.`,
     blocks,
   };
 }
@@ -169,6 +177,10 @@ export function atlasInvoiceReply(args: {
   readonly nextPollAt: number | undefined;
   readonly visibility: Visibility;
   readonly command: string;
+  /** Epoch milliseconds. */
+  readonly now: number;
+  /** ATLAS_BASE_URL, for the billing link of a failed payment. */
+  readonly atlasBaseUrl?: string | undefined;
 }): SlackReply {
   const { invoice, invoiceId } = args;
   const org = orgLabel(args.orgId, args.orgName ?? args.summary.organizationName);
@@ -177,19 +189,21 @@ export function atlasInvoiceReply(args: {
   const when = nextPollText(args.nextPollAt);
   return {
     response_type: args.visibility,
-    text: `Atlas invoice ${invoiceId} (${org}, ${period}): ${statusText(invoice.statusName)}, ${owedText(amounts)}. Not archived yet: the next poll will archive its CSV${when}.`,
+    text: `Atlas invoice ${invoiceId} (${org}, ${period}): ${statusCode(invoice.statusName)}, ${describeBalance(balanceOf(invoice.statusName, amounts))}. Not archived yet: the next poll will archive its CSV${nextPollPlain(args.nextPollAt)}.`,
     blocks: [
       ...invoiceBlocks({
-        invoiceId,
         orgId: args.orgId,
         org,
         period,
         status: invoice.statusName,
         amounts,
         summary: args.summary,
+        updated: invoice.updated,
+        now: args.now,
+        atlasBaseUrl: args.atlasBaseUrl,
       }),
       context(
-        `From Atlas just now. The CSV is not archived yet: the next poll will archive it${when}; then \`${commandName(args.command)} ${invoiceId}\` includes a download link.`,
+        `From Atlas just now. The CSV is not archived yet: the next poll will archive it${when}; then ${code(`${commandName(args.command)} ${invoiceId}`)} includes a download link · ${idsText(invoiceId, args.orgId)}`,
       ),
     ],
   };
@@ -260,12 +274,12 @@ export function pendingReply(args: {
     'Pending Atlas invoices',
     [
       {
-        heading: '*Current cycle* (PENDING, still accruing)',
+        heading: { title: 'Current cycle', note: 'PENDING, still accruing' },
         rows: args.current,
         empty: 'No invoice of the current cycle is known yet.',
       },
       {
-        heading: '*Awaiting payment* (CLOSED, INVOICED or FAILED with an amount owed)',
+        heading: { title: 'Awaiting payment', note: 'an amount is owed' },
         rows: args.awaiting,
         empty: 'Nothing is awaiting payment.',
       },
@@ -285,7 +299,7 @@ export function downloadLinkReply(args: {
   const { entry, link, now } = args;
   const org = orgLabel(entry.orgId, entry.orgName ?? entry.summary.organizationName);
   const period = formatPeriod(entry.startDate, entry.endDate);
-  const lead = `Download link for invoice ${code(entry.invoiceId)} (${org}, ${escapeAndTruncate(period, 80)}, ${statusMrkdwn(entry.statusName)})`;
+  const lead = `Download link for invoice ${code(entry.invoiceId)} (${org}, ${period}, ${statusMrkdwn(entry.statusName)})`;
   return {
     response_type: 'ephemeral',
     replace_original: false,
@@ -319,38 +333,38 @@ export function buttonErrorReply(reply: SlackReply): SlackReply {
   return { ...reply, response_type: 'ephemeral', replace_original: false };
 }
 
-/** `<!date^…>` renders in each reader's time zone; the fallback is UTC. */
-export function slackDate(epochMs: number): string {
-  if (!Number.isFinite(epochMs)) return 'an unknown time';
-  const seconds = Math.floor(epochMs / 1000);
-  return `<!date^${seconds}^{date_short_pretty} at {time}|${utcText(epochMs)}>`;
-}
-
-function utcText(epochMs: number): string {
-  return `${new Date(epochMs).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
-
+/**
+ * One invoice, read in a few seconds: the period as the header, then the one number that matters with the
+ * organisation and the status (and, for a failed payment, when the organisation is suspended and what to do), the
+ * arithmetic in one context line, and the top projects and SKUs.
+ */
 function invoiceBlocks(args: {
-  readonly invoiceId: string;
   readonly orgId: string;
+  /** Escaped mrkdwn. */
   readonly org: string;
   readonly period: string;
   readonly status: InvoiceStatus;
   readonly amounts: InvoiceAmounts;
   readonly summary: CsvSummary;
+  /** The invoice's `updated`: a failed payment's deadlines count from it. */
+  readonly updated: string;
+  readonly now: number;
+  readonly atlasBaseUrl: string | undefined;
 }): Block[] {
+  const balance = balanceOf(args.status, args.amounts);
   const top = topCostsSection(
     args.summary.projects,
     args.summary.projectCount,
     args.summary.skus,
     args.summary.skuCount,
   );
-  const facts = [
-    `*Organisation:* ${args.org} (${code(args.orgId)})`,
-    `*Billing period:* ${escapeAndTruncate(args.period, 80)}`,
-    `*Status:* ${statusMrkdwn(args.status)}`,
-    `*Invoice:* ${code(args.invoiceId)}`,
-  ];
+  const payment = {
+    orgId: args.orgId,
+    failedSince: Date.parse(args.updated),
+    atlasBaseUrl: args.atlasBaseUrl,
+  };
+  const failed = args.status === 'FAILED';
+  const amount = balanceMrkdwn(balance, failed ? { ...payment, now: args.now } : undefined);
   return [
     {
       type: 'header',
@@ -359,18 +373,23 @@ function invoiceBlocks(args: {
         text: plainText(`Atlas invoice · ${args.period}`, SLACK_LIMITS.headerText),
       },
     },
-    section(facts.join('\n')),
-    { type: 'section', fields: amountFields(args.amounts) },
-    arithmeticBlock(args.amounts),
+    section(`${amount} · ${args.org} · ${statusMrkdwn(args.status)}`),
+    ...(failed ? [section(failedPaymentText(payment))] : []),
+    arithmeticContext(args.amounts, balance),
     ...(top === undefined ? [] : [top]),
   ];
+}
+
+/** `invoice `…` of organisation `…``: the ids, once, for whoever needs to quote them. */
+function idsText(invoiceId: string, orgId: string): string {
+  return `invoice ${code(invoiceId)} of organisation ${code(orgId)}`;
 }
 
 function rowsReply(
   visibility: Visibility,
   title: string,
   groups: ReadonlyArray<{
-    readonly heading?: string;
+    readonly heading?: { readonly title: string; readonly note: string };
     readonly rows: readonly InvoiceRow[];
     readonly empty: string;
   }>,
@@ -381,14 +400,14 @@ function rowsReply(
     { type: 'header', text: { type: 'plain_text', text: plainText(title, SLACK_LIMITS.headerText) } },
   ];
   const plain: string[] = [title];
-  for (const group of groups) {
-    const lines = group.rows.length === 0 ? [group.empty] : group.rows.map(rowLine);
-    blocks.push(...chunkSections([...(group.heading ? [group.heading] : []), ...lines]));
-    plain.push(`${group.heading ? `${group.heading}: ` : ''}${group.rows.length} invoice(s)`);
+  for (const { heading, rows, empty } of groups) {
+    const lines = rows.length === 0 ? [empty] : rows.map(rowLine);
+    blocks.push(...chunkSections([...(heading ? [`*${heading.title}* (${heading.note})`] : []), ...lines]));
+    if (heading) plain.push(`${heading.title}: ${rows.length} invoice${rows.length === 1 ? '' : 's'}`);
   }
   blocks.push(
     context(
-      [...notes, `\`${commandName(command)} <invoice id>\` shows one invoice with its download link.`].join(
+      [...notes, `${usage(commandName(command), 'invoice')} shows one invoice with its download link.`].join(
         ' ',
       ),
     ),
@@ -403,10 +422,9 @@ function rowsReply(
 function rowLine(row: InvoiceRow): string {
   const { entry } = row;
   const org = escapeAndTruncate(row.orgName ?? row.orgId, ORG_NAME_MAX);
-  const owed = owedCents(entry);
-  const owedPart = owed < 0 ? `credit ${formatUsd(-owed)}` : `owed ${formatUsd(owed)}`;
+  const balance = describeBalance(balanceOf(entry.statusName, entry));
   const archived = entry.archived === undefined ? ' · _not archived yet_' : '';
-  return `• ${escapeAndTruncate(formatPeriod(entry.startDate, entry.endDate), 60)} · ${org} · *${escapeAndTruncate(entry.statusName, STATUS_MAX)}* · billed ${formatUsd(entry.amountBilledCents)} · ${owedPart} · ${code(row.invoiceId)}${archived}`;
+  return `• ${formatPeriod(entry.startDate, entry.endDate)} · ${org} · *${statusCode(entry.statusName)}* · ${balance} · ${code(row.invoiceId)}${archived}`;
 }
 
 /** Lines grouped into sections under Block Kit's 3,000-character section limit. */
@@ -445,7 +463,7 @@ function linkExpiry(link: PresignedLink, now: number): string {
 }
 
 function linkExpiryPlain(link: PresignedLink, now: number): string {
-  return `expires in ${duration(link.expiresAt - now)} (${utcText(link.expiresAt)})`;
+  return `expires in ${duration(link.expiresAt - now)} (${utcMinute(link.expiresAt)})`;
 }
 
 function duration(ms: number): string {
@@ -459,21 +477,8 @@ function nextPollText(nextPollAt: number | undefined): string {
   return nextPollAt === undefined ? '' : ` (expected ${slackDate(nextPollAt)})`;
 }
 
-function statusMrkdwn(status: InvoiceStatus): string {
-  const note = STATUS_NOTES[status];
-  const name = `*${escapeAndTruncate(status, STATUS_MAX)}*`;
-  const marked = status === 'FAILED' ? `:rotating_light: ${name}` : name;
-  return note === undefined ? marked : `${marked} (${note})`;
-}
-
-function statusText(status: InvoiceStatus): string {
-  return escapeAndTruncate(status, STATUS_MAX);
-}
-
-function owedText(amounts: InvoiceAmounts): string {
-  const owed = owedCents(amounts);
-  const balance = owed < 0 ? `credit ${formatUsd(-owed)}` : `owed ${formatUsd(owed)}`;
-  return `billed ${formatUsd(amounts.amountBilledCents)}, ${balance}`;
+function nextPollPlain(nextPollAt: number | undefined): string {
+  return nextPollAt === undefined ? '' : ` (expected ${utcMinute(nextPollAt)})`;
 }
 
 function orgLabel(orgId: string, name: string | undefined): string {
@@ -483,14 +488,6 @@ function orgLabel(orgId: string, name: string | undefined): string {
 /** The command as Slack sent it (the app manifest may name it differently); `/invoice` if it looks odd. */
 function commandName(command: string): string {
   return /^\/[a-z0-9_-]{1,32}$/i.test(command) ? command : '/invoice';
-}
-
-function section(text: string): Block {
-  return { type: 'section', text: mrkdwn(text) };
-}
-
-function context(text: string): Block {
-  return { type: 'context', elements: [mrkdwn(text)] };
 }
 
 function ephemeral(text: string): SlackReply {

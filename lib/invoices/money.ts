@@ -3,8 +3,8 @@ import type { InvoiceAmounts } from './types';
 
 /**
  * Money is integer US cents everywhere; floats never hold an amount. Atlas defines
- * billed = subtotal + sales tax - starting balance (credits are already inside the subtotal's line items), and what is
- * still owed = billed - paid.
+ * billed = subtotal + sales tax - starting balance (credits are already inside the subtotal's line items). What is
+ * owed depends on the status as well: see `balanceOf` in balance.ts, the one place that decides it.
  */
 export function toAmounts(invoice: InvoiceMetadata): InvoiceAmounts {
   return {
@@ -17,29 +17,9 @@ export function toAmounts(invoice: InvoiceMetadata): InvoiceAmounts {
   };
 }
 
-/** Billed minus paid; negative when Atlas holds a credit for the organisation. */
-export function owedCents(amounts: Pick<InvoiceAmounts, 'amountBilledCents' | 'amountPaidCents'>): number {
-  return amounts.amountBilledCents - amounts.amountPaidCents;
-}
-
 /** subtotal + tax - starting balance, the formula Atlas documents for `amountBilledCents`. */
 export function expectedBilledCents(amounts: InvoiceAmounts): number {
   return amounts.subtotalCents + amounts.salesTaxCents - amounts.startingBalanceCents;
-}
-
-/** The arithmetic behind the owed figure, for people: one line each for billed and owed. */
-export function explainOwed(amounts: InvoiceAmounts): { billed: string; owed: string } {
-  const expected = expectedBilledCents(amounts);
-  let billed = `Billed ${formatUsd(amounts.amountBilledCents)} = subtotal ${formatUsd(amounts.subtotalCents)} + tax ${formatUsd(amounts.salesTaxCents)} − starting balance ${formatUsd(amounts.startingBalanceCents)}`;
-  if (expected !== amounts.amountBilledCents) {
-    billed = `Billed ${formatUsd(amounts.amountBilledCents)} (as Atlas reports; subtotal + tax − starting balance = ${formatUsd(expected)})`;
-  }
-  const owed = owedCents(amounts);
-  const owedLine =
-    owed < 0
-      ? `Credit ${formatUsd(-owed)} = paid ${formatUsd(amounts.amountPaidCents)} − billed ${formatUsd(amounts.amountBilledCents)}`
-      : `Owed ${formatUsd(owed)} = billed ${formatUsd(amounts.amountBilledCents)} − paid ${formatUsd(amounts.amountPaidCents)}`;
-  return { billed, owed: owedLine };
 }
 
 /** `$1,234.56`, `-$0.05`. Accepts any safe integer. */

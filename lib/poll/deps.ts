@@ -36,6 +36,8 @@ export interface PollDeps {
    */
   readonly deadline: Deadline;
   readonly orgIds: readonly string[];
+  /** ATLAS_BASE_URL: messages link to the organisation's billing page there (when it is Atlas itself). */
+  readonly atlasBaseUrl?: string | undefined;
   /** Organisations polled at once. */
   readonly concurrency: number;
   /** Projects and SKUs kept in each CSV summary. */

@@ -36,6 +36,47 @@ export function code(text: string): string {
   return `\`${escapeMrkdwn(text).replaceAll('`', 'ˋ')}\``;
 }
 
+/**
+ * The Slack tokens this project writes on purpose, and the only `<…>` its mrkdwn ever holds: dates that Slack renders
+ * in each reader's time zone (with a UTC fallback for clients that cannot), and links to URLs it builds itself.
+ */
+export function slackDate(epochMs: number): string {
+  if (!Number.isFinite(epochMs)) return 'an unknown time';
+  return `<!date^${Math.floor(epochMs / 1000)}^{date_short_pretty} at {time}|${utcMinute(epochMs)}>`;
+}
+
+/** A day only (`Aug 1, 2024`, or `tomorrow`), for deadlines. */
+export function slackDay(epochMs: number): string {
+  if (!Number.isFinite(epochMs)) return 'an unknown day';
+  return `<!date^${Math.floor(epochMs / 1000)}^{date_short_pretty}|${utcDay(epochMs)}>`;
+}
+
+/** `2024-07-10 12:15 UTC`: the plain form of `slackDate`, for fallback text. */
+export function utcMinute(epochMs: number): string {
+  return `${new Date(epochMs).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+const DAY = new Intl.DateTimeFormat('en-US', {
+  timeZone: 'UTC',
+  month: 'short',
+  day: 'numeric',
+  year: 'numeric',
+});
+
+/** `Aug 1, 2024`: the plain form of `slackDay`, for fallback text. */
+export function utcDay(epochMs: number): string {
+  return DAY.format(new Date(epochMs));
+}
+
+/**
+ * `<url|label>` for an https URL this project built; the label is escaped. Anything else becomes the label alone,
+ * so a malformed URL can never open a token.
+ */
+export function slackLink(url: string, label: string): string {
+  const safe = /^https:\/\/[^\s<>|]+$/.test(url);
+  return safe ? `<${url}|${escapeMrkdwn(label).replaceAll('|', '¦')}>` : escapeMrkdwn(label);
+}
+
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to remove them
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g;
 

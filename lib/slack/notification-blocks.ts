@@ -1,18 +1,23 @@
+import { balanceOf, describeBalance } from '../invoices/balance';
 import type { InvoiceMetadata, InvoiceStatus } from '../invoices/invoice';
-import { formatUsd, owedCents, toAmounts } from '../invoices/money';
+import { formatUsd, toAmounts } from '../invoices/money';
 import type { CsvSummary } from '../invoices/types';
 import {
-  amountFields,
-  arithmeticBlock,
+  arithmeticContext,
   type Block,
+  balanceMrkdwn,
+  context,
   DOWNLOAD_LINK_ACTION_ID,
+  type FailedPayment,
+  failedPaymentText,
   formatPeriod,
-  LOCK_DAYS,
-  mrkdwn,
-  SUSPEND_DAYS,
+  section,
+  statusCode,
+  statusMrkdwn,
+  suspensionClause,
   topCostsSection,
 } from './invoice-blocks';
-import { code, escapeAndTruncate, escapeMrkdwn, plainText, SLACK_LIMITS, truncateEscaped } from './mrkdwn';
+import { code, escapeAndTruncate, plainText, SLACK_LIMITS, utcDay } from './mrkdwn';
 
 /**
  * Pure builders for the poller's Slack messages. Every string from outside (organisation, project and SKU names,
@@ -29,16 +34,17 @@ const ORG_NAME_MAX = 120;
 const STATUS_MAX = 40;
 const FAILED_LISTED_MAX = 10;
 
-const STATUS_LABELS: Readonly<Record<string, string>> = {
-  PENDING: 'pending (current billing cycle)',
-  CLOSED: 'closed (final, not yet charged)',
-  PAID: 'paid',
-  FAILED: 'payment failed',
-  FORGIVEN: 'forgiven',
-  FREE: 'free',
-  PREPAID: 'prepaid',
-  INVOICED: 'invoiced (pay by invoice)',
-};
+/** What changed, for the header; an unknown status is shown as Atlas sent it. */
+const HEADLINES: ReadonlyMap<string, string> = new Map([
+  ['PENDING', 'New Atlas billing cycle'],
+  ['CLOSED', 'Atlas invoice closed'],
+  ['PAID', 'Atlas invoice paid'],
+  ['FAILED', ':rotating_light: Payment failed'],
+  ['FORGIVEN', 'Atlas invoice forgiven'],
+  ['FREE', 'Free Atlas invoice'],
+  ['PREPAID', 'Atlas invoice covered by the prepaid plan'],
+  ['INVOICED', 'Atlas invoice issued'],
+]);
 
 export interface StatusChangeInput {
   readonly orgId: string;
@@ -49,50 +55,60 @@ export interface StatusChangeInput {
   readonly fromStatus: InvoiceStatus | undefined;
   /** Top projects and SKUs, when the CSV was summarised. */
   readonly summary: CsvSummary | undefined;
-  /** While the invoice is FAILED: when the poller first saw it FAILED (ISO timestamp). */
+  /**
+   * ISO timestamp when the payment was first seen FAILED; the suspension (30 days) and lock (60 days) dates count
+   * from it. Default: the invoice's `updated`.
+   */
   readonly failedSince?: string | undefined;
+  /** ATLAS_BASE_URL, for the billing link of a failed payment (anything but Atlas itself: cloud.mongodb.com). */
+  readonly atlasBaseUrl?: string | undefined;
 }
 
-/** One message for one status change. FAILED gets an urgent header and the suspension/lock timeline. */
+/**
+ * One message for one status change, read in a few seconds: the header says what changed, the first line the one
+ * number that matters (paid, owed with its suspension date, forgiven…) with the period and the change, then the
+ * arithmetic in one context line, the top costs, the download button and the ids. FAILED also says when the
+ * organisation is suspended and locked, and links to its billing page.
+ */
 export function buildStatusChangeMessage(input: StatusChangeInput): SlackMessage {
   const { invoice, summary } = input;
   const org = orgLabel(input.orgId, input.orgName);
-  const failed = invoice.statusName === 'FAILED';
+  const status = invoice.statusName;
+  const failed = status === 'FAILED';
   const amounts = toAmounts(invoice);
+  const balance = balanceOf(status, amounts);
   const period = formatPeriod(invoice.startDate, invoice.endDate);
   const from = input.fromStatus === undefined ? 'new' : statusCode(input.fromStatus);
+  const payment: FailedPayment = {
+    orgId: input.orgId,
+    failedSince: Date.parse(input.failedSince ?? invoice.updated),
+    atlasBaseUrl: input.atlasBaseUrl,
+  };
 
-  const headline = failed
-    ? `:rotating_light: Payment failed: ${org}`
-    : `Atlas invoice ${statusLabel(invoice.statusName)}: ${org}`;
   const blocks: Block[] = [
-    header(headline),
+    header(`${HEADLINES.get(status) ?? `Atlas invoice ${plainText(status, STATUS_MAX)}`}: ${org}`),
     section(
-      [
-        `*Organisation:* ${escapeAndTruncate(org, ORG_NAME_MAX)} (${code(input.orgId)})`,
-        `*Billing period:* ${period}`,
-        `*Status:* ${from} → *${statusCode(invoice.statusName)}*`,
-      ].join('\n'),
+      `${balanceMrkdwn(balance, failed ? payment : undefined)} · ${period} · ${from} → ${statusMrkdwn(status)}`,
     ),
   ];
-  if (failed) blocks.push(section(failedWarning(1)));
-  blocks.push({ type: 'section', fields: amountFields(amounts) }, arithmeticBlock(amounts));
+  if (failed) blocks.push(section(failedPaymentText(payment)));
+  blocks.push(arithmeticContext(amounts, balance));
   const costs = summary
     ? topCostsSection(summary.projects, summary.projectCount, summary.skus, summary.skuCount)
     : undefined;
   if (costs !== undefined) blocks.push(costs);
-  blocks.push(downloadPointer(invoice.id), downloadButton(input.orgId, invoice.id));
+  blocks.push(
+    downloadButton(input.orgId, invoice.id),
+    context(`Invoice ${code(invoice.id)} · organisation ${code(input.orgId)}`),
+  );
 
-  const owed = owedCents(amounts);
   const text = [
     failed ? `Payment failed: the Atlas invoice of ${org}` : `Atlas invoice of ${org}`,
-    ` (${period}) is now ${invoice.statusName}`,
+    ` (${period}) is now ${status}`,
     input.fromStatus === undefined ? '' : ` (was ${input.fromStatus})`,
-    `: billed ${formatUsd(amounts.amountBilledCents)}, paid ${formatUsd(amounts.amountPaidCents)}, `,
-    owed < 0 ? `credit ${formatUsd(-owed)}.` : `owed ${formatUsd(owed)}.`,
-    failed
-      ? ` Unpaid for ${SUSPEND_DAYS} days the organisation is suspended; after ${LOCK_DAYS} days it is locked.`
-      : '',
+    `: ${describeBalance(balance)}`,
+    failed ? `, ${suspensionClause(payment, utcDay)}` : '',
+    '.',
   ].join('');
   return { text: escapeAndTruncate(text, SLACK_LIMITS.fallbackText), blocks };
 }
@@ -104,11 +120,13 @@ export interface WatchingInput {
   readonly invoices: readonly InvoiceMetadata[];
   /** How many CSVs this run archived (or found already archived). */
   readonly archivedCount: number;
+  /** ATLAS_BASE_URL, for the billing link when an invoice has a failed payment. */
+  readonly atlasBaseUrl?: string | undefined;
 }
 
 /**
- * The single message of an organisation's first run: counts by status, the current pending amount and every FAILED
- * invoice called out, instead of one message per historical invoice.
+ * The single message of an organisation's first run: counts by status, the current cycle so far and every FAILED
+ * invoice called out with its suspension date, instead of one message per historical invoice.
  */
 export function buildWatchingMessage(input: WatchingInput): SlackMessage {
   const org = orgLabel(input.orgId, input.orgName);
@@ -119,7 +137,8 @@ export function buildWatchingMessage(input: WatchingInput): SlackMessage {
   const failed = input.invoices
     .filter((invoice) => invoice.statusName === 'FAILED')
     .sort((a, b) => (a.startDate < b.startDate ? -1 : a.startDate > b.startDate ? 1 : 0));
-  const pendingCents = pending.reduce((sum, invoice) => sum + toAmounts(invoice).amountBilledCents, 0);
+  const balance = (invoice: InvoiceMetadata) => balanceOf(invoice.statusName, toAmounts(invoice));
+  const pendingCents = pending.reduce((sum, invoice) => sum + balance(invoice).cents, 0);
   const total = input.invoices.length;
 
   const blocks: Block[] = [
@@ -143,26 +162,21 @@ export function buildWatchingMessage(input: WatchingInput): SlackMessage {
     blocks.push(section(`*Current pending amount:* ${formatUsd(pendingCents)} (${periods})`));
   }
   if (failed.length > 0) {
-    const owed = failed.reduce((sum, invoice) => sum + owedCents(toAmounts(invoice)), 0);
-    const rows = failed
-      .slice(0, FAILED_LISTED_MAX)
-      .map(
-        (invoice) =>
-          `• ${formatPeriod(invoice.startDate, invoice.endDate)}: owed ${formatUsd(owedCents(toAmounts(invoice)))} (${code(invoice.id)})`,
-      );
+    const owed = failed.reduce((sum, invoice) => sum + (balance(invoice).owedCents ?? 0), 0);
+    const rows = failed.slice(0, FAILED_LISTED_MAX).map((invoice) => {
+      const payment = { orgId: input.orgId, failedSince: Date.parse(invoice.updated) };
+      return `• ${formatPeriod(invoice.startDate, invoice.endDate)}: ${describeBalance(balance(invoice))}, ${suspensionClause(payment)} (${code(invoice.id)})`;
+    });
     if (failed.length > FAILED_LISTED_MAX) rows.push(`• …and ${failed.length - FAILED_LISTED_MAX} more`);
     blocks.push(
       section(
         `:rotating_light: *${failed.length} invoice${failed.length === 1 ? ' has a' : 's have a'} failed payment* ` +
           `(owed ${formatUsd(owed)})\n${rows.join('\n')}`,
       ),
-      section(failedWarning(failed.length)),
+      section(failedPaymentText({ orgId: input.orgId, atlasBaseUrl: input.atlasBaseUrl }, failed.length)),
     );
   }
-  blocks.push({
-    type: 'context',
-    elements: [mrkdwn('Use `/invoice &lt;invoice id&gt;` for an invoice’s amounts and a download link.')],
-  });
+  blocks.push(context('Use `/invoice &lt;invoice id&gt;` for an invoice’s amounts and a download link.'));
 
   const text = [
     `Now watching the Atlas invoices of ${org}: ${total} invoice${total === 1 ? '' : 's'}`,
@@ -179,42 +193,10 @@ function orgLabel(orgId: string, orgName: string | undefined): string {
   return name ? plainText(name, ORG_NAME_MAX) : orgId;
 }
 
-/** A human label for a known status; an unknown one is shown as Atlas sent it, escaped and capped. */
-function statusLabel(status: InvoiceStatus): string {
-  return STATUS_LABELS[status] ?? plainText(status, STATUS_MAX);
-}
-
-function statusCode(status: InvoiceStatus): string {
-  return escapeAndTruncate(status, STATUS_MAX);
-}
-
-function failedWarning(count: number): string {
-  const subject = count === 1 ? 'this invoice stays' : 'these invoices stay';
-  return (
-    ':warning: Atlas could not charge the payment method on file. ' +
-    `If ${subject} unpaid for *${SUSPEND_DAYS} days* the organisation is *suspended*; ` +
-    `after *${LOCK_DAYS} days* it is *locked*. Pay it or update the payment method in the Atlas billing page.`
-  );
-}
-
 function header(text: string): Block {
   return {
     type: 'header',
     text: { type: 'plain_text', text: plainText(text, SLACK_LIMITS.headerText), emoji: true },
-  };
-}
-
-/** A section whose text is already escaped mrkdwn, capped at Slack's section limit. */
-function section(text: string): Block {
-  return { type: 'section', text: mrkdwn(truncateEscaped(text, SLACK_LIMITS.sectionText)) };
-}
-
-function downloadPointer(invoiceId: string): Block {
-  return {
-    type: 'context',
-    elements: [
-      mrkdwn(`Invoice ${code(invoiceId)}: use \`/invoice ${escapeMrkdwn(invoiceId)}\` for a download link.`),
-    ],
   };
 }
 

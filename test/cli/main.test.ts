@@ -87,7 +87,7 @@ describe('invoices list', () => {
     const lines = result.out.trimEnd().split('\n');
 
     expect(result.code).toBe(0);
-    expect(lines[0]).toMatch(/^ID\s+STATUS\s+PERIOD\s+BILLED\s+PAID\s+UPDATED$/);
+    expect(lines[0]).toMatch(/^ID\s+STATUS\s+PERIOD\s+BILLED\s+PAID\s+OWED\s+UPDATED$/);
     expect(lines).toHaveLength(15);
     expect(lines[1]).toContain('PENDING');
     expect(lines.some((line) => /FAILED .*\$[\d,]+\.\d\d/.test(line))).toBe(true);

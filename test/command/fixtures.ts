@@ -1,6 +1,6 @@
 import type { CsvLinkPresigner, IndexReader, StateReader, StoredState } from '../../lib/archive/ports';
 import type { AtlasInvoiceApi } from '../../lib/atlas/types';
-import type { ListenerDeps } from '../../lib/command/listeners/register';
+import type { CommandDeps } from '../../lib/command/use-case';
 import type { SlackAccess } from '../../lib/config';
 import { AtlasApiError } from '../../lib/errors';
 import type { Invoice } from '../../lib/invoices/invoice';
@@ -231,13 +231,13 @@ export const SLACK_VECTOR = {
 } as const;
 
 /**
- * Every listener's deps over the fakes above: one archived invoice (`indexEntry()`), no state, ORG_A configured,
+ * The use case's deps over the fakes above: one archived invoice (`indexEntry()`), no state, ORG_A configured,
  * open access, the clock at NOW, a 100 ms Atlas deadline, and `log`; `overrides` replace any of them.
  */
-export function listenerDeps<L extends Logger>(
+export function commandDeps<L extends Logger>(
   log: L,
-  overrides: Partial<ListenerDeps> = {},
-): ListenerDeps & { log: L } {
+  overrides: Partial<CommandDeps> = {},
+): CommandDeps & { log: L } {
   return {
     index: fakeIndex([indexEntry()]),
     state: fakeState([]),
@@ -249,5 +249,5 @@ export function listenerDeps<L extends Logger>(
     log,
     atlasDeadlineMs: 100,
     ...overrides,
-  } as ListenerDeps & { log: L };
+  } as CommandDeps & { log: L };
 }

@@ -100,17 +100,20 @@ describe('handleInvoiceCommand: an archived invoice', () => {
       type: 'header',
       text: { type: 'plain_text', text: 'Atlas invoice · June 1 – June 30, 2024' },
     });
+    expect(blocks[1]).toEqual({
+      type: 'section',
+      text: { type: 'mrkdwn', text: '*$313.32 owed* · Acme &amp; &lt;Sons&gt; · *PAID*' },
+    });
+    expect(blocks[2]).toEqual({
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: 'Owed $313.32 = billed $1,313.32 − paid $1,000.00 · billed = subtotal $1,234.56 + tax $98.76 − starting balance $20.00 · includes $10.00 of credits',
+        },
+      ],
+    });
     const all = replyText(reply);
-    expect(all).toContain('*Organisation:* Acme &amp; &lt;Sons&gt;');
-    expect(all).toContain('*Status:* *PAID* (paid)');
-    expect(all).toContain('*Billed*\n$1,313.32');
-    expect(all).toContain('*Paid*\n$1,000.00');
-    expect(all).toContain('*Owed*\n$313.32');
-    expect(all).toContain('*Credits*\n$10.00');
-    expect(all).toContain('*Tax*\n$98.76');
-    expect(all).toContain('*Starting balance*\n$20.00');
-    expect(all).toContain('Billed $1,313.32 = subtotal $1,234.56 + tax $98.76 − starting balance $20.00');
-    expect(all).toContain('Owed $313.32 = billed $1,313.32 − paid $1,000.00');
     expect(all).toContain('Prod &lt;!channel&gt; — $1,000.00');
     expect(all).toContain('*Top SKUs* (2 of 7)');
     expect(all).not.toContain('<!channel>');
@@ -121,8 +124,24 @@ describe('handleInvoiceCommand: an archived invoice', () => {
     });
     expect(all).toContain('link expires in 15 minutes, at <!date^');
     expect(all).toContain(`|${new Date(NOW + 900_000).toISOString().slice(0, 16).replace('T', ' ')} UTC>`);
+    expect(all.split(`\`${INVOICE_1}\``)).toHaveLength(2);
+    expect(all).toContain(`invoice \`${INVOICE_1}\` of organisation \`${ORG_A}\``);
     expect(reply.text).toContain(`Atlas invoice ${INVOICE_1}`);
-    expect(reply.text).toContain('owed $313.32');
+    expect(reply.text).toContain('PAID, $313.32 owed');
+  });
+
+  it('says a forgiven invoice owes nothing, and how much was forgiven', async () => {
+    const entry = indexEntry({ statusName: 'FORGIVEN' });
+    const reply = await handleInvoiceCommand(deps({ index: fakeIndex([entry]) }), {
+      ...who,
+      text: INVOICE_1,
+    });
+
+    const all = replyText(reply);
+    expect(all).toContain('*$313.32 forgiven, nothing owed* · Acme &amp; &lt;Sons&gt; · *FORGIVEN*');
+    expect(all).toContain('Forgiven $313.32 = billed $1,313.32 − paid $1,000.00');
+    expect(all).not.toMatch(/Owed|\$[\d,.]+ owed/);
+    expect(reply.text).toContain('FORGIVEN, $313.32 forgiven, nothing owed.');
   });
 
   it('posts in the channel when asked with public', async () => {
@@ -130,18 +149,36 @@ describe('handleInvoiceCommand: an archived invoice', () => {
     expect(reply.response_type).toBe('in_channel');
   });
 
-  it('says a pending invoice is still accruing', async () => {
+  it('says a pending invoice is still accruing, as of when it was archived', async () => {
     const index = fakeIndex([indexEntry({ statusName: 'PENDING' })]);
     const reply = await handleInvoiceCommand(deps({ index }), { ...who, text: INVOICE_1 });
-    expect(replyText(reply)).toContain('the cycle is still accruing');
+    expect(replyText(reply)).toContain('*$1,313.32 so far this cycle*');
+    expect(replyText(reply)).toContain('nothing is due until the cycle closes');
+    expect(replyText(reply)).toContain(`archived as of <!date^${Date.parse('2024-07-02T08:00:00Z') / 1000}^`);
   });
 
-  it('marks a failed payment as urgent with what happens next', async () => {
+  it('says when the organisation of a failed payment is suspended and locked, and where to pay', async () => {
     const index = fakeIndex([indexEntry({ statusName: 'FAILED' })]);
-    const reply = await handleInvoiceCommand(deps({ index }), { ...who, text: INVOICE_1 });
-    expect(replyText(reply)).toContain(':rotating_light: *FAILED*');
+    const reply = await handleInvoiceCommand(deps({ index, atlasBaseUrl: 'https://cloud.mongodb.com' }), {
+      ...who,
+      text: INVOICE_1,
+    });
+    const suspendAt = Date.parse('2024-08-01T08:00:00Z') / 1000;
+    const lockAt = Date.parse('2024-08-31T08:00:00Z') / 1000;
     expect(replyText(reply)).toContain(
-      'after 30 days unpaid the organisation is suspended, after 60 days locked',
+      `*$313.32 owed*, suspended on <!date^${suspendAt}^{date_short_pretty}|Aug 1, 2024> unless paid · Acme`,
+    );
+    expect(replyText(reply)).toContain(
+      `After 30 days unpaid the organisation is *suspended*, after 60 days *locked* (<!date^${lockAt}^{date_short_pretty}|Aug 31, 2024>)`,
+    );
+    expect(replyText(reply)).toContain(`<https://cloud.mongodb.com/v2#/org/${ORG_A}/billing/overview|`);
+  });
+
+  it('says since when a failed payment is past its suspension date', async () => {
+    const index = fakeIndex([indexEntry({ statusName: 'FAILED', updated: '2024-06-01T00:00:00Z' })]);
+    const reply = await handleInvoiceCommand(deps({ index }), { ...who, text: INVOICE_1 });
+    expect(replyText(reply)).toContain(
+      `*$313.32 owed*, suspended from <!date^${Date.parse('2024-07-01T00:00:00Z') / 1000}^{date_short_pretty}|Jul 1, 2024> while unpaid`,
     );
   });
 
@@ -179,10 +216,8 @@ describe('handleInvoiceCommand: an id not archived yet', () => {
     });
     expect(atlas.calls.sort()).toEqual([`${ORG_A}/${INVOICE_2}`, `${ORG_B}/${INVOICE_2}`]);
     const all = replyText(reply);
-    expect(all).toContain('*Organisation:* Beta "Org"');
-    expect(all).toContain('*Status:* *CLOSED* (closed, not charged yet)');
-    expect(all).toContain('*Billed*\n$55.00');
-    expect(all).toContain('*Owed*\n$55.00');
+    expect(all).toContain('*$55.00 owed* · Beta "Org" · *CLOSED* (final, not charged yet)');
+    expect(all).toContain('Owed $55.00, nothing paid yet · billed = subtotal $50.00 + tax $5.00');
     expect(all).toContain('Web &amp; API — $50.00');
     expect(all).toContain('ATLAS_AWS_INSTANCE_M10 — $40.00');
     expect(all).toContain('The CSV is not archived yet: the next poll will archive it');
@@ -299,7 +334,8 @@ describe('handleInvoiceCommand: answers from the state', () => {
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
     expect(all).not.toContain(ids.older);
     expect(all).toContain('Latest 4 Atlas invoices');
-    expect(all).toContain('Beta &lt;b&gt; · *FAILED* · billed $9.99 · owed $9.99');
+    expect(all).toContain('Beta &lt;b&gt; · *FAILED* · $9.99 owed');
+    expect(all).toContain('Acme · *PAID* · $100.00 paid');
     expect(all).toContain('_not archived yet_');
   });
 
@@ -316,7 +352,7 @@ describe('handleInvoiceCommand: answers from the state', () => {
     const current = blocks.find((b) => b.includes('*Current cycle*')) ?? '';
     const awaiting = blocks.find((b) => b.includes('*Awaiting payment*')) ?? '';
     expect(current).toContain(ids.pending);
-    expect(current).toContain('billed $12.34');
+    expect(current).toContain('$12.34 so far this cycle');
     expect(awaiting).toContain(ids.closed);
     expect(awaiting).toContain(ids.failed);
     expect(awaiting).not.toContain(ids.paid);
@@ -387,7 +423,7 @@ describe('handleInvoiceCommand: help and bad input', () => {
   it('answers help with every subcommand under the name the command was given', async () => {
     const reply = await handleInvoiceCommand(deps(), { ...who, command: '/atlas-invoice', text: 'help' });
     const all = replyText(reply);
-    for (const usage of ['<invoice id>', 'latest [org id]', 'pending', 'list [n]', 'help']) {
+    for (const usage of ['&lt;invoice id&gt;', 'latest [org id]', 'pending', 'list [n]', 'help']) {
       expect(all).toContain(`\`/atlas-invoice ${usage}`);
     }
     expect(all).toContain('Add `public` to post the answer in the channel');
@@ -409,7 +445,7 @@ describe('handleInvoiceCommand: help and bad input', () => {
   it('refuses extra words', async () => {
     const reply = await handleInvoiceCommand(deps(), { ...who, text: `${INVOICE_1} and more` });
     expect(reply.text).toBe(
-      '`/invoice <invoice id>` takes no more words (got `and more`). Try `/invoice help`.',
+      '`/invoice &lt;invoice id&gt;` takes no more words (got `and more`). Try `/invoice help`.',
     );
   });
 

@@ -6,47 +6,15 @@ import {
   invoiceListReply,
   pendingReply,
   type SlackReply,
-  slackDate,
 } from '../../lib/command/replies';
-import { SLACK_LIMITS } from '../../lib/slack/mrkdwn';
+import { limitViolations } from '../slack/block-kit-checks';
 import { indexEntry, NOW, ORG_A, replyText, stateEntry } from './fixtures';
 
-const HOSTILE = `<!channel> & <@U123> ${'Ünïcode 🧾 '.repeat(40)}`;
-
-interface LooseBlock {
-  readonly type: string;
-  readonly text?: { readonly text: string };
-  readonly fields?: ReadonlyArray<{ readonly text: string }>;
-  readonly elements?: ReadonlyArray<{
-    readonly text: string | { readonly text: string };
-    readonly url?: string;
-  }>;
-}
-
-const textOf = (value: string | { readonly text: string }): string =>
-  typeof value === 'string' ? value : value.text;
-
-/** Fails when a reply breaks one of Block Kit's documented limits. */
 function expectWithinBlockKitLimits(reply: SlackReply): void {
-  const blocks = (reply.blocks ?? []) as unknown as readonly LooseBlock[];
-  expect(blocks.length).toBeLessThanOrEqual(SLACK_LIMITS.blocksPerMessage);
-  expect(reply.text.length).toBeLessThanOrEqual(SLACK_LIMITS.fallbackText);
-  for (const block of blocks) {
-    if (block.type === 'header') expect(block.text?.text.length).toBeLessThanOrEqual(SLACK_LIMITS.headerText);
-    if (block.type === 'section' && block.text) {
-      expect(block.text.text.length).toBeLessThanOrEqual(SLACK_LIMITS.sectionText);
-    }
-    if (block.fields) {
-      expect(block.fields.length).toBeLessThanOrEqual(SLACK_LIMITS.fieldsPerSection);
-      for (const field of block.fields) expect(field.text.length).toBeLessThanOrEqual(SLACK_LIMITS.fieldText);
-    }
-    for (const element of block.elements ?? []) {
-      const limit = block.type === 'actions' ? SLACK_LIMITS.buttonText : SLACK_LIMITS.sectionText;
-      expect(textOf(element.text).length).toBeLessThanOrEqual(limit);
-      if (element.url !== undefined) expect(element.url.length).toBeLessThanOrEqual(3000);
-    }
-  }
+  expect(limitViolations(reply)).toEqual([]);
 }
+
+const HOSTILE = `<!channel> & <@U123> ${'Ünïcode 🧾 '.repeat(40)}`;
 
 function rows(n: number): InvoiceRow[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -113,10 +81,11 @@ describe('reply builders', () => {
     expect(replyText(helpReply('/<!channel>', 'ephemeral'))).toContain('`/invoice list [n]`');
   });
 
-  it('formats dates for Slack to render in the reader’s time zone, with a UTC fallback', () => {
-    expect(slackDate(Date.UTC(2024, 6, 10, 12, 15, 30))).toBe(
-      `<!date^${Date.UTC(2024, 6, 10, 12, 15, 30) / 1000}^{date_short_pretty} at {time}|2024-07-10 12:15 UTC>`,
-    );
-    expect(slackDate(Number.NaN)).toBe('an unknown time');
+  it('escapes the <invoice id> placeholder, which Slack would read as a link and hide', () => {
+    const reply = helpReply('/invoice', 'ephemeral');
+
+    expect(replyText(reply)).toContain('`/invoice &lt;invoice id&gt;`: status, amounts');
+    expect(reply.text).toBe('/invoice &lt;invoice id&gt; | latest [org id] | pending | list [n] | help');
+    expect(replyText(reply)).not.toContain('<invoice id>');
   });
 });

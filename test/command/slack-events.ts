@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { signSlackRequest } from '../../lib/command/slack-signature';
+import { signSlackRequest } from '../../lib/slack/edge/signature';
 
 /** API Gateway events as Slack's requests arrive in Lambda, signed like Slack signs them. */
 export interface SignOptions {

@@ -2,7 +2,9 @@ import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
+  buildCommandDeps,
   createSlackCommandHandler,
+  DEFAULT_ATLAS_DEADLINE_MS,
   handler as lambdaHandler,
   type SlackCommandEvent,
   type SlackCommandHandler,
@@ -16,13 +18,15 @@ import { createIndexStore } from '../../lib/archive/index-store';
 import { csvFileName, csvKey } from '../../lib/archive/keys';
 import { createStateStore } from '../../lib/archive/state-store';
 import { refusalReply } from '../../lib/command/replies';
+import { loadCommandConfig } from '../../lib/config';
 import { ConfigError } from '../../lib/errors';
 import { inspectCsv } from '../../lib/invoices/csv-summary';
 import type { Invoice } from '../../lib/invoices/invoice';
-import { toAmounts } from '../../lib/invoices/money';
+import { formatUsd, toAmounts } from '../../lib/invoices/money';
 import type { InvoiceIndexEntry, InvoiceStateEntry } from '../../lib/invoices/types';
-import { createSecretsManagerReader } from '../../lib/secrets';
-import { SLACK_VECTOR } from '../command/fixtures';
+import { silentLogger } from '../../lib/log';
+import { createSecretsManagerReader, type SecretReader } from '../../lib/secrets';
+import { fakeAtlas, SLACK_VECTOR } from '../command/fixtures';
 import {
   blockActionsBody,
   commandBody,
@@ -33,7 +37,8 @@ import {
 } from '../command/slack-events';
 
 // The real handler against real servers on 127.0.0.1: the Atlas sandbox, the S3 stand-in (which verifies SigV4,
-// presigned links and their expiry), the Slack stand-in (response_url sink) and the Secrets Manager stand-in.
+// presigned links and their expiry) and the Slack stand-in (response_url sink). The secret comes from an in-memory
+// SecretReader; one test reads it through the real Secrets Manager client from its stand-in, to prove that wiring.
 const SIGNING_SECRET = 'integration-signing-secret-0123456789';
 const SECRET_ID = 'atlas-invoice-notifier/app';
 const BUCKET = 'atlas-archive';
@@ -49,9 +54,10 @@ const UNKNOWN_ID = 'deadbeefdeadbeefdeadbeef';
 let atlas: AtlasSandbox;
 let s3: S3StandIn;
 let slack: SlackStandIn;
-let secrets: SecretsManagerStandIn;
 let s3ClockOffsetMs = 0;
 const logs: string[] = [];
+/** The secret ids read through `secretReader`, in order. */
+const secretReads: string[] = [];
 let handler: SlackCommandHandler;
 let testStartedAt = 0;
 
@@ -59,8 +65,22 @@ let org1: { pending: Invoice; closed: Invoice; paid: Invoice };
 let org2Invoice: Invoice;
 let closedCsv: string;
 
+const SECRET_JSON = () =>
+  JSON.stringify({
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    ATLAS_CLIENT_ID: DEMO_SERVICE_ACCOUNT.clientId,
+    ATLAS_CLIENT_SECRET: DEMO_SERVICE_ACCOUNT.clientSecret,
+  });
+
+const secretReader: SecretReader = {
+  async readSecretString(secretId) {
+    secretReads.push(secretId);
+    if (secretId !== SECRET_ID) throw new Error(`no secret ${secretId}`);
+    return SECRET_JSON();
+  },
+};
+
 function deps(overrides: Partial<SlackCommandHandlerDeps> = {}): SlackCommandHandlerDeps {
-  const sm = new SecretsManagerClient(secrets.clientConfig());
   return {
     env: {
       ATLAS_ORG_IDS: `${ORG_1},${ORG_2}`,
@@ -74,7 +94,7 @@ function deps(overrides: Partial<SlackCommandHandlerDeps> = {}): SlackCommandHan
       SLACK_ALLOWED_USER_IDS: USER,
       SLACK_API_URL: slack.apiUrl,
     },
-    secrets: createSecretsManagerReader(sm),
+    secrets: secretReader,
     s3: ({ forcePathStyle }) => new S3Client({ ...s3.clientConfig(), forcePathStyle }),
     writeLog: (line) => logs.push(line),
     pollIntervalMinutes: 15,
@@ -188,7 +208,7 @@ function stateEntryOf(invoice: Invoice, archived: boolean): InvoiceStateEntry {
 }
 
 beforeAll(async () => {
-  [atlas, s3, slack, secrets] = await Promise.all([
+  [atlas, s3, slack] = await Promise.all([
     startAtlasSandbox({
       orgs: [
         {
@@ -207,15 +227,6 @@ beforeAll(async () => {
       clock: () => Date.now() + s3ClockOffsetMs,
     }),
     startSlackStandIn(),
-    startSecretsManagerStandIn({
-      secrets: {
-        [SECRET_ID]: JSON.stringify({
-          SLACK_SIGNING_SECRET: SIGNING_SECRET,
-          ATLAS_CLIENT_ID: DEMO_SERVICE_ACCOUNT.clientId,
-          ATLAS_CLIENT_SECRET: DEMO_SERVICE_ACCOUNT.clientSecret,
-        }),
-      },
-    }),
   ]);
   const [pending, closed, paid] = atlas.listInvoices(ORG_1).map((m) => atlas.getInvoice(ORG_1, m.id));
   if (pending === undefined || closed === undefined || paid === undefined)
@@ -245,7 +256,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([atlas?.close(), s3?.close(), slack?.close(), secrets?.close()]);
+  await Promise.all([atlas?.close(), s3?.close(), slack?.close()]);
 });
 
 beforeEach(() => {
@@ -341,7 +352,7 @@ describe('the signature check, with Slack’s official test vector', () => {
     const result = await allowed(httpApiEvent(SLACK_VECTOR.body, vectorHeaders()), lambdaContext());
     const reply = JSON.parse(result.body) as Reply;
     expect(reply.response_type).toBe('ephemeral');
-    expect(allText(reply)).toContain('`/webhook-collect <invoice id>`');
+    expect(allText(reply)).toContain('`/webhook-collect &lt;invoice id&gt;`');
   });
 });
 
@@ -352,13 +363,13 @@ describe('/invoice <id> for an archived invoice', () => {
     const text = allText(reply);
     const amounts = toAmounts(closed);
     expect(reply.response_type).toBe('ephemeral');
-    expect(text).toContain('*Organisation:* Acme &amp; &lt;Sons&gt; \\"EU\\"');
-    expect(text).toContain('*Status:* *CLOSED* (closed, not charged yet)');
-    expect(text).toContain(`*Invoice:* \`${closed.id}\``);
-    expect(reply.text).toContain(
-      `billed $${(amounts.amountBilledCents / 100).toLocaleString('en-US', { minimumFractionDigits: 2 })}`,
+    const owed = formatUsd(amounts.amountBilledCents - amounts.amountPaidCents);
+    expect(text).toContain(
+      `*${owed} owed* · Acme &amp; &lt;Sons&gt; \\"EU\\" · *CLOSED* (final, not charged yet)`,
     );
-    expect(text).toContain('= subtotal $');
+    expect(text).toContain(`invoice \`${closed.id}\` of organisation \`${ORG_1}\``);
+    expect(reply.text).toContain(`CLOSED, ${owed} owed.`);
+    expect(text).toContain(`Owed ${owed}`);
     expect(text).toContain('*Top projects*');
     expect(text).toContain('&lt;!channel&gt; staging &amp; QA');
     expect(text).not.toContain('<!channel>');
@@ -415,7 +426,8 @@ describe('/invoice <id> for an archived invoice', () => {
     expect(result.statusCode).toBe(200);
     const reply = JSON.parse(result.body) as Reply;
     expect(reply.response_type).toBe('in_channel');
-    expect(allText(reply)).toContain('*Status:* *PAID* (paid)');
+    expect(allText(reply)).toContain(' · *PAID*');
+    expect(allText(reply)).not.toContain('(paid)');
   });
 });
 
@@ -423,7 +435,7 @@ describe('/invoice <id> for an invoice that is not archived', () => {
   it('answers from Atlas, asking each organisation, and says the next poll archives it', async () => {
     const reply = await ask(org2Invoice.id);
     const text = allText(reply);
-    expect(text).toContain('*Status:* *CLOSED*');
+    expect(text).toContain('*CLOSED* (final, not charged yet)');
     expect(text).toContain('The CSV is not archived yet: the next poll will archive it');
     expect(text).toContain('*Top SKUs*');
     expect(reply.blocks?.some((b) => b.type === 'actions')).toBe(false);
@@ -459,7 +471,7 @@ describe('/invoice <id> for an invoice that is not archived', () => {
 describe('subcommands', () => {
   it('answers help', async () => {
     const reply = await ask('help');
-    for (const usage of ['<invoice id>', 'latest [org id]', 'pending', 'list [n]']) {
+    for (const usage of ['&lt;invoice id&gt;', 'latest [org id]', 'pending', 'list [n]']) {
       expect(allText(reply)).toContain(`/invoice ${usage}`);
     }
   });
@@ -593,14 +605,56 @@ describe('delivery and start-up', () => {
   });
 
   it('reads the secret once per cold start and makes no other call before the first answer', async () => {
-    secrets.resetRequests();
+    secretReads.length = 0;
     const cold = createSlackCommandHandler(deps());
     await ask('help', undefined, cold);
     await ask('help', undefined, cold);
-    expect(secrets.requests.map((r) => r.operation)).toEqual(['GetSecretValue']);
+    expect(secretReads).toEqual([SECRET_ID]);
     expect(await s3OperationsThisTest()).toEqual([]);
     expect(atlas.requests).toHaveLength(0);
     expect(slack.requests).toHaveLength(0);
+  });
+
+  it('reads the secret through the Secrets Manager client over its wire protocol', async () => {
+    // The one test that needs the real protocol: the production wiring is createSecretsManagerReader over the SDK.
+    const secrets: SecretsManagerStandIn = await startSecretsManagerStandIn({
+      secrets: { [SECRET_ID]: SECRET_JSON() },
+    });
+    const client = new SecretsManagerClient(secrets.clientConfig());
+    try {
+      const cold = createSlackCommandHandler(deps({ secrets: createSecretsManagerReader(client) }));
+
+      const reply = await ask(org1.closed.id, undefined, cold);
+
+      expect(reply.text).toContain(`Atlas invoice ${org1.closed.id}`);
+      expect(secrets.requests.map((r) => r.operation)).toEqual(['GetSecretValue']);
+    } finally {
+      client.destroy();
+      await secrets.close();
+    }
+  });
+
+  it('builds the S3 client once per cold start, with the path style the secret sets', async () => {
+    const built: boolean[] = [];
+    const secretWithPathStyle: SecretReader = {
+      readSecretString: async () =>
+        JSON.stringify({ ...JSON.parse(SECRET_JSON()), S3_FORCE_PATH_STYLE: 'true' }),
+    };
+    const cold = createSlackCommandHandler(
+      deps({
+        env: { ...deps().env, S3_FORCE_PATH_STYLE: undefined },
+        secrets: secretWithPathStyle,
+        s3: ({ forcePathStyle }) => {
+          built.push(forcePathStyle);
+          return new S3Client({ ...s3.clientConfig(), forcePathStyle });
+        },
+      }),
+    );
+
+    await ask(org1.closed.id, undefined, cold);
+    await ask(org1.paid.id, undefined, cold);
+
+    expect(built).toEqual([true]);
   });
 
   it('fails a start with a missing setting by naming it, without logging a secret', async () => {
@@ -622,5 +676,51 @@ describe('delivery and start-up', () => {
       expect(all).not.toContain(secret);
     }
     expect(all).not.toContain('X-Amz-Signature');
+  });
+});
+
+describe('buildCommandDeps', () => {
+  const env = {
+    ATLAS_ORG_IDS: `${ORG_1},${ORG_2}`,
+    ATLAS_CLIENT_ID: DEMO_SERVICE_ACCOUNT.clientId,
+    ATLAS_CLIENT_SECRET: DEMO_SERVICE_ACCOUNT.clientSecret,
+    ARCHIVE_BUCKET: BUCKET,
+    PRESIGN_TTL_SECONDS: '600',
+    POLL_INTERVAL_MINUTES: '30',
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_ALLOWED_TEAM_IDS: TEAM,
+  };
+  const clients = () => ({
+    s3: new S3Client({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'example-secret-access-key' },
+    }),
+    atlas: fakeAtlas({}),
+    log: silentLogger,
+    now: () => Date.UTC(2024, 6, 10, 12),
+  });
+
+  it('takes organisations, access, the link lifetime and the poll interval from the configuration', async () => {
+    const config = loadCommandConfig(env);
+
+    const built = buildCommandDeps(config, clients());
+    const link = await built.presigner.presignCsv('atlas-invoices/x.csv', 'x.csv');
+
+    expect(built.orgIds).toEqual([ORG_1, ORG_2]);
+    expect(built.access.teamIds).toEqual(new Set([TEAM]));
+    expect(built.pollIntervalMinutes).toBe(30);
+    expect(built.atlasDeadlineMs).toBe(DEFAULT_ATLAS_DEADLINE_MS);
+    expect(link.expiresAt).toBe(Date.UTC(2024, 6, 10, 12) + 600_000);
+    expect(new URL(link.url).searchParams.get('X-Amz-Expires')).toBe('600');
+  });
+
+  it('lets the handler tune the pacing over the configuration', () => {
+    const built = buildCommandDeps(loadCommandConfig(env), clients(), {
+      atlasDeadlineMs: 300,
+      pollIntervalMinutes: 1,
+      replyBudgetMs: 1_000,
+    });
+
+    expect([built.atlasDeadlineMs, built.pollIntervalMinutes, built.replyBudgetMs]).toEqual([300, 1, 1_000]);
   });
 });

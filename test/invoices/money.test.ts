@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { InvoiceMetadata } from '../../lib/invoices/invoice';
-import {
-  expectedBilledCents,
-  explainOwed,
-  formatUsd,
-  owedCents,
-  parseDollarsToCents,
-  toAmounts,
-} from '../../lib/invoices/money';
+import { expectedBilledCents, formatUsd, parseDollarsToCents, toAmounts } from '../../lib/invoices/money';
 import type { InvoiceAmounts } from '../../lib/invoices/types';
 
 function amounts(overrides: Partial<InvoiceAmounts> = {}): InvoiceAmounts {
@@ -108,40 +101,8 @@ describe('toAmounts', () => {
   });
 });
 
-describe('owedCents and expectedBilledCents', () => {
-  it('owes billed minus paid, negative for a credit', () => {
-    expect(owedCents({ amountBilledCents: 10_500, amountPaidCents: 500 })).toBe(10_000);
-    expect(owedCents({ amountBilledCents: 100, amountPaidCents: 300 })).toBe(-200);
-  });
-
+describe('expectedBilledCents', () => {
   it('expects subtotal plus tax minus starting balance', () => {
     expect(expectedBilledCents(amounts())).toBe(10_000 + 800 - 300);
-  });
-});
-
-describe('explainOwed', () => {
-  it('shows the billed formula when Atlas billed what the formula gives, and what is owed', () => {
-    const text = explainOwed(amounts({ amountPaidCents: 500 }));
-
-    expect(text.billed).toBe('Billed $105.00 = subtotal $100.00 + tax $8.00 − starting balance $3.00');
-    expect(text.owed).toBe('Owed $100.00 = billed $105.00 − paid $5.00');
-  });
-
-  it('shows what Atlas billed beside the formula when the two differ', () => {
-    const text = explainOwed(amounts({ amountBilledCents: 9_999 }));
-
-    expect(text.billed).toBe('Billed $99.99 (as Atlas reports; subtotal + tax − starting balance = $105.00)');
-  });
-
-  it('shows a credit when more was paid than billed', () => {
-    const text = explainOwed(amounts({ amountPaidCents: 11_000 }));
-
-    expect(text.owed).toBe('Credit $5.00 = paid $110.00 − billed $105.00');
-  });
-
-  it('owes nothing when paid in full', () => {
-    expect(explainOwed(amounts({ amountPaidCents: 10_500 })).owed).toBe(
-      'Owed $0.00 = billed $105.00 − paid $105.00',
-    );
   });
 });

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { code, escapeAndTruncate, escapeMrkdwn, plainText, truncateEscaped } from '../../lib/slack/mrkdwn';
+import {
+  code,
+  escapeAndTruncate,
+  escapeMrkdwn,
+  plainText,
+  slackDate,
+  slackDay,
+  slackLink,
+  truncateEscaped,
+} from '../../lib/slack/mrkdwn';
 
 describe('escapeMrkdwn', () => {
   it('neutralises mentions, links and entities', () => {
@@ -36,5 +45,27 @@ describe('truncation', () => {
 describe('code', () => {
   it('cannot be broken out of with backticks', () => {
     expect(code('a`b<c')).toBe('`aˋb&lt;c`');
+  });
+});
+
+describe('the Slack tokens this project writes', () => {
+  const at = Date.UTC(2024, 6, 10, 12, 15, 30);
+
+  it('formats dates for Slack to render in the reader’s time zone, with a UTC fallback', () => {
+    expect(slackDate(at)).toBe(`<!date^${at / 1000}^{date_short_pretty} at {time}|2024-07-10 12:15 UTC>`);
+    expect(slackDate(Number.NaN)).toBe('an unknown time');
+  });
+
+  it('formats a day on its own for deadlines', () => {
+    expect(slackDay(at)).toBe(`<!date^${at / 1000}^{date_short_pretty}|Jul 10, 2024>`);
+    expect(slackDay(Number.NaN)).toBe('an unknown day');
+  });
+
+  it('links an https URL under an escaped label, and gives only the label for anything else', () => {
+    expect(slackLink('https://cloud.mongodb.com/v2#/org/x/billing/overview', 'Pay <now> | later')).toBe(
+      '<https://cloud.mongodb.com/v2#/org/x/billing/overview|Pay &lt;now&gt; ¦ later>',
+    );
+    expect(slackLink('javascript:alert(1)', 'Pay')).toBe('Pay');
+    expect(slackLink('https://evil.example/a>|<!channel', 'Pay')).toBe('Pay');
   });
 });

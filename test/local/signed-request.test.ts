@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { shellQuote, signedSlashCommand, toCurl } from '../../infra/local/signed-request';
-import { verifySlackSignature } from '../../lib/command/slack-signature';
+import { verifySlackSignature } from '../../lib/slack/edge/signature';
 
 const SECRET = 'local-signing-secret-0123456789ab';
 const AT = Date.UTC(2026, 10, 21, 12, 0, 0);

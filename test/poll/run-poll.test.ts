@@ -138,7 +138,7 @@ describe('runPoll: later runs', () => {
 
     expect(h.archive.calls).toEqual([invoiceId(2)]);
     expect(h.notifier.texts()).toEqual([
-      'Atlas invoice of Org aaaa (February 1 – February 29, 2024) is now PAID (was CLOSED): billed $20.00, paid $20.00, owed $0.00.',
+      'Atlas invoice of Org aaaa (February 1 – February 29, 2024) is now PAID (was CLOSED): $20.00 paid.',
     ]);
     expect(h.stateStore.state(ORG_A).invoices[invoiceId(2)]).toMatchObject({
       statusName: 'PAID',

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { InvoiceMetadata } from '../../lib/invoices/invoice';
 import type { CsvSummary } from '../../lib/invoices/types';
-import { type Block, DOWNLOAD_LINK_ACTION_ID } from '../../lib/slack/invoice-blocks';
-import { SLACK_LIMITS } from '../../lib/slack/mrkdwn';
+import { DOWNLOAD_LINK_ACTION_ID } from '../../lib/slack/invoice-blocks';
 import {
   buildStatusChangeMessage,
   buildWatchingMessage,
   type SlackMessage,
+  type StatusChangeInput,
 } from '../../lib/slack/notification-blocks';
+import { limitViolations, strayControls } from './block-kit-checks';
 
 const ORG = '5f0000000000000000000001';
 const INV = '6a0000000000000000000002';
@@ -65,62 +66,44 @@ function texts(message: SlackMessage): { kind: string; text: string }[] {
   return out;
 }
 
-/** Slack's documented Block Kit limits, checked the way Slack would refuse a message. */
-function limitViolations(message: SlackMessage): string[] {
-  const problems: string[] = [];
-  if (message.blocks.length > SLACK_LIMITS.blocksPerMessage) problems.push('too many blocks');
-  if (message.text.length > SLACK_LIMITS.fallbackText) problems.push('fallback text too long');
-  for (const block of message.blocks as Block[]) {
-    const text = (block.text as { text?: string } | undefined)?.text ?? '';
-    if (block.type === 'header' && text.length > SLACK_LIMITS.headerText) problems.push('header too long');
-    if (block.type === 'section' && text.length > SLACK_LIMITS.sectionText) problems.push('section too long');
-    const fields = (block.fields as { text: string }[] | undefined) ?? [];
-    if (fields.length > SLACK_LIMITS.fieldsPerSection) problems.push('too many fields');
-    if (fields.some((f) => f.text.length > SLACK_LIMITS.fieldText)) problems.push('field too long');
-    for (const element of (block.elements as Record<string, unknown>[] | undefined) ?? []) {
-      const label = (element.text as { text?: string } | undefined)?.text ?? '';
-      if (element.type === 'button' && label.length > SLACK_LIMITS.buttonText)
-        problems.push('button too long');
-      if (typeof element.value === 'string' && element.value.length > 2000) problems.push('value too long');
-      if (block.type === 'context' && typeof element.text === 'string' && element.text.length > 3000) {
-        problems.push('context too long');
-      }
-    }
-  }
-  return problems;
-}
-
-/** No control sequence survives in mrkdwn: `<`, `>` only as entities, `&` only starting one. */
-function unescaped(message: SlackMessage): string[] {
-  return texts(message)
-    .filter(({ kind }) => !kind.endsWith('plain_text'))
-    .map(({ text }) => text)
-    .filter((text) => /[<>]|&(?!amp;|lt;|gt;)/.test(text));
+/** A status change of Acme's invoice from CLOSED; `invoiceOverrides` and `input` replace the defaults. */
+function statusChange(
+  invoiceOverrides: Partial<InvoiceMetadata> = {},
+  input: Partial<StatusChangeInput> = {},
+): SlackMessage {
+  return buildStatusChangeMessage({
+    orgId: ORG,
+    orgName: 'Acme',
+    invoice: invoice(invoiceOverrides),
+    fromStatus: 'CLOSED',
+    summary: undefined,
+    ...input,
+  });
 }
 
 describe('buildStatusChangeMessage', () => {
-  it('shows organisation, period, old → new status, amounts with the owed arithmetic, and a download pointer', () => {
-    const message = buildStatusChangeMessage({
-      orgId: ORG,
-      orgName: 'Acme',
-      invoice: invoice(),
-      fromStatus: 'PENDING',
-      summary: summary('Acme'),
-    });
+  it('leads with the amount owed, then the period and the change, the arithmetic, top costs, button and ids', () => {
+    const message = statusChange({}, { fromStatus: 'PENDING', summary: summary('Acme') });
 
+    expect(texts(message).slice(1, 3)).toEqual([
+      { kind: 'header:plain_text', text: 'Atlas invoice closed: Acme' },
+      {
+        kind: 'section:mrkdwn',
+        text: '*$1,000.00 owed* · June 1 – June 30, 2024 · PENDING → *CLOSED* (final, not charged yet)',
+      },
+    ]);
     const all = texts(message)
       .map((t) => t.text)
       .join('\n');
-    expect(all).toContain('Acme');
-    expect(all).toContain('June 1 – June 30, 2024');
-    expect(all).toContain('PENDING → *CLOSED*');
-    expect(all).toContain('*Billed*\n$1,250.00');
-    expect(all).toContain('*Paid*\n$250.00');
-    expect(all).toContain('Owed $1,000.00 = billed $1,250.00 − paid $250.00');
+    expect(all).toContain(
+      'Owed $1,000.00 = billed $1,250.00 − paid $250.00 · billed = subtotal $1,200.00 + tax $50.00',
+    );
     expect(all).toContain('Top projects');
     expect(all).toContain('Top SKUs');
-    expect(all).toContain(`/invoice ${INV}`);
-    expect(message.text).toContain('owed $1,000.00');
+    expect(all.split(INV)).toHaveLength(2);
+    expect(message.text).toBe(
+      'Atlas invoice of Acme (June 1 – June 30, 2024) is now CLOSED (was PENDING): $1,000.00 owed.',
+    );
     expect(message.blocks).toContainEqual({
       type: 'actions',
       elements: [
@@ -133,47 +116,75 @@ describe('buildStatusChangeMessage', () => {
     });
   });
 
-  it('marks FAILED as urgent and says when the organisation is suspended and locked', () => {
-    const message = buildStatusChangeMessage({
-      orgId: ORG,
-      orgName: 'Acme',
-      invoice: invoice({ statusName: 'FAILED' }),
-      fromStatus: 'CLOSED',
-      summary: undefined,
-    });
+  it('marks FAILED as urgent, with the dates of suspension and lock counted from the failure, and where to pay', () => {
+    const failedSince = '2024-07-02T06:00:00.000Z';
+    const suspendAt = Date.UTC(2024, 7, 1, 6) / 1000;
+    const lockAt = Date.UTC(2024, 7, 31, 6) / 1000;
+    const message = statusChange({ statusName: 'FAILED' }, { failedSince });
 
     const header = message.blocks[0] as { type: string; text: { text: string } };
     expect(header.type).toBe('header');
-    expect(header.text.text).toMatch(/^:rotating_light: Payment failed/);
-    const all = texts(message)
-      .map((t) => t.text)
-      .join('\n');
-    expect(all).toMatch(/30 days\*.*\*suspended\*/);
-    expect(all).toMatch(/60 days\*.*\*locked\*/);
-    expect(message.text).toMatch(/^Payment failed/);
+    expect(header.text.text).toBe(':rotating_light: Payment failed: Acme');
+    const [lead, warning] = texts(message)
+      .filter((t) => t.kind === 'section:mrkdwn')
+      .map((t) => t.text);
+    expect(lead).toBe(
+      `*$1,000.00 owed*, suspended on <!date^${suspendAt}^{date_short_pretty}|Aug 1, 2024> unless paid · June 1 – June 30, 2024 · CLOSED → *FAILED*`,
+    );
+    expect(warning).toContain(`after 60 days *locked* (<!date^${lockAt}^{date_short_pretty}|Aug 31, 2024>)`);
+    expect(warning).toContain(
+      `<https://cloud.mongodb.com/v2#/org/${ORG}/billing/overview|Pay it or update the payment method in Atlas>`,
+    );
+    expect(message.text).toBe(
+      'Payment failed: the Atlas invoice of Acme (June 1 – June 30, 2024) is now FAILED (was CLOSED): $1,000.00 owed, suspended on Aug 1, 2024 unless paid.',
+    );
+  });
+
+  it('counts a failure from the invoice’s last update when the poller gives no first-seen time', () => {
+    const message = statusChange({ statusName: 'FAILED', updated: '2024-07-02T00:00:00Z' });
+
+    expect(message.text).toContain('suspended on Aug 1, 2024 unless paid');
+  });
+
+  it('links the billing page of the configured Atlas only when it is Atlas itself', () => {
+    const at = (atlasBaseUrl: string) =>
+      JSON.stringify(statusChange({ statusName: 'FAILED' }, { atlasBaseUrl }).blocks);
+
+    expect(at('https://cloud.mongodbgov.com')).toContain(
+      `<https://cloud.mongodbgov.com/v2#/org/${ORG}/billing/overview|`,
+    );
+    expect(at('http://127.0.0.1:4010')).toContain(
+      `<https://cloud.mongodb.com/v2#/org/${ORG}/billing/overview|`,
+    );
+  });
+
+  it('says a forgiven invoice owes nothing and how much was forgiven', () => {
+    const message = statusChange({ statusName: 'FORGIVEN', amountPaidCents: 0 }, { fromStatus: 'FAILED' });
+
+    const all = JSON.stringify(message);
+    expect(all).toContain('*$1,250.00 forgiven, nothing owed*');
+    expect(all).not.toMatch(/\$[\d,.]+ owed|Owed \$/);
+    expect(message.text).toContain('is now FORGIVEN (was FAILED): $1,250.00 forgiven, nothing owed.');
+  });
+
+  it('leads a paid invoice with what was paid and shows no zero amounts', () => {
+    const message = statusChange({ statusName: 'PAID', amountPaidCents: 125_000 });
+
+    const all = texts(message).map((t) => t.text);
+    expect(all).toContain('*$1,250.00 paid* · June 1 – June 30, 2024 · CLOSED → *PAID*');
+    expect(all).toContain('Paid $1,250.00 in full · billed = subtotal $1,200.00 + tax $50.00');
+    expect(all.join('\n')).not.toContain('$0.00');
   });
 
   it('does not mark other statuses as urgent', () => {
-    const message = buildStatusChangeMessage({
-      orgId: ORG,
-      orgName: 'Acme',
-      invoice: invoice({ statusName: 'PAID', amountPaidCents: 125_000 }),
-      fromStatus: 'CLOSED',
-      summary: undefined,
-    });
+    const message = statusChange({ statusName: 'PAID', amountPaidCents: 125_000 });
 
     expect(JSON.stringify(message)).not.toContain('rotating_light');
     expect(JSON.stringify(message)).not.toContain('suspended');
   });
 
   it('names a new invoice as a change from "new" and falls back to the organisation id', () => {
-    const message = buildStatusChangeMessage({
-      orgId: ORG,
-      orgName: undefined,
-      invoice: invoice({ statusName: 'PENDING' }),
-      fromStatus: undefined,
-      summary: undefined,
-    });
+    const message = statusChange({ statusName: 'PENDING' }, { orgName: undefined, fromStatus: undefined });
 
     expect(JSON.stringify(message.blocks)).toContain('new → *PENDING*');
     expect(message.text).toContain(ORG);
@@ -181,45 +192,34 @@ describe('buildStatusChangeMessage', () => {
 
   it('escapes hostile organisation, project and SKU names and stays within Block Kit limits', () => {
     for (const name of [HOSTILE, LONG]) {
-      const message = buildStatusChangeMessage({
-        orgId: ORG,
-        orgName: name,
-        invoice: invoice({ statusName: 'FAILED' }),
-        fromStatus: '<!everyone>',
-        summary: summary(name),
-      });
+      const message = statusChange(
+        { statusName: 'FAILED' },
+        { orgName: name, fromStatus: '<!everyone>', summary: summary(name) },
+      );
 
       expect(limitViolations(message)).toEqual([]);
-      expect(unescaped(message)).toEqual([]);
-      const parsed = texts(message).filter(({ kind }) => !kind.endsWith('plain_text'));
-      expect(parsed.some(({ text }) => text.includes('<!'))).toBe(false);
+      expect(strayControls(message)).toEqual([]);
     }
   });
 
   it('keeps non-ASCII names intact', () => {
-    const message = buildStatusChangeMessage({
-      orgId: ORG,
-      orgName: 'Zürich 東京 🚀',
-      invoice: invoice(),
-      fromStatus: 'PENDING',
-      summary: summary('Zürich 東京 🚀'),
-    });
+    const message = statusChange(
+      {},
+      { orgName: 'Zürich 東京 🚀', fromStatus: 'PENDING', summary: summary('Zürich 東京 🚀') },
+    );
 
     expect(message.text).toContain('Zürich 東京 🚀');
     expect(JSON.stringify(message.blocks)).toContain('Project 0 Zürich 東京 🚀');
   });
 
   it('shows an unknown future status as Atlas sent it, escaped', () => {
-    const message = buildStatusChangeMessage({
-      orgId: ORG,
-      orgName: 'Acme',
-      invoice: invoice({ statusName: 'DISPUTED<x>' }),
-      fromStatus: 'CLOSED',
-      summary: undefined,
-    });
+    const message = statusChange({ statusName: 'DISPUTED<x>' });
 
     expect(JSON.stringify(message.blocks)).toContain('CLOSED → *DISPUTED&lt;x&gt;*');
-    expect(unescaped(message)).toEqual([]);
+    expect(JSON.stringify(message.blocks)).toContain(
+      'the status is new to this app, so check Atlas for what is owed',
+    );
+    expect(strayControls(message)).toEqual([]);
   });
 });
 
@@ -263,8 +263,11 @@ describe('buildWatchingMessage', () => {
     expect(all).toContain('• PENDING: 1');
     expect(all).toContain('*Current pending amount:* $43.21 (April 1 – April 30, 2024)');
     expect(all).toContain(':rotating_light: *1 invoice has a failed payment* (owed $99.00)');
-    expect(all).toContain('March 1 – March 31, 2024: owed $99.00 (`a00000000000000000000003`)');
+    expect(all).toContain(
+      `March 1 – March 31, 2024: $99.00 owed, suspended on <!date^${Date.UTC(2024, 7, 1) / 1000}^{date_short_pretty}|Aug 1, 2024> unless paid (\`a00000000000000000000003\`)`,
+    );
     expect(all).toMatch(/suspended.*locked/s);
+    expect(all).toContain(`<https://cloud.mongodb.com/v2#/org/${ORG}/billing/overview|Pay it or update`);
     expect(message.text).toBe(
       'Now watching the Atlas invoices of Acme: 4 invoices, $43.21 pending, 1 with a FAILED payment.',
     );
@@ -294,7 +297,7 @@ describe('buildWatchingMessage', () => {
     });
 
     expect(limitViolations(message)).toEqual([]);
-    expect(unescaped(message)).toEqual([]);
+    expect(strayControls(message)).toEqual([]);
     expect(JSON.stringify(message)).toContain('…and 30 more');
   });
 });

@@ -18,6 +18,11 @@ export interface RenderOptions {
   readonly color?: boolean;
   /** Columns for dividers and the two-column field layout. Default 80. */
   readonly width?: number;
+  /**
+   * Wrap text at `width` columns by words, fields within their column, as a narrow client (a phone) shows them.
+   * Default off: lines are printed whole and the terminal wraps them.
+   */
+  readonly wrap?: boolean;
 }
 
 interface Style {
@@ -69,11 +74,21 @@ export function renderMessage(message: RenderableMessage, options: RenderOptions
   const style = options.color ? ANSI : PLAIN;
   const width = Math.max(20, options.width ?? 80);
   const blocks = Array.isArray(message.blocks) ? message.blocks : [];
-  if (blocks.length === 0) return convert(message.text ?? '', style, false);
+  const layout: Layout = {
+    width,
+    wrap: options.wrap === true ? (text, columns = width) => wrapText(text, columns) : (text) => text,
+  };
+  if (blocks.length === 0) return layout.wrap(convert(message.text ?? '', style, false));
   return blocks
-    .map((block) => renderBlock(block, style, width))
+    .map((block) => renderBlock(block, style, layout))
     .filter((line) => line !== '')
     .join('\n');
+}
+
+interface Layout {
+  readonly width: number;
+  /** Identity unless wrapping was asked for. */
+  readonly wrap: (text: string, columns?: number) => string;
 }
 
 /** One mrkdwn string to terminal text, by the rules in the module comment. */
@@ -102,23 +117,26 @@ function textOf(value: unknown, style: Style): string {
   return convert(value.text, style, value.type === 'plain_text');
 }
 
-function renderBlock(block: unknown, style: Style, width: number): string {
+function renderBlock(block: unknown, style: Style, layout: Layout): string {
   if (!isObject(block)) return '';
+  const { width, wrap } = layout;
   switch (block.type) {
     case 'header': {
-      const title = textOf(block.text, PLAIN);
-      return `${style.header(title)}\n${'═'.repeat(Math.min(width, Math.max(3, visibleLength(title))))}`;
+      const title = wrap(textOf(block.text, PLAIN));
+      const longest = Math.max(3, ...title.split('\n').map(visibleLength));
+      return `${style.header(title)}\n${'═'.repeat(Math.min(width, longest))}`;
     }
     case 'section': {
       const parts: string[] = [];
       const text = textOf(block.text, style);
       const accessory = renderElement(block.accessory, style);
-      if (text !== '' || accessory !== '') parts.push([text, accessory].filter((p) => p !== '').join('  '));
+      if (text !== '' || accessory !== '')
+        parts.push(wrap([text, accessory].filter((p) => p !== '').join('  ')));
       if (Array.isArray(block.fields))
         parts.push(
           twoColumns(
             block.fields.map((f) => textOf(f, style)),
-            width,
+            layout,
           ),
         );
       return parts.join('\n');
@@ -126,10 +144,12 @@ function renderBlock(block: unknown, style: Style, width: number): string {
     case 'context': {
       const elements = Array.isArray(block.elements) ? block.elements : [];
       return style.dim(
-        elements
-          .map((e) => (isObject(e) && e.type === 'image' ? `[image: ${imageAlt(e)}]` : textOf(e, PLAIN)))
-          .filter((t) => t !== '')
-          .join('  ·  '),
+        wrap(
+          elements
+            .map((e) => (isObject(e) && e.type === 'image' ? `[image: ${imageAlt(e)}]` : textOf(e, PLAIN)))
+            .filter((t) => t !== '')
+            .join('  ·  '),
+        ),
       );
     }
     case 'divider':
@@ -143,9 +163,9 @@ function renderBlock(block: unknown, style: Style, width: number): string {
       return `[image: ${imageAlt(block)}]${title === '' ? '' : ` ${title}`}`;
     }
     case 'rich_text':
-      return convert(richText(block), style, true);
+      return wrap(convert(richText(block), style, true));
     case 'markdown':
-      return typeof block.text === 'string' ? stripControl(block.text) : '';
+      return typeof block.text === 'string' ? wrap(stripControl(block.text)) : '';
     default:
       return style.dim(`[${stripControl(String(block.type))} block]`);
   }
@@ -166,13 +186,17 @@ function imageAlt(image: Json): string {
   return typeof image.alt_text === 'string' ? stripControl(image.alt_text) : '';
 }
 
-/** Fields side by side in pairs, the left column padded to the widest left field (at most half the width). */
-function twoColumns(fields: readonly string[], width: number): string {
-  const column = Math.floor(width / 2) - 2;
+/**
+ * Fields side by side in pairs, the left column padded to the widest left field (at most half the width); with
+ * `wrap`, each field is wrapped within its column first.
+ */
+function twoColumns(fields: readonly string[], layout: Layout): string {
+  const column = Math.floor(layout.width / 2) - 2;
+  const lines = (field: string | undefined) => layout.wrap(field ?? '', column).split('\n');
   const rows: string[] = [];
   for (let i = 0; i < fields.length; i += 2) {
-    const left = (fields[i] ?? '').split('\n');
-    const right = (fields[i + 1] ?? '').split('\n');
+    const left = lines(fields[i]);
+    const right = lines(fields[i + 1]);
     const pad = Math.min(column, Math.max(...left.map(visibleLength)));
     for (let line = 0; line < Math.max(left.length, right.length); line++) {
       const l = left[line] ?? '';
@@ -266,6 +290,36 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u20
 /** Drop terminal control characters (ESC, BEL, C1, carriage return) and bidi overrides; keep newlines and tabs. */
 function stripControl(text: string): string {
   return text.replace(CONTROL, '');
+}
+
+/**
+ * Each line cut at spaces into lines of at most `width` visible columns; a word longer than that (a URL) stays whole.
+ * Continuation lines of a `• ` bullet are indented under its text.
+ */
+function wrapText(text: string, width: number): string {
+  return text
+    .split('\n')
+    .flatMap((line) => {
+      if (visibleLength(line) <= width) return [line];
+      const bullet = line.startsWith('• ');
+      const indent = bullet ? '  ' : '';
+      const words = (bullet ? line.slice(2) : line).split(' ');
+      if (bullet) words[0] = `• ${words[0] ?? ''}`;
+      const out: string[] = [];
+      let current = '';
+      for (const word of words) {
+        const next = current === '' ? word : `${current} ${word}`;
+        if (current !== '' && visibleLength(next) > width) {
+          out.push(current);
+          current = `${indent}${word}`;
+        } else {
+          current = next;
+        }
+      }
+      out.push(current);
+      return out;
+    })
+    .join('\n');
 }
 
 function visibleLength(text: string): number {

@@ -29,6 +29,7 @@ export async function announceChange(
       fromStatus: change.fromStatus,
       summary: known,
       failedSince: failedSinceOf(invoice, change.previous),
+      atlasBaseUrl: deps.atlasBaseUrl,
     });
     await deps.notifier.post(poll.orgId, message, deps.deadline);
     poll.counts.notified += 1;
@@ -63,6 +64,7 @@ export async function announceFirstRun(deps: PollDeps, poll: OrgPoll): Promise<v
           orgName: poll.orgName,
           invoices: poll.listed,
           archivedCount,
+          atlasBaseUrl: deps.atlasBaseUrl,
         });
   try {
     await deps.notifier.post(poll.orgId, message, deps.deadline);

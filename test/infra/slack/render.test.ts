@@ -125,6 +125,40 @@ describe('renderMessage', () => {
     );
   });
 
+  it('wraps text at the width by words when asked, as a phone shows it, and fields within their column', () => {
+    const output = renderMessage(
+      {
+        text: 'fallback',
+        blocks: [
+          {
+            type: 'section',
+            text: { type: 'mrkdwn', text: '*$3,567.04 owed*, suspended on Aug 1, 2024 unless paid' },
+          },
+          {
+            type: 'section',
+            fields: [
+              { type: 'mrkdwn', text: '*Top projects*\n• Production — $2,500.00' },
+              { type: 'mrkdwn', text: '*Top SKUs*\n• ATLAS_AWS_INSTANCE_M30 — $2,000.00' },
+            ],
+          },
+          { type: 'context', elements: [{ type: 'mrkdwn', text: 'Owed $3,567.04, nothing paid yet' }] },
+        ],
+      },
+      { width: 30, wrap: true },
+    );
+
+    expect(output.split('\n')).toEqual([
+      '$3,567.04 owed, suspended on',
+      'Aug 1, 2024 unless paid',
+      'Top projects    Top SKUs',
+      '• Production    • ATLAS_AWS_INSTANCE_M30',
+      '  — $2,500.00     — $2,000.00',
+      'Owed $3,567.04, nothing paid',
+      'yet',
+    ]);
+    expect(renderMessage({ text: 'a b c d e f' }, { width: 20, wrap: true })).toBe('a b c d e f');
+  });
+
   it('renders user, channel and date tokens by their labels', () => {
     expect(mrkdwnToText('<@U123|ana> in <#C42|billing> on <!date^1700000000^{date}|Nov 14>')).toBe(
       '@ana in #billing on Nov 14',

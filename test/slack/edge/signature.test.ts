@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { signSlackRequest, verifySlackSignature } from '../../lib/command/slack-signature';
-import { SLACK_VECTOR } from './fixtures';
+import { signSlackRequest, verifySlackSignature } from '../../../lib/slack/edge/signature';
+import { SLACK_VECTOR } from '../../command/fixtures';
 
 const vectorNow = (Number(SLACK_VECTOR.timestamp) + 30) * 1000;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createBoltLogger } from '../../lib/command/bolt-logger';
-import { recordingLogger } from './fixtures';
+import { createBoltLogger } from '../../../lib/slack/edge/bolt-logger';
+import { recordingLogger } from '../../command/fixtures';
 
 describe('createBoltLogger', () => {
   it('drops Bolt debug output, which prints whole request bodies', () => {

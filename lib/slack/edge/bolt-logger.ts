@@ -1,6 +1,6 @@
-import { type Logger as BoltLogger, LogLevel } from '@slack/bolt/dist/App';
-import { describeError } from '../errors';
-import type { Logger } from '../log';
+import { describeError } from '../../errors';
+import type { Logger } from '../../log';
+import { type BoltLogger, LogLevel } from './bolt';
 
 const MESSAGE_MAX = 300;
 
