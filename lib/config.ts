@@ -834,14 +834,20 @@ function checkPattern(params: Params, name: string, pattern: RegExp, problem: st
   if (value !== '' && !pattern.test(value)) throw new ConfigError(name, problem);
 }
 
+/** The template splits these lists on "," as they are (Fn::Split): no spaces, no empty entries. */
 function checkVpcIdList(params: Params, name: string, prefix: string, partner: string): void {
-  const ids = splitList(params[name] ?? '');
+  const raw = params[name]?.trim() ?? '';
   const pattern = new RegExp(`^${prefix}-[0-9a-f]{8,17}$`);
-  ids.forEach((id, i) => {
-    if (!pattern.test(id))
-      throw new ConfigError(name, `entry ${i + 1} is not an id like ${prefix}-0123456789abcdef0`);
+  if (raw === '') return;
+  raw.split(',').forEach((id, i) => {
+    if (!pattern.test(id)) {
+      throw new ConfigError(
+        name,
+        `entry ${i + 1} is not an id like ${prefix}-0123456789abcdef0 (separate ids with "," and no spaces)`,
+      );
+    }
   });
-  if (ids.length > 0 && splitList(params[partner] ?? '').length === 0) {
+  if ((params[partner]?.trim() ?? '') === '') {
     throw new ConfigError(
       name,
       `needs ${partner} too: a function in a VPC needs subnets and security groups`,

@@ -483,6 +483,13 @@ describe('checkDeployParameters', () => {
       { vpcSubnetIds: 'subnet-a,subnet-b', vpcSecurityGroupIds: 'sg-01234567' },
       'vpcSubnetIds: entry 1 is not an id like subnet-',
     ],
+    [
+      {
+        vpcSubnetIds: 'subnet-0123456789abcdef0, subnet-0fedcba9876543210',
+        vpcSecurityGroupIds: 'sg-01234567',
+      },
+      'vpcSubnetIds: entry 2 is not an id like subnet-0123456789abcdef0 (separate ids with "," and no spaces)',
+    ],
     [{ existingSecretArn: 'my-secret' }, 'existingSecretArn: must be the ARN of a Secrets Manager secret'],
     [{ alarmEmail: 'billing at example.com' }, 'alarmEmail: must be one e-mail address'],
     [{ logRetentionInDays: '31' }, 'logRetentionInDays: must be one of 1, 3, 5'],
@@ -505,7 +512,7 @@ describe('checkDeployParameters', () => {
     expect(
       checkDeployParameters({
         ...good,
-        vpcSubnetIds: 'subnet-0123456789abcdef0, subnet-0fedcba9876543210',
+        vpcSubnetIds: 'subnet-0123456789abcdef0,subnet-0fedcba9876543210',
         vpcSecurityGroupIds: 'sg-0123456789abcdef0',
         existingSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:billing/atlas-AbCdEf',
       }),
