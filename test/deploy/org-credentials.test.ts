@@ -1,12 +1,10 @@
-import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { ScheduledEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPollHandler } from '../../functions/poll-invoices';
-import { createLambdaContext } from '../../infra/local/lambda-context';
 import { csvKey } from '../../lib/archive/keys';
 import { PollFailedError, type PollReport } from '../../lib/poll/report';
-import { BUCKET, FAST_RETRY, type StandIns, sandboxCsv, startStandIns } from '../poll/stand-ins';
+import { BUCKET, type StandIns, sandboxCsv, startStandIns } from '../poll/stand-ins';
+import { invokePoll, standInDeps } from './poll-handler';
 
 /**
  * Two organisations, each readable only with its own service account (the sandbox enforces a credential's `orgIds`
@@ -25,18 +23,6 @@ const ACCOUNT_B = {
 };
 const WRONG_SECRET = 'mdb_sa_sk_not-org-b-secret';
 const CHANNEL = 'C0ORGCREDS';
-
-const EVENT: ScheduledEvent = {
-  version: '0',
-  id: 'org-credentials',
-  'detail-type': 'Scheduled Event',
-  source: 'aws.events',
-  account: '000000000000',
-  time: '2024-07-02T12:00:00Z',
-  region: 'us-east-1',
-  resources: ['arn:aws:events:us-east-1:000000000000:rule/poll'],
-  detail: {},
-};
 
 let standIns: StandIns;
 let secretsManager: SecretsManagerClient;
@@ -64,7 +50,7 @@ afterAll(async () => {
 
 /** A cold start of the real handler with this environment and a fresh archive prefix; returns its report. */
 async function poll(orgBCredential: { clientId: string; clientSecret: string }) {
-  const { sandbox, s3, slack } = standIns;
+  const { sandbox, slack } = standIns;
   runs += 1;
   const prefix = `org-credentials-${runs}/`;
   const logs: string[] = [];
@@ -83,17 +69,11 @@ async function poll(orgBCredential: { clientId: string; clientSecret: string }) 
       SLACK_API_URL: slack.apiUrl,
     },
     secretsManager,
-    createS3: (archive) => new S3Client({ ...s3.clientConfig(), forcePathStyle: archive.forcePathStyle }),
-    write: (line) => logs.push(line),
-    atlasRetry: FAST_RETRY,
-    slackRetry: FAST_RETRY,
-    safetyMarginMs: 1_000,
-    reserveMs: 1_000,
+    ...standInDeps(standIns, logs),
   });
-  const context = createLambdaContext({ functionName: 'pollInvoices', timeoutMs: 120_000 });
   let report: PollReport;
   try {
-    report = await handler(EVENT, context);
+    report = await invokePoll(handler);
   } catch (error) {
     if (!(error instanceof PollFailedError)) throw error;
     report = error.report;

@@ -1,17 +1,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { ScheduledEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createPollHandler } from '../../functions/poll-invoices';
 import { DEMO_SERVICE_ACCOUNT } from '../../infra/local/atlas-sandbox';
-import { createLambdaContext } from '../../infra/local/lambda-context';
 import { type SecretsManagerStandIn, startSecretsManagerStandIn } from '../../infra/local/secrets-manager';
 import { ConfigError } from '../../lib/errors';
-import { BUCKET, FAST_RETRY, type StandIns, startStandIns } from '../poll/stand-ins';
+import { BUCKET, type StandIns, startStandIns } from '../poll/stand-ins';
 import { ROOT } from './cloudformation';
+import { invokePoll, standInDeps } from './poll-handler';
 
 /**
  * Between `serverless deploy` and step 3 of the README (filling the secret), the secret holds exactly what the stack
@@ -20,18 +18,6 @@ import { ROOT } from './cloudformation';
  */
 const SECRET_ID = 'atlas-invoice-notifier/prod';
 const CHANNEL = 'C0UNFILLED';
-
-const EVENT: ScheduledEvent = {
-  version: '0',
-  id: 'unfilled-secret',
-  'detail-type': 'Scheduled Event',
-  source: 'aws.events',
-  account: '000000000000',
-  time: '2024-07-02T12:00:00Z',
-  region: 'us-east-1',
-  resources: ['arn:aws:events:us-east-1:000000000000:rule/poll'],
-  detail: {},
-};
 
 /** The SecretString the stack creates (infra/resources/app-secret.yml). */
 function createdSecretString(): string {
@@ -59,11 +45,10 @@ afterAll(async () => {
 describe('a freshly deployed stack whose secret is not filled yet', () => {
   const logs: string[] = [];
   let handler: ReturnType<typeof createPollHandler>;
-  const invoke = () =>
-    handler(EVENT, createLambdaContext({ functionName: 'pollInvoices', timeoutMs: 120_000 }));
+  const invoke = () => invokePoll(handler);
 
   beforeAll(() => {
-    const { sandbox, s3, slack } = standIns;
+    const { sandbox, slack } = standIns;
     secrets.setSecret(SECRET_ID, createdSecretString());
     handler = createPollHandler({
       // What serverless.yml puts in the function's environment; the credentials come from the secret only.
@@ -78,12 +63,7 @@ describe('a freshly deployed stack whose secret is not filled yet', () => {
         SLACK_API_URL: slack.apiUrl,
       },
       secretsManager: secretsClient,
-      createS3: (archive) => new S3Client({ ...s3.clientConfig(), forcePathStyle: archive.forcePathStyle }),
-      write: (line) => logs.push(line),
-      atlasRetry: FAST_RETRY,
-      slackRetry: FAST_RETRY,
-      safetyMarginMs: 1_000,
-      reserveMs: 1_000,
+      ...standInDeps(standIns, logs),
     });
   });
 
