@@ -55,7 +55,8 @@ class BuildPlugin {
     );
     if (check.status !== 0) {
       const problems = (check.stdout || check.stderr || 'the parameter check failed').trim();
-      throw new this.serverless.classes.Error(
+      const ServerlessError = this.serverless.classes?.Error ?? Error;
+      throw new ServerlessError(
         `Deployment parameters refused (nothing was packaged or deployed):\n${problems}`,
       );
     }
