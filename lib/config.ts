@@ -660,7 +660,9 @@ function readDigestSchedule(env: Env): string | undefined {
   if (raw === 'off') return undefined;
   const rate = /^rate\((\d{1,4}) (minute|minutes|hour|hours|day|days)\)$/.exec(raw);
   const cron = /^cron\(([^()]+)\)$/.exec(raw)?.[1]?.split(' ');
-  const rateOk = rate !== null && Number(rate[1]) > 0 && (rate[1] === '1') === !rate[2]?.endsWith('s');
+  // EventBridge wants the singular unit for 1 and the plural otherwise: rate(1 day), rate(7 days).
+  const singular = rate?.[1] === '1';
+  const rateOk = rate !== null && Number(rate[1]) > 0 && singular !== (rate[2]?.endsWith('s') ?? false);
   const cronOk = cron !== undefined && cron.length === 6 && cron.every((field) => CRON_FIELD.test(field));
   if (!rateOk && !cronOk) {
     throw new ConfigError(
