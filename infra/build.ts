@@ -1,4 +1,4 @@
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type BuildOptions, build, type Metafile, type Plugin } from 'esbuild';
 import { BOLT_BUNDLE_STUBS } from '../lib/slack/edge/bolt';
@@ -24,8 +24,8 @@ export const FUNCTIONS = {
 } as const;
 export type FunctionName = keyof typeof FUNCTIONS;
 
-/** Lambda's nodejs22.x runtime; the bundle must not use anything newer. */
-export const LAMBDA_TARGET = 'node22';
+/** Lambda's nodejs24.x runtime (serverless.yml); the bundle must not use anything newer. */
+export const LAMBDA_TARGET = 'node24';
 
 /**
  * Modules a function can never reach at run time but that its dependencies import eagerly, replaced by a stub that
@@ -279,6 +279,8 @@ export async function buildCli(outDir: string = path.join(ROOT, 'dist')): Promis
     target: 'node20',
     banner: { js: '#!/usr/bin/env node' },
   });
+  // Runs as `./dist/atlas-invoices.cjs` and as the package's `bin`.
+  await chmod(file, 0o755);
   const bytes = (await stat(file)).size;
   return {
     name: 'atlas-invoices',

@@ -30,9 +30,26 @@ export function createSecretsManagerReader(client: Pick<SecretsManagerClient, 's
 
 const KNOWN = new Set<string>(CONFIG_NAMES);
 
+/** Settings the secret may hold as JSON objects rather than strings (an empty object counts as unset). */
+const OBJECT_VALUED = new Set<string>(['ATLAS_ORG_CREDENTIALS']);
+
+function secretValue(key: string, value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (OBJECT_VALUED.has(key) && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    return Object.keys(value).length === 0 ? '' : JSON.stringify(value);
+  }
+  throw new ConfigError(
+    key,
+    OBJECT_VALUED.has(key)
+      ? 'in the secret must be a JSON object (or a string of one)'
+      : 'in the secret must be a string',
+  );
+}
+
 /**
  * Merge the JSON secret named by APP_SECRET_ID over `env`. The secret holds an object whose keys are names of the
- * configuration contract; empty strings count as unset (so a freshly created template secret changes nothing).
+ * configuration contract; empty strings (and an empty ATLAS_ORG_CREDENTIALS object) count as unset, so a freshly
+ * created template secret changes nothing.
  * Unknown keys are refused by name so a typo does not silently drop a credential. Values are never echoed.
  */
 export async function resolveEnv(env: Env, reader: SecretReader | undefined): Promise<Env> {
@@ -56,8 +73,8 @@ export async function resolveEnv(env: Env, reader: SecretReader | undefined): Pr
       const shown = /^[A-Z0-9_]{1,64}$/.test(key) ? key : 'a key';
       throw new ConfigError('APP_SECRET_ID', `the secret holds ${shown}, which is not a setting name`);
     }
-    if (typeof value !== 'string') throw new ConfigError(key, 'in the secret must be a string');
-    if (value.trim() !== '') merged[key] = value;
+    const text = secretValue(key, value);
+    if (text.trim() !== '') merged[key] = text;
   }
   return merged;
 }

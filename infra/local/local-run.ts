@@ -31,7 +31,7 @@ import {
   type LocalPlan,
   planLocalRun,
 } from './local-env';
-import { removeRunFile, writeRunFile } from './run-file';
+import { lockDataDir, removeRunFile, writeRunFile } from './run-file';
 import { type S3StandIn, startS3StandIn } from './s3';
 import { type SignedRequest, signedSlashCommand } from './signed-request';
 import {
@@ -125,17 +125,20 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
   const s3Dir = join(dataDir, 's3');
   const demoFile = join(dataDir, 'demo.json');
   const runFile = join(dataDir, 'run.json');
-  if (options.fresh) {
-    await rm(s3Dir, { recursive: true, force: true });
-    await rm(demoFile, { force: true });
-  }
   await mkdir(dataDir, { recursive: true });
+  // Before anything touches the directory: a second npm start here would share the stand-ins' files and replace the
+  // first one's run.json. Throws DataDirInUseError naming the other process.
+  const unlock = await lockDataDir(dataDir);
 
-  const closers: Array<() => Promise<void>> = [];
+  const closers: Array<() => Promise<void>> = [unlock];
   const closeAll = async () => {
     for (const close of closers.splice(0).reverse()) await close().catch(() => {});
   };
   try {
+    if (options.fresh) {
+      await rm(s3Dir, { recursive: true, force: true });
+      await rm(demoFile, { force: true });
+    }
     let sandbox: AtlasSandbox | undefined;
     let demo: DemoProgress | undefined;
     if (plan.atlas === 'sandbox') {
@@ -280,11 +283,14 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
       const lines = [paint.bold('Atlas invoice notifier: local run')];
       lines.push(
         sandbox
-          ? row(
-              'Atlas',
-              'sandbox',
-              `${sandbox.url}  demo organisation ${sanitize(DEMO_ORG_NAME)} (${DEMO_ORG_ID})`,
-            )
+          ? [
+              row(
+                'Atlas',
+                'sandbox',
+                `${sandbox.url}  demo organisation ${sanitize(DEMO_ORG_NAME)} (${DEMO_ORG_ID})`,
+              ),
+              ...sandboxCliHint(sandbox.url, paint),
+            ].join('\n')
           : row(
               'Atlas',
               'real',
@@ -416,6 +422,20 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
     await closeAll();
     throw error;
   }
+}
+
+/**
+ * The sandbox's base URL and demo credentials (they open nothing but this local sandbox, so they are shown), ready to
+ * try the command line against it while the run lasts.
+ */
+function sandboxCliHint(url: string, paint: Paint): string[] {
+  const indent = ' '.repeat(20);
+  return [
+    `${indent}${paint.dim('its credentials, for the command line while this runs (not secrets):')}`,
+    `${indent}ATLAS_BASE_URL=${url} ATLAS_CLIENT_ID=${DEMO_SERVICE_ACCOUNT.clientId} \\`,
+    `${indent}ATLAS_CLIENT_SECRET=${DEMO_SERVICE_ACCOUNT.clientSecret} \\`,
+    `${indent}npm run -s cli -- invoices list --orgId ${DEMO_ORG_ID} --output table`,
+  ];
 }
 
 /** An EventBridge scheduled event, as the rule in serverless.yml delivers it. */

@@ -1,4 +1,5 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 /**
  * What `npm start -- --sign "<text>"` needs from the run that serves the endpoint: where it listens, who the local
@@ -44,6 +45,52 @@ function isRunFile(value: unknown): value is RunFile {
   );
   const secret = run.signingSecret === undefined || typeof run.signingSecret === 'string';
   return strings && secret && Number.isSafeInteger(run.pid);
+}
+
+/** Another `npm start` holds the data directory. */
+export class DataDirInUseError extends Error {
+  override readonly name = 'DataDirInUseError';
+  constructor(
+    readonly pid: number,
+    readonly dataDir: string,
+  ) {
+    super(
+      `Another npm start (process ${pid}) is using ${dataDir}: stop it first, or give this one its own folder with --data-dir <dir>.`,
+    );
+  }
+}
+
+export const LOCK_FILE = 'npm-start.lock';
+
+/**
+ * Takes the data directory for this process: `<dataDir>/npm-start.lock` holds its pid, created exclusively, so two
+ * runs never share the stand-ins' files or overwrite each other's run.json. A lock whose process is gone is taken
+ * over. Throws DataDirInUseError naming the live holder; resolves with the release.
+ */
+export async function lockDataDir(
+  dataDir: string,
+  isAlive: (pid: number) => boolean = processIsAlive,
+  pid: number = process.pid,
+): Promise<() => Promise<void>> {
+  const file = join(dataDir, LOCK_FILE);
+  const holder = async () => {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    return /^\d+\n?$/.test(text) ? Number(text) : undefined;
+  };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await writeFile(file, `${pid}\n`, { flag: 'wx', mode: 0o600 });
+      return async () => {
+        if ((await holder()) === pid) await rm(file, { force: true });
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const other = await holder();
+      if (other !== undefined && other !== pid && isAlive(other)) throw new DataDirInUseError(other, dataDir);
+      await rm(file, { force: true });
+    }
+  }
+  throw new Error(`could not lock ${dataDir} (${LOCK_FILE} keeps reappearing)`);
 }
 
 function processIsAlive(pid: number): boolean {

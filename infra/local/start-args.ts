@@ -35,7 +35,7 @@ Options:
   --interval <s>      seconds between polls (default ${DEFAULT_INTERVAL_SECONDS})
   --port <n>          port of the /invoice endpoint on 127.0.0.1 (default ${DEFAULT_PORT}; a free one if taken)
   --fresh             start with an empty local archive and a new demo story
-  --data-dir <dir>    where local data is kept (default ${DEFAULT_DATA_DIR})
+  --data-dir <dir>    where local data is kept (default ${DEFAULT_DATA_DIR}; one npm start per folder)
   --sign "<text>"     print a freshly signed curl for "/invoice <text>" to the running endpoint, and exit
   --verbose           also print the functions' JSON log lines
   -h, --help          show this help`;

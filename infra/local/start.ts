@@ -1,7 +1,7 @@
 import { join, relative } from 'node:path';
 import { ConfigError, ValidationError } from '../../lib/errors';
 import { type LocalRun, type PollOutcome, startLocalRun } from './local-run';
-import { readRunFile } from './run-file';
+import { DataDirInUseError, readRunFile } from './run-file';
 import { SIGNATURE_LIFETIME_SECONDS, signedSlashCommand, toCurl } from './signed-request';
 import { shouldUseColor } from './slack';
 import { parseStartArgs, START_USAGE, type StartArgs } from './start-args';
@@ -62,6 +62,8 @@ async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof ConfigError) {
       err(`${paint.red('✖')} Configuration: ${sanitize(error.message)}`);
       err('  Unset it to use the local stand-in, or fix its value.');
+    } else if (error instanceof DataDirInUseError) {
+      err(`${paint.red('✖')} ${sanitize(error.message)}`);
     } else {
       err(`${paint.red('✖')} The local run could not start: ${sanitize(describe(error))}`);
     }

@@ -3,8 +3,10 @@ import path from 'node:path';
 
 /**
  * `npm run package`: packages the stack with osls fully offline, as CI and the template test do. No AWS account is
- * touched: the credentials are placeholders that nothing verifies, and `package` makes no AWS call.
- * Extra arguments pass through to `osls package` (e.g. `-- --stage prod --param="atlasOrgIds=..."`).
+ * touched: the credentials are placeholders that nothing verifies, and `package` makes no AWS call. The build plugin
+ * checks the parameters first and prints the stage, region and parameters used.
+ * Extra arguments pass through to `osls package` (e.g. `-- --stage prod --param="atlasOrgIds=..."`); without any
+ * `--param`, EXAMPLE_PARAMS are used.
  */
 const root = path.resolve(__dirname, '..', '..');
 export const EXAMPLE_PARAMS = [
@@ -38,4 +40,4 @@ function main(): number {
   return result.status ?? 1;
 }
 
-process.exitCode = main();
+if (typeof require !== 'undefined' && require.main === module) process.exitCode = main();

@@ -20,6 +20,8 @@ export interface FailureContext {
   readonly apiVersion: string;
   readonly accept: string;
   readonly credentialsKind: AtlasCredentials['kind'];
+  /** Where the credential was configured, e.g. `ATLAS_CLIENT_ID, ATLAS_CLIENT_SECRET`. */
+  readonly credentialsSource?: string | undefined;
   /** The request asked for linked invoices (Billing Admin needed). */
   readonly linked?: boolean | undefined;
   /** The request was the OAuth token exchange. */
@@ -78,6 +80,17 @@ export function createScrubber(secrets: () => readonly string[]): (text: string)
   };
 }
 
+/** Atlas's codes for a request from an address its API access list does not allow (or an organisation requiring one). */
+const ACCESS_LIST_CODES = /ACCESS_LIST|WHITELIST|IP_ADDRESS/i;
+
+/** Where the address is added, per kind of credential; the deployment's fixed address is the `EgressIp` output. */
+const ACCESS_LIST_FIX: Readonly<Record<AtlasCredentials['kind'], string>> = {
+  'service-account':
+    'Add it in Atlas (Organization → Access Manager → Applications → Service Accounts → the account → API Access List → Add Access List Entry) or with "atlas api serviceAccounts createOrgAccessList". On AWS, deploy with --param="staticEgress=true" and add the stack output EgressIp.',
+  'api-key':
+    'Add it in Atlas (Organization → Access Manager → Applications → API Keys → the key → Edit → Add Access List Entry) or with "atlas organizations apiKeys accessLists create". On AWS, deploy with --param="staticEgress=true" and add the stack output EgressIp.',
+};
+
 /**
  * The error for an HTTP failure, with a message a person can act on. `attempts` is how many tries were made (said
  * in the message for the retried statuses).
@@ -96,19 +109,18 @@ export function httpFailure(
   if (status === 401) {
     const what =
       context.credentialsKind === 'service-account'
-        ? 'the service account client id and secret (ATLAS_CLIENT_ID, ATLAS_CLIENT_SECRET)'
-        : 'the API key public and private key (ATLAS_PUBLIC_KEY, ATLAS_PRIVATE_KEY)';
+        ? `the service account client id and secret (${context.credentialsSource ?? 'ATLAS_CLIENT_ID, ATLAS_CLIENT_SECRET'})`
+        : `the API key public and private key (${context.credentialsSource ?? 'ATLAS_PUBLIC_KEY, ATLAS_PRIVATE_KEY'})`;
     message = `Atlas rejected the credentials (HTTP 401${code}) for ${where}: check ${what}, and that they are not expired, revoked or deleted.`;
   } else if (status === 403) {
     const who = context.credentialsKind === 'service-account' ? 'service account' : 'API key';
     const org = context.orgId === undefined ? 'the organisation' : `organisation ${context.orgId}`;
-    const accessList = /ACCESS_LIST|WHITELIST|IP_ADDRESS/i.test(body.errorCode ?? '')
-      ? ` and this machine's IP address must be on the ${who}'s API access list`
-      : '';
     const linked = context.linked ? ' (linked invoices need Organization Billing Admin)' : '';
-    message = context.tokenRequest
-      ? `Atlas refused to issue a token (HTTP 403${code}) for ${where}: a service account may hold at most 100 live tokens; revoke unused ones or wait for them to expire.`
-      : `Atlas refused access to ${org} (HTTP 403${code}) for ${where}: the ${who} needs the Organization Billing Viewer role on ${org}${linked}${accessList}.`;
+    message = ACCESS_LIST_CODES.test(body.errorCode ?? '')
+      ? `Atlas refused ${where} (HTTP 403${code}): this machine's outbound IP address is not on the ${who}'s API access list${context.credentialsSource === undefined ? '' : ` (${context.credentialsSource})`}. ${ACCESS_LIST_FIX[context.credentialsKind]}`
+      : context.tokenRequest
+        ? `Atlas refused to issue a token (HTTP 403${code}) for ${where}: a service account may hold at most 100 live tokens; revoke unused ones or wait for them to expire.`
+        : `Atlas refused access to ${org} (HTTP 403${code}) for ${where}: the ${who} needs the Organization Billing Viewer role on ${org}${linked}.`;
   } else if (status === 404) {
     const orgMissing = context.invoiceId === undefined || /ORG|GROUP/i.test(body.errorCode ?? '');
     message = orgMissing

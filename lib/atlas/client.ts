@@ -1,12 +1,18 @@
 import { Agent, type Dispatcher } from 'undici';
-import type { AtlasCredentials } from '../config';
-import { AtlasApiError, ValidationError } from '../errors';
+import { type AtlasCredentialChoice, type AtlasCredentials, credentialsForOrg } from '../config';
+import { AtlasApiError, ConfigError, ValidationError } from '../errors';
 import { assertObjectId, isObjectId } from '../ids';
 import { INVOICE_STATUSES, type Invoice, type InvoiceMetadata } from '../invoices/invoice';
 import { type Logger, silentLogger } from '../log';
 import type { RetryPolicy } from '../retry';
 import { createScrubber, type FailureContext } from './api-errors';
-import { type AccessToken, basicAuthorization, createAuthenticator, createTokenCache } from './auth';
+import {
+  type AccessToken,
+  type Authenticator,
+  basicAuthorization,
+  createAuthenticator,
+  createTokenCache,
+} from './auth';
 import {
   acceptFor,
   assertApiVersion,
@@ -31,7 +37,11 @@ import type { ApiFlavour, AtlasInvoiceApi, CsvDownload, ListInvoicesOptions, Req
 export interface AtlasClientOptions {
   /** Origin of the Admin API, e.g. `https://cloud.mongodb.com` (a path prefix is kept). */
   readonly baseUrl: string;
-  readonly credentials: AtlasCredentials;
+  /**
+   * One credential for every organisation, or one per organisation (`AtlasOrgCredentials`): each request uses the
+   * credential of the organisation in its path. Organisations sharing a service account share its cached token.
+   */
+  readonly credentials: AtlasCredentialChoice;
   /** Default 'v2'. */
   readonly flavour?: ApiFlavour;
   /** Resource version in the v2 Accept types. Default 2023-01-01. */
@@ -94,6 +104,13 @@ export interface AtlasClient extends AtlasInvoiceApi {
   close(): Promise<void>;
 }
 
+/** A credential in use: where it was configured (for messages) and its authentication state. */
+interface Identity {
+  readonly credentials: AtlasCredentials;
+  readonly source: string;
+  readonly auth: Authenticator;
+}
+
 const DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 /** A safety stop for a server that keeps announcing a next page. */
 const MAX_PAGES = 10_000;
@@ -128,11 +145,11 @@ export function createAtlasClient(options: AtlasClientOptions): AtlasClient {
         })
       : undefined;
   const dispatcher: Dispatcher = options.dispatcher ?? (ownAgent as Agent);
-  const { credentials } = options;
   const log = (options.log ?? silentLogger).child({ component: 'atlas' });
 
-  // The scrubber reads the authenticator's secrets lazily: tokens appear only after the first exchange.
-  let secrets: () => string[] = () => [];
+  // The scrubber reads the authenticators' secrets lazily: tokens appear only after the first exchange.
+  const identities = new Map<string, Identity>();
+  const secrets = () => [...identities.values()].flatMap((identity) => identity.auth.secrets());
   const transport: Transport = {
     dispatcher,
     origin: base.origin,
@@ -143,38 +160,68 @@ export function createAtlasClient(options: AtlasClientOptions): AtlasClient {
     random: options.random ?? Math.random,
     log,
     userAgent: options.userAgent ?? `atlas-invoice-notifier/0.1 node/${process.versions.node}`,
-    scrub: createScrubber(() => secrets()),
+    scrub: createScrubber(secrets),
   };
 
   const failureContext = (
+    identity: Identity,
     method: string,
     path: string,
     accept: string,
     extra: Partial<FailureContext> = {},
-  ): FailureContext => ({ method, path, apiVersion, accept, credentialsKind: credentials.kind, ...extra });
-
-  const tokens = createTokenCache({
-    now: options.now,
-    fetchToken: async (): Promise<AccessToken> => {
-      if (credentials.kind !== 'service-account') throw new Error('token exchange needs a service account');
-      const path = '/api/oauth/token';
-      const failure = failureContext('POST', path, 'application/json', { tokenRequest: true });
-      return callAtlas(transport, {
-        method: 'POST',
-        path,
-        headers: {
-          accept: 'application/json',
-          'content-type': 'application/x-www-form-urlencoded',
-          authorization: basicAuthorization(credentials.clientId, credentials.clientSecret),
-        },
-        body: 'grant_type=client_credentials',
-        failure,
-        consume: async (response) => parseToken(await readJson(response, failure), failure),
-      });
-    },
+  ): FailureContext => ({
+    method,
+    path,
+    apiVersion,
+    accept,
+    credentialsKind: identity.credentials.kind,
+    credentialsSource: identity.source,
+    ...extra,
   });
-  const auth = createAuthenticator(credentials, tokens);
-  secrets = () => auth.secrets();
+
+  /** One authenticator (and for a service account one token cache) per distinct credential, made on first use. */
+  const identityFor = (credentials: AtlasCredentials, source: string): Identity => {
+    const key =
+      credentials.kind === 'service-account'
+        ? `sa\0${credentials.clientId}\0${credentials.clientSecret}`
+        : `key\0${credentials.publicKey}\0${credentials.privateKey}`;
+    const known = identities.get(key);
+    if (known !== undefined) return known;
+    const tokens = createTokenCache({
+      now: options.now,
+      fetchToken: async (): Promise<AccessToken> => {
+        if (credentials.kind !== 'service-account') throw new Error('token exchange needs a service account');
+        const path = '/api/oauth/token';
+        const failure = failureContext(identity, 'POST', path, 'application/json', { tokenRequest: true });
+        return callAtlas(transport, {
+          method: 'POST',
+          path,
+          headers: {
+            accept: 'application/json',
+            'content-type': 'application/x-www-form-urlencoded',
+            authorization: basicAuthorization(credentials.clientId, credentials.clientSecret),
+          },
+          body: 'grant_type=client_credentials',
+          failure,
+          consume: async (response) => parseToken(await readJson(response, failure), failure),
+        });
+      },
+    });
+    const identity: Identity = { credentials, source, auth: createAuthenticator(credentials, tokens) };
+    identities.set(key, identity);
+    return identity;
+  };
+
+  const identityOf = (orgId: string): Identity => {
+    const chosen = credentialsForOrg(options.credentials, orgId);
+    if (chosen === undefined) {
+      throw new ConfigError(
+        'ATLAS_ORG_CREDENTIALS',
+        `has no entry for organisation ${orgId}, and no ATLAS_CLIENT_ID / ATLAS_PUBLIC_KEY pair is set for the others`,
+      );
+    }
+    return identityFor(chosen.credentials, chosen.source);
+  };
 
   const commonQuery = (query: URLSearchParams) => {
     if (options.envelope) query.set('envelope', 'true');
@@ -189,17 +236,18 @@ export function createAtlasClient(options: AtlasClientOptions): AtlasClient {
     path: string,
     query: URLSearchParams,
     callOptions: AtlasCallOptions | AtlasListOptions | undefined,
-    extra: Partial<FailureContext>,
+    extra: Partial<FailureContext> & { readonly orgId: string },
     representation: Representation = 'json',
   ): Promise<unknown> => {
     const accept = acceptFor(flavour, representation, apiVersion);
-    const failure = failureContext('GET', path, accept, extra);
+    const identity = identityOf(extra.orgId);
+    const failure = failureContext(identity, 'GET', path, accept, extra);
     return callAtlas(transport, {
       method: 'GET',
       path,
       query,
       headers: { accept },
-      auth,
+      auth: identity.auth,
       signal: signalOf(callOptions),
       deadline: callOptions?.deadline,
       failure,
@@ -268,14 +316,15 @@ export function createAtlasClient(options: AtlasClientOptions): AtlasClient {
       assertObjectId(invoiceId, 'invoiceId');
       const path = invoicePaths.csv(flavour, orgId, invoiceId);
       const accept = acceptFor(flavour, 'csv', apiVersion);
+      const identity = identityOf(orgId);
       return callAtlas(transport, {
         method: 'GET',
         path,
         headers: { accept },
-        auth,
+        auth: identity.auth,
         signal: signalOf(callOptions),
         deadline: callOptions?.deadline,
-        failure: failureContext('GET', path, accept, { orgId, invoiceId }),
+        failure: failureContext(identity, 'GET', path, accept, { orgId, invoiceId }),
         // Hands the unread body over: from here on no retry is possible (see the interface comment).
         consume: async (response): Promise<CsvDownload> => {
           const length = Number(response.headers['content-length']);

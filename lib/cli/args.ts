@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_API_VERSION } from '../atlas/flavours';
 import { API_FLAVOURS, type ApiFlavour } from '../atlas/types';
 import { ValidationError } from '../errors';
+import { isObjectId } from '../ids';
 import { INVOICE_STATUSES, type KnownInvoiceStatus } from '../invoices/invoice';
 
 export const PROGRAM = 'atlas-invoices';
@@ -98,7 +99,10 @@ export class UsageError extends ValidationError {
 const parseStrict = (args: string[]) =>
   parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
 
-/** Parses `argv` (without node and the script). Throws UsageError; ids are validated later, by the client. */
+/**
+ * Parses `argv` (without node and the script). Throws UsageError for anything malformed, ids and dates included, so a
+ * usage error is reported before the configuration or credentials are looked at.
+ */
 export function parseCommandLine(argv: readonly string[]): Parsed {
   let parsed: ReturnType<typeof parseStrict>;
   try {
@@ -129,6 +133,12 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
   const required = (flag: 'orgId' | 'invoiceId'): string => {
     const value = values[flag]?.trim();
     if (value === undefined || value === '') throw new UsageError(`missing required flag --${flag}`, command);
+    if (!isObjectId(value)) {
+      throw new UsageError(
+        `--${flag} must be 24 lower-case hexadecimal characters (got "${printable(value)}")`,
+        command,
+      );
+    }
     return value;
   };
   const orgId = required('orgId');
@@ -163,8 +173,8 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
   }
   for (const flag of ['fromDate', 'toDate'] as const) {
     const value = values[flag];
-    if (value !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(value)) {
-      throw new UsageError(`--${flag} must be a date like 2024-06-01`, command);
+    if (value !== undefined && !isCalendarDate(value)) {
+      throw new UsageError(`--${flag} must be a date like 2024-06-01 (got "${printable(value)}")`, command);
     }
   }
   if (values.outputFile !== undefined && values.outputFile.trim() === '') {
@@ -187,6 +197,13 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
     pretty: values.pretty ?? false,
     envelope: values.envelope ?? false,
   };
+}
+
+/** YYYY-MM-DD naming a day that exists (2024-02-30 does not). */
+function isCalendarDate(value: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const time = Date.parse(`${value}T00:00:00Z`);
+  return !Number.isNaN(time) && new Date(time).toISOString().startsWith(value);
 }
 
 function resolveCommand(name: string): Command {
@@ -236,6 +253,8 @@ const EXIT_CODES_HELP = `Exit codes:
 const ENV_HELP = `Environment:
   ATLAS_CLIENT_ID, ATLAS_CLIENT_SECRET   service account (preferred)
   ATLAS_PUBLIC_KEY, ATLAS_PRIVATE_KEY    API key (HTTP Digest), the legacy alternative
+  ATLAS_ORG_CREDENTIALS                  JSON: organisation id -> {"clientId","clientSecret"} or
+                                         {"publicKey","privateKey"}; the pair above serves the others
   ATLAS_BASE_URL                         default https://cloud.mongodb.com`;
 
 const GLOBAL_HELP = `Global flags:

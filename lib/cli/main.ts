@@ -90,6 +90,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     if (error instanceof AtlasApiError) {
       return fail(error.status === 401 || error.status === 403 ? EXIT.config : EXIT.atlas, error.message);
     }
+    if (error instanceof ConfigError) return fail(EXIT.config, `configuration: ${error.message}`);
     if (error instanceof DeadlineError) {
       return io.signal?.aborted ? fail(EXIT.interrupted, 'interrupted') : fail(EXIT.atlas, error.message);
     }

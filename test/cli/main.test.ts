@@ -261,6 +261,68 @@ describe('usage errors', () => {
   });
 });
 
+describe('usage errors come before the configuration', () => {
+  it.each([
+    [
+      ['invoices', 'list', '--orgId', 'nothex'],
+      '--orgId must be 24 lower-case hexadecimal characters (got "nothex")',
+    ],
+    [invoiceArgs('csv', 'ABC'), '--invoiceId must be 24 lower-case hexadecimal characters (got "ABC")'],
+    [
+      ['invoices', 'list', '--orgId', DEMO_ORG_ID, '--fromDate', '2024-02-30'],
+      '--fromDate must be a date like 2024-06-01 (got "2024-02-30")',
+    ],
+    [
+      ['invoices', 'list', '--orgId', DEMO_ORG_ID, '--toDate', '2024-6-1'],
+      '--toDate must be a date like 2024-06-01',
+    ],
+  ])('exits 2 for %j with no credentials configured', async (argv, message) => {
+    const result = await run(argv, { env: {} });
+
+    expect(result.code).toBe(2);
+    expect(result.err).toContain(`error: ${message}`);
+    expect(result.err).not.toContain('configuration');
+    expect(sandbox.requests).toHaveLength(0);
+  });
+});
+
+describe('per-organisation credentials', () => {
+  it("uses the organisation's own entry of ATLAS_ORG_CREDENTIALS", async () => {
+    const credentials = JSON.stringify({
+      [DEMO_ORG_ID]: {
+        clientId: DEMO_SERVICE_ACCOUNT.clientId,
+        clientSecret: DEMO_SERVICE_ACCOUNT.clientSecret,
+      },
+    });
+
+    const result = await run(['invoices', 'list', '--orgId', DEMO_ORG_ID], {
+      env: { ATLAS_BASE_URL: sandbox.url, ATLAS_ORG_CREDENTIALS: credentials },
+    });
+
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.out)).toEqual(sandbox.listInvoices(DEMO_ORG_ID));
+    expect(result.err).toBe('');
+  });
+
+  it('exits 3 naming the organisation that has no credential', async () => {
+    const other = '0123456789abcdef01234567';
+    const credentials = JSON.stringify({
+      [other]: { clientId: DEMO_SERVICE_ACCOUNT.clientId, clientSecret: DEMO_SERVICE_ACCOUNT.clientSecret },
+    });
+
+    const result = await run(['invoices', 'list', '--orgId', DEMO_ORG_ID], {
+      env: { ATLAS_BASE_URL: sandbox.url, ATLAS_ORG_CREDENTIALS: credentials },
+    });
+
+    expect(result.code).toBe(3);
+    expect(result.err).toContain(
+      `configuration: ATLAS_ORG_CREDENTIALS: has no entry for organisation ${DEMO_ORG_ID}`,
+    );
+    expect(result.err).not.toContain(DEMO_SERVICE_ACCOUNT.clientSecret);
+    expect(sandbox.requests).toHaveLength(0);
+  });
+});
+
 describe('credentials and Atlas errors', () => {
   it('exits 3 for refused credentials, explaining on stderr without the secret', async () => {
     const secret = 'mdb_sa_sk_this-is-wrong-1234';

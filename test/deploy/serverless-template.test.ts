@@ -1,38 +1,72 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { CREDENTIAL_NAMES } from '../../lib/config';
+import { EXAMPLE_PARAMS } from '../../infra/serverless/package';
+import { CREDENTIAL_NAMES, DEPLOY_PARAMETERS } from '../../lib/config';
+import {
+  deployedTemplate,
+  type JsonObject,
+  packageTemplate,
+  ROOT as root,
+  runPackage,
+  type Template,
+  validateAgainstRegistry,
+} from './cloudformation';
 
 /**
  * Packages the real stack with osls (offline, placeholder credentials) through `npm run package`, then reads the
- * generated CloudFormation template: what is deployed is what is checked.
+ * generated CloudFormation template as CloudFormation would deploy it with those parameters (conditions evaluated,
+ * see cloudformation.ts): what is deployed is what is checked. Three deployments: the default (no VPC), a new VPC
+ * with a fixed outbound address (staticEgress=true), and an existing VPC.
  */
-const root = path.resolve(__dirname, '..', '..');
-const outDir = path.join(root, '.serverless');
+const SUBNETS = ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'];
+const SECURITY_GROUP = 'sg-0123456789abcdef0';
 
-type Json = Record<string, unknown>;
-let template: { Resources: Record<string, { Type: string; Properties: Json; Condition?: string }> };
+let outDir: string;
+let work: string;
+let packageOutput: string;
+let template: Template;
+let egress: Template;
+let ownVpc: Template;
 
 beforeAll(() => {
-  const run = spawnSync('npm', ['run', '--silent', 'package'], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 180_000,
-  });
-  if (run.status !== 0) throw new Error(`npm run package failed:\n${run.stdout}\n${run.stderr}`);
-  template = JSON.parse(readFileSync(path.join(outDir, 'cloudformation-template-update-stack.json'), 'utf8'));
-}, 200_000);
+  work = mkdtempSync(path.join(tmpdir(), 'serverless-template-'));
+  outDir = path.join(work, 'default');
+  const run = runPackage(['--package', outDir]);
+  if (run.status !== 0) throw new Error(`npm run package failed:\n${run.output}`);
+  packageOutput = run.output;
+  template = deployedTemplate(
+    JSON.parse(readFileSync(path.join(outDir, 'cloudformation-template-update-stack.json'), 'utf8')),
+  );
+  egress = deployedTemplate(
+    packageTemplate(path.join(work, 'egress'), [...EXAMPLE_PARAMS, 'staticEgress=true']),
+  );
+  ownVpc = deployedTemplate(
+    packageTemplate(path.join(work, 'own-vpc'), [
+      ...EXAMPLE_PARAMS,
+      `vpcSubnetIds=${SUBNETS.join(',')}`,
+      `vpcSecurityGroupIds=${SECURITY_GROUP}`,
+    ]),
+  );
+}, 400_000);
 
-function resource(name: string) {
-  const found = template.Resources[name];
+afterAll(() => {
+  if (work !== undefined) rmSync(work, { recursive: true, force: true });
+});
+
+type Json = JsonObject;
+
+function resource(name: string, of: Template = template) {
+  const found = of.Resources[name];
   if (found === undefined) throw new Error(`no resource ${name}`);
   return found;
 }
 
-function ofType(type: string) {
-  return Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+function ofType(type: string, of: Template = template) {
+  return Object.entries(of.Resources).filter(([, r]) => r.Type === type);
 }
 
 interface Statement {
@@ -42,8 +76,10 @@ interface Statement {
   Condition?: Json;
 }
 
-function statementsOf(roleName: string): Statement[] {
-  const policies = resource(roleName).Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[];
+function statementsOf(roleName: string, of: Template = template): Statement[] {
+  const policies = resource(roleName, of).Properties.Policies as unknown as {
+    PolicyDocument: { Statement: Statement[] };
+  }[];
   return policies.flatMap((p) => p.PolicyDocument.Statement);
 }
 
@@ -57,6 +93,8 @@ describe('the packaged CloudFormation template', () => {
 
     for (const fn of [poll, command]) {
       expect(Number(/^nodejs(\d+)\.x$/.exec(String(fn.Runtime))?.[1])).toBeGreaterThanOrEqual(22);
+      expect(fn.Runtime).toBe('nodejs24.x');
+      expect(fn.Architectures).toEqual(['arm64']);
     }
     expect(poll.Handler).toBe('dist/poll-invoices/index.handler');
     expect(command.Handler).toBe('dist/slack-command/index.handler');
@@ -75,7 +113,9 @@ describe('the packaged CloudFormation template', () => {
 
   it('keeps the archive bucket private, encrypted, versioned and TLS-only', () => {
     const bucket = resource('ArchiveBucket').Properties;
-    const policy = resource('ArchiveBucketPolicy').Properties.PolicyDocument as { Statement: Statement[] };
+    const policy = resource('ArchiveBucketPolicy').Properties.PolicyDocument as unknown as {
+      Statement: Statement[];
+    };
 
     expect(bucket.VersioningConfiguration).toEqual({ Status: 'Enabled' });
     expect(bucket.PublicAccessBlockConfiguration).toEqual({
@@ -150,7 +190,27 @@ describe('the packaged CloudFormation template', () => {
     }
     const secret = resource('AppSecret').Properties;
     const shape = JSON.parse(String(secret.SecretString));
-    expect(Object.values(shape).every((v) => v === '')).toBe(true);
+    expect(Object.keys(shape)).toEqual([...CREDENTIAL_NAMES]);
+    expect(Object.values(shape).every((v) => v === '' || JSON.stringify(v) === '{}')).toBe(true);
+  });
+
+  it('prints the stage, region and every parameter it packaged with', () => {
+    expect(packageOutput).toContain('Stage ci, region us-east-1, parameters:');
+    for (const param of EXAMPLE_PARAMS) expect(packageOutput).toContain(`  ${param}\n`);
+    for (const name of DEPLOY_PARAMETERS) expect(packageOutput).toMatch(new RegExp(`^  ${name}=`, 'm'));
+  });
+
+  it('gives the poller the spend-watch settings, with their defaults', () => {
+    const variables = (resource('PollInvoicesLambdaFunction').Properties.Environment as { Variables: Json })
+      .Variables;
+
+    expect(variables).toMatchObject({
+      SPEND_BUDGETS: '',
+      SPEND_ALERT_PERCENTS: '50,80,100',
+      SPEND_SPIKE_PERCENT: '50',
+      SPEND_SPIKE_MIN_USD: '100',
+      DIGEST_SCHEDULE: 'cron(0 9 ? * MON *)',
+    });
   });
 
   it('alarms on failed polls and keeps logs for a bounded time', () => {
@@ -179,11 +239,154 @@ describe('the packaged CloudFormation template', () => {
   });
 });
 
+const EC2_NETWORK_INTERFACE_ACTIONS = [
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:CreateNetworkInterface',
+  'ec2:DeleteNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:UnassignPrivateIpAddresses',
+];
+const FUNCTIONS = ['PollInvoicesLambdaFunction', 'SlackCommandLambdaFunction'];
+const ROLES = ['PollInvoicesRole', 'SlackCommandRole'];
+
+/** The statements of a role that allow anything on every resource. */
+const wildcardStatements = (role: string, of: Template) =>
+  statementsOf(role, of).filter((s) => JSON.stringify(s.Resource) === '"*"');
+
+describe('without a VPC (the default)', () => {
+  it('runs the functions outside any VPC, with no network resource and no EC2 permission', () => {
+    for (const fn of FUNCTIONS) expect(resource(fn).Properties).not.toHaveProperty('VpcConfig');
+    expect(Object.values(template.Resources).filter((r) => r.Type.startsWith('AWS::EC2::'))).toEqual([]);
+    for (const role of ROLES) {
+      expect([...actionsOf(statementsOf(role))].filter((a) => a.startsWith('ec2:'))).toEqual([]);
+    }
+    expect(template.Outputs).not.toHaveProperty('EgressIp');
+  });
+});
+
+describe('with staticEgress=true', () => {
+  const byType = (type: string) => ofType(type, egress);
+  const only = (type: string) => {
+    const found = byType(type);
+    expect(found, type).toHaveLength(1);
+    return found[0] as [string, (typeof found)[number][1]];
+  };
+
+  it('creates a VPC with two private subnets in two zones, one public subnet, an internet and a NAT gateway', () => {
+    const [vpcName] = only('AWS::EC2::VPC');
+    const [igwName] = only('AWS::EC2::InternetGateway');
+    const [, nat] = only('AWS::EC2::NatGateway');
+    const [eipName, eip] = only('AWS::EC2::EIP');
+    const subnets = byType('AWS::EC2::Subnet');
+
+    expect(subnets).toHaveLength(3);
+    for (const [, subnet] of subnets) expect(subnet.Properties.VpcId).toEqual({ Ref: vpcName });
+    const [publicName] = subnets.find(([name]) => name === 'EgressPublicSubnet') ?? [];
+    const privateZones = subnets
+      .filter(([name]) => name !== publicName)
+      .map(([, subnet]) => JSON.stringify(subnet.Properties.AvailabilityZone));
+    expect(new Set(privateZones).size).toBe(2);
+    expect(eip.Properties.Domain).toBe('vpc');
+    expect(nat.Properties).toMatchObject({
+      AllocationId: { 'Fn::GetAtt': [eipName, 'AllocationId'] },
+      SubnetId: { Ref: publicName },
+    });
+    const routes = byType('AWS::EC2::Route').map(([, r]) => r.Properties);
+    expect(routes).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ DestinationCidrBlock: '0.0.0.0/0', GatewayId: { Ref: igwName } }),
+        expect.objectContaining({
+          DestinationCidrBlock: '0.0.0.0/0',
+          NatGatewayId: { Ref: 'EgressNatGateway' },
+        }),
+      ]),
+    );
+  });
+
+  it('routes the private subnets through the NAT gateway and reaches S3 through a gateway endpoint', () => {
+    const [, endpoint] = only('AWS::EC2::VPCEndpoint');
+    const [privateRoute] = byType('AWS::EC2::Route').filter(([, r]) => 'NatGatewayId' in r.Properties);
+    const privateTable = privateRoute?.[1].Properties.RouteTableId;
+    const associations = byType('AWS::EC2::SubnetRouteTableAssociation')
+      .filter(([, a]) => JSON.stringify(a.Properties.RouteTableId) === JSON.stringify(privateTable))
+      .map(([, a]) => a.Properties.SubnetId);
+
+    expect(associations).toEqual([{ Ref: 'EgressPrivateSubnetA' }, { Ref: 'EgressPrivateSubnetB' }]);
+    expect(endpoint.Properties.VpcEndpointType).toBe('Gateway');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's own Fn::Sub placeholder
+    expect(endpoint.Properties.ServiceName).toEqual({ 'Fn::Sub': 'com.amazonaws.${AWS::Region}.s3' });
+    expect(endpoint.Properties.RouteTableIds).toEqual([privateTable]);
+    expect(JSON.stringify(endpoint.Properties.PolicyDocument)).toContain('ArchiveBucket');
+  });
+
+  it('runs both functions in the private subnets behind an outbound-HTTPS-only security group', () => {
+    const [, group] = only('AWS::EC2::SecurityGroup');
+
+    for (const fn of FUNCTIONS) {
+      expect(resource(fn, egress).Properties.VpcConfig).toEqual({
+        SubnetIds: [{ Ref: 'EgressPrivateSubnetA' }, { Ref: 'EgressPrivateSubnetB' }],
+        SecurityGroupIds: [{ Ref: 'EgressSecurityGroup' }],
+      });
+    }
+    expect(group.Properties).not.toHaveProperty('SecurityGroupIngress');
+    expect(group.Properties.SecurityGroupEgress).toEqual([
+      expect.objectContaining({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '0.0.0.0/0' }),
+    ]);
+  });
+
+  it('outputs the Elastic IP as EgressIp', () => {
+    expect(egress.Outputs?.EgressIp?.Value).toEqual({ Ref: 'EgressIpAddress' });
+    expect(resource('EgressIpAddress', egress).Type).toBe('AWS::EC2::EIP');
+  });
+
+  it('adds exactly the network-interface actions a VPC function needs to each role', () => {
+    for (const role of ROLES) {
+      const wildcard = wildcardStatements(role, egress);
+      expect(wildcard).toHaveLength(1);
+      expect([...actionsOf(wildcard)].sort()).toEqual(EC2_NETWORK_INTERFACE_ACTIONS);
+      expect(statementsOf(role, egress).length).toBe(statementsOf(role).length + 1);
+    }
+  });
+});
+
+describe('with vpcSubnetIds and vpcSecurityGroupIds', () => {
+  it('runs both functions in the given subnets and security groups', () => {
+    for (const fn of FUNCTIONS) {
+      expect(resource(fn, ownVpc).Properties.VpcConfig).toEqual({
+        SubnetIds: SUBNETS,
+        SecurityGroupIds: [SECURITY_GROUP],
+      });
+    }
+    for (const role of ROLES) {
+      expect([...actionsOf(wildcardStatements(role, ownVpc))].sort()).toEqual(EC2_NETWORK_INTERFACE_ACTIONS);
+    }
+  });
+
+  it('creates no network of its own: no VPC, NAT gateway, Elastic IP or EgressIp', () => {
+    expect(Object.values(ownVpc.Resources).filter((r) => r.Type.startsWith('AWS::EC2::'))).toEqual([]);
+    expect(ownVpc.Outputs).not.toHaveProperty('EgressIp');
+  });
+});
+
+describe('every resource of every variant', () => {
+  it('validates against the CloudFormation registry schema of its type', async () => {
+    const templates = [template, egress, ownVpc];
+
+    const problems = await validateAgainstRegistry(templates);
+
+    expect(problems).toEqual([]);
+    expect(
+      new Set(templates.flatMap((t) => Object.values(t.Resources).map((r) => r.Type))).size,
+    ).toBeGreaterThan(20);
+  }, 60_000);
+});
+
 describe('the Slack app manifest', () => {
   const manifest = parse(readFileSync(path.join(root, 'infra/slack-app-manifest.yml'), 'utf8'));
   const route = parse(
     readFileSync(path.join(root, 'serverless.yml'), 'utf8').replace(
-      /!(If|Ref|Equals|Not|Join|GetAtt)\b/g,
+      /!(If|Ref|Equals|Not|Or|Condition|Join|GetAtt)\b/g,
       '',
     ),
   );

@@ -39,11 +39,29 @@ describe('resolveEnv', () => {
     expect(reader.calls).toEqual(['arn:aws:secretsmanager:x']);
   });
 
+  it('takes ATLAS_ORG_CREDENTIALS as a JSON object, and an empty one as unset', async () => {
+    const perOrg = { '5f1a2b3c4d5e6f708192a3b4': { clientId: 'mdb_sa_id_a', clientSecret: 'mdb_sa_sk_a' } };
+
+    const filled = await resolveEnv(
+      { APP_SECRET_ID: 'app' },
+      readerOf(JSON.stringify({ ATLAS_ORG_CREDENTIALS: perOrg })),
+    );
+    const template = await resolveEnv({ APP_SECRET_ID: 'app' }, readerOf('{"ATLAS_ORG_CREDENTIALS": {}}'));
+
+    expect(JSON.parse(filled.ATLAS_ORG_CREDENTIALS ?? '')).toEqual(perOrg);
+    expect(template).not.toHaveProperty('ATLAS_ORG_CREDENTIALS');
+  });
+
   it.each([
     ['not json', /not valid JSON/],
     ['["a"]', /JSON object/],
     ['{"ATLAS_CLIENT_SECRET": 5}', /must be a string/],
     ['{"ATLAS_CLIENT_SECRT": "typo-value"}', /ATLAS_CLIENT_SECRT, which is not a setting name/],
+    [
+      '{"ATLAS_ORG_CREDENTIALS": ["typo-value"]}',
+      /ATLAS_ORG_CREDENTIALS: in the secret must be a JSON object/,
+    ],
+    ['{"SLACK_BOT_TOKEN": {"token": "typo-value"}}', /SLACK_BOT_TOKEN: in the secret must be a string/],
   ])('refuses a malformed secret %s without echoing values', async (raw, message) => {
     const promise = resolveEnv({ APP_SECRET_ID: 'app' }, readerOf(raw));
 

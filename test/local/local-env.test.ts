@@ -42,6 +42,7 @@ describe('planLocalRun', () => {
   it('makes each part real as soon as one of its settings is exported', () => {
     expect(planLocalRun({ ATLAS_ORG_IDS: REAL_ORG }).atlas).toBe('real');
     expect(planLocalRun({ ATLAS_PUBLIC_KEY: 'pk' }).atlas).toBe('real');
+    expect(planLocalRun({ ATLAS_ORG_CREDENTIALS: '{}' }).atlas).toBe('real');
     expect(planLocalRun({ SLACK_BOT_TOKEN: 'xoxb-1' }).slack).toBe('bot');
     expect(planLocalRun({ SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/x' }).slack).toBe(
       'webhook',
@@ -129,6 +130,25 @@ describe('buildHandlerEnv', () => {
     expect(env.AWS_ENDPOINT_URL_S3).toBeUndefined();
     // The SDK reads the user's own AWS credentials from the process; the handlers' env does not carry them.
     expect(env.AWS_ACCESS_KEY_ID).toBeUndefined();
+  });
+
+  it('passes per-organisation credentials to a real Atlas run, and drops them for the sandbox', () => {
+    const perOrg = JSON.stringify({
+      [REAL_ORG]: { clientId: 'mdb_sa_id_real', clientSecret: 'mdb_sa_sk_real' },
+    });
+
+    const real = handlerEnvFor({ ATLAS_ORG_IDS: REAL_ORG, ATLAS_ORG_CREDENTIALS: perOrg }).env;
+    const sandbox = buildHandlerEnv(
+      { ATLAS_ORG_CREDENTIALS: perOrg },
+      { ...planLocalRun({}) },
+      endpoints,
+      fixedSecret,
+    ).env;
+
+    expect(real.ATLAS_ORG_CREDENTIALS).toBe(perOrg);
+    expect(loadPollConfig(real).atlas.credentials.kind).toBe('per-organisation');
+    expect(sandbox.ATLAS_ORG_CREDENTIALS).toBeUndefined();
+    expect(sandbox.ATLAS_CLIENT_ID).toBe('mdb_sa_id_local');
   });
 
   it('leaves an invalid real setting for the handlers’ validation to name', () => {

@@ -5,7 +5,14 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createCsvMirror } from '../../infra/local/csv-mirror';
 import { loadDemoProgress, monthOf, saveDemoProgress } from '../../infra/local/demo-progress';
 import { createLambdaContext } from '../../infra/local/lambda-context';
-import { readRunFile, removeRunFile, writeRunFile } from '../../infra/local/run-file';
+import {
+  DataDirInUseError,
+  LOCK_FILE,
+  lockDataDir,
+  readRunFile,
+  removeRunFile,
+  writeRunFile,
+} from '../../infra/local/run-file';
 import { type S3StandIn, startS3StandIn } from '../../infra/local/s3';
 
 // The small pieces of local state behind `npm start`: the demo story's progress, the readable CSV copies, the run
@@ -115,5 +122,33 @@ describe('createCsvMirror', () => {
     expect(mirror.pathOf('../../escape.csv')).toBeUndefined();
     expect(mirror.pathOf('a/../../escape.csv')).toBeUndefined();
     expect(mirror.pathOf('a/b.csv')).toBe(join(dir, 'copies', 'a', 'b.csv'));
+  });
+});
+
+describe('the data directory lock', () => {
+  it('lets one process hold a data directory and names it to the next', async () => {
+    const release = await lockDataDir(dir, () => true, 4242);
+
+    const second = lockDataDir(dir, () => true, 5151);
+
+    await expect(second).rejects.toThrow(DataDirInUseError);
+    await expect(second).rejects.toThrow(
+      `Another npm start (process 4242) is using ${dir}: stop it first, or give this one its own folder with --data-dir <dir>.`,
+    );
+    expect(await readFile(join(dir, LOCK_FILE), 'utf8')).toBe('4242\n');
+    await release();
+    const next = await lockDataDir(dir, () => true, 5151);
+    expect(await readFile(join(dir, LOCK_FILE), 'utf8')).toBe('5151\n');
+    await next();
+  });
+
+  it('takes over a lock whose process is gone', async () => {
+    await writeFile(join(dir, LOCK_FILE), '4242\n');
+
+    const release = await lockDataDir(dir, (pid) => pid !== 4242, 5151);
+
+    expect(await readFile(join(dir, LOCK_FILE), 'utf8')).toBe('5151\n');
+    await release();
+    await expect(stat(join(dir, LOCK_FILE))).rejects.toThrow(/ENOENT/);
   });
 });

@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main as cli } from '../../lib/cli/main';
 import { type ParsedCurl, parseCurl, type StartProcess, startProcess } from './start-process';
 
 // `npm start` left running: its printed, signed curl must work against its endpoint, `--sign` must mint a fresh one
@@ -71,6 +73,48 @@ describe('npm start with the slash-command endpoint', () => {
     expect(reply.text).toMatch(/[0-9a-f]{24}/);
   });
 
+  it('prints the sandbox base URL and credentials, which the command line accepts', async () => {
+    const printed = (name: string) => new RegExp(`${name}=(\\S+)`).exec(run.stdout())?.[1] ?? '';
+    const orgId = /--orgId ([0-9a-f]{24})/.exec(run.stdout())?.[1] ?? '';
+    let out = '';
+    const stdout = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        out += chunk.toString('utf8');
+        callback();
+      },
+    });
+
+    const code = await cli(['invoices', 'list', '--orgId', orgId, '--output', 'table'], {
+      stdout,
+      stderr: stdout,
+      env: {
+        ATLAS_BASE_URL: printed('ATLAS_BASE_URL'),
+        ATLAS_CLIENT_ID: printed('ATLAS_CLIENT_ID'),
+        ATLAS_CLIENT_SECRET: printed('ATLAS_CLIENT_SECRET'),
+      },
+    });
+
+    expect(run.stdout()).toContain('npm run -s cli -- invoices list --orgId');
+    expect(printed('ATLAS_BASE_URL')).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(code, out).toBe(0);
+    expect(out.split('\n')[0]).toMatch(/^ID\s+STATUS\s+PERIOD/);
+    expect(out).toContain('PENDING');
+  });
+
+  it('refuses a second npm start in the same data directory, naming the running one', async () => {
+    const runFile = await readFile(join(dataDir, 'run.json'), 'utf8');
+    const second = startProcess(['--once', '--data-dir', dataDir]);
+
+    const { code } = await second.exited;
+
+    expect(code).toBe(1);
+    expect(second.stderr()).toContain(
+      `Another npm start (process ${run.child.pid}) is using ${dataDir}: stop it first, or give this one its own folder with --data-dir <dir>.`,
+    );
+    expect(second.stdout()).not.toContain('poll 1');
+    expect(await readFile(join(dataDir, 'run.json'), 'utf8')).toBe(runFile);
+  });
+
   it('stops cleanly on Ctrl-C (SIGINT) with exit status 0', async () => {
     run.child.kill('SIGINT');
 
@@ -79,6 +123,7 @@ describe('npm start with the slash-command endpoint', () => {
     expect({ code, signal }).toEqual({ code: 0, signal: null });
     expect(run.stdout()).toContain('Stopped.');
     expect(existsSync(join(dataDir, 'run.json'))).toBe(false);
+    expect(existsSync(join(dataDir, 'npm-start.lock'))).toBe(false);
     await expect(fetch(printed.url, { method: 'POST' })).rejects.toThrow();
   });
 });
