@@ -1,5 +1,5 @@
 import { CSV_COLUMNS, csvField } from '../../infra/local/atlas-sandbox';
-import { dayNumber, formatDay, parseDay } from '../../lib/spend/calendar';
+import { formatDay, parseDay } from '../../lib/spend/calendar';
 import type { UsageLine, UsageSeries } from '../../lib/spend/usage-series';
 
 /** One CSV line item for a test: only what the spend watch reads. */
@@ -116,4 +116,56 @@ export function weeklyPattern(start: string, days: number, weekday: number, week
   });
 }
 
-export { dayNumber };
+/** One project/cluster/SKU's days, for `seriesOfLines`. */
+export interface TestLine {
+  readonly project: string;
+  readonly projectId: string;
+  readonly cluster: string;
+  readonly sku: string;
+  readonly daily: readonly number[];
+}
+
+/** A series whose dimensions list each of `lines` (grouped by project, cluster and SKU), nothing folded. */
+export function seriesOfLines(
+  start: string,
+  days: number,
+  lines: readonly TestLine[],
+  options: { lastUsageDay?: number } = {},
+): UsageSeries {
+  const at = (daily: readonly number[], i: number) => daily[i] ?? 0;
+  const group = (keyOf: (l: TestLine) => string, make: (l: TestLine) => Omit<UsageLine, 'dailyCents'>) => {
+    const byKey = new Map<string, UsageLine>();
+    for (const l of lines) {
+      const key = keyOf(l);
+      const known = byKey.get(key);
+      const dailyCents = Array.from({ length: days }, (_, i) => at(l.daily, i) + (known?.dailyCents[i] ?? 0));
+      byKey.set(key, { ...make(l), dailyCents });
+    }
+    return { lines: [...byKey.values()], otherCount: 0 };
+  };
+  const longest = Math.max(0, ...lines.map((l) => l.daily.length));
+  return {
+    start,
+    days,
+    lastUsageDay: options.lastUsageDay ?? Math.min(days, longest + 1),
+    dailyCents: Array.from({ length: days }, (_, i) => lines.reduce((sum, l) => sum + at(l.daily, i), 0)),
+    projects: group(
+      (l) => `id:${l.projectId}`,
+      (l) => ({ key: `id:${l.projectId}`, name: l.project, id: l.projectId }),
+    ),
+    skus: group(
+      (l) => l.sku,
+      (l) => ({ key: l.sku, name: l.sku }),
+    ),
+    clusters: group(
+      (l) => `id:${l.projectId}/${l.cluster}`,
+      (l) => ({
+        key: `id:${l.projectId}/${l.cluster}`,
+        name: l.cluster,
+        project: { name: l.project, id: l.projectId },
+      }),
+    ),
+    undated: { cents: 0, rows: 0 },
+    outOfPeriod: { cents: 0, rows: 0 },
+  };
+}
