@@ -8,7 +8,7 @@ import {
 } from './forecast';
 import { budgetsOf, type SpendBudget, type SpendSettings } from './settings';
 import { detectSpikes, type SpendSpike } from './spikes';
-import { periodOf, type UsageSeries } from './usage-series';
+import { periodOf, sumCents, type UsageSeries } from './usage-series';
 
 /**
  * Which spend alerts are due, each once per threshold per billing period.
@@ -76,6 +76,7 @@ export interface BudgetAlert extends AlertBase {
   readonly budgetCents: number;
   readonly monthToDateCents: number;
   readonly forecast: MonthForecast;
+  readonly drivers: readonly Driver[];
 }
 
 export interface ForecastAlert extends AlertBase {
@@ -85,7 +86,22 @@ export interface ForecastAlert extends AlertBase {
   readonly forecast: SpendForecast;
   /** The first day the cumulative forecast is above the budget, `YYYY-MM-DD`. */
   readonly crossingDay: string;
+  readonly drivers: readonly Driver[];
 }
+
+/**
+ * Where a scope's month-to-date went, largest first: an organisation's top projects, a project's top clusters
+ * (complete days only; a project's clusters as far as the series lists them).
+ */
+export interface Driver {
+  readonly name: string;
+  /** The project of a cluster. */
+  readonly project?: string;
+  readonly monthToDateCents: number;
+}
+
+/** Drivers listed per alert. */
+export const DRIVERS = 3;
 
 export interface SpikeAlert extends AlertBase {
   readonly kind: 'spike';
@@ -194,6 +210,7 @@ export function decideSpendAlerts(input: SpendWatchInput, firedKeys: Iterable<st
         budgetCents: budget.cents,
         monthToDateCents: spent,
         forecast,
+        drivers: driversOf(input.series, scope, forecast.completeDays),
       });
     }
     if (
@@ -214,6 +231,7 @@ export function decideSpendAlerts(input: SpendWatchInput, firedKeys: Iterable<st
         budgetCents: budget.cents,
         forecast,
         crossingDay: formatDay(startDay + forecast.completeDays + index),
+        drivers: driversOf(input.series, scope, forecast.completeDays),
       });
     }
   }
@@ -236,6 +254,25 @@ export function decideSpendAlerts(input: SpendWatchInput, firedKeys: Iterable<st
     }));
 
   return [...budgetAlerts, ...forecastAlerts, ...spikeAlerts];
+}
+
+/** See `Driver`. */
+export function driversOf(series: UsageSeries, scope: SpendScope, completeDays: number): Driver[] {
+  const lines =
+    scope.projectId === undefined
+      ? series.projects.lines
+      : series.clusters.lines.filter((line) => line.project?.id === scope.projectId);
+  return lines
+    .map((line) => ({
+      name: line.name,
+      ...(line.project === undefined ? {} : { project: line.project.name }),
+      monthToDateCents: sumCents(line.dailyCents, 0, completeDays),
+    }))
+    .filter((driver) => driver.monthToDateCents !== 0)
+    .sort(
+      (a, b) => b.monthToDateCents - a.monthToDateCents || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+    )
+    .slice(0, DRIVERS);
 }
 
 /** The union of two fired-key sets (two runs that raced), sorted so the stored state does not churn. */

@@ -25,13 +25,15 @@ import {
  *
  * Movers say where to look: for each project, SKU and cluster listed in the series, the day's amount against that
  * line's own typical day (same rule; fewer than 3 earlier days of its kind: their median; none: $0, a new line), the
- * biggest increases first.
+ * biggest increases first, leaving out increases under 5% of the day's (noise, not a lead).
  */
 
 export const TYPICAL_WINDOW_DAYS = 14;
 export const MIN_TYPICAL_DAYS = 3;
 export const DEFAULT_LOOKBACK_DAYS = 2;
 export const MOVERS_PER_DIMENSION = 3;
+/** A mover's increase must be at least this share of the day's increase to be named. */
+export const MIN_MOVER_SHARE = 0.05;
 
 export interface SpikeOptions {
   readonly previous?: UsageSeries | undefined;
@@ -84,6 +86,7 @@ export function detectSpikes(series: UsageSeries, options: SpikeOptions): SpendS
     const judged = judgeDay(values, day, options);
     if (judged === undefined || !judged.exceeds) continue;
     if (judgeDay(values, day - 1, options)?.exceeds === true) continue;
+    const minimum = Math.max(1, (judged.cents - judged.typicalCents) * MIN_MOVER_SHARE);
     spikes.push({
       day: formatDay(day),
       dayCents: judged.cents,
@@ -96,9 +99,9 @@ export function detectSpikes(series: UsageSeries, options: SpikeOptions): SpendS
           ? Math.floor(((judged.cents - judged.typicalCents) * 100) / judged.typicalCents)
           : undefined,
       movers: {
-        clusters: movers(series, 'clusters', complete, day, options.previous),
-        projects: movers(series, 'projects', complete, day, options.previous),
-        skus: movers(series, 'skus', complete, day, options.previous),
+        clusters: movers(series, 'clusters', complete, day, options.previous, minimum),
+        projects: movers(series, 'projects', complete, day, options.previous, minimum),
+        skus: movers(series, 'skus', complete, day, options.previous, minimum),
       },
     });
   }
@@ -143,6 +146,7 @@ function movers(
   complete: number,
   day: number,
   previous: UsageSeries | undefined,
+  minimum: number,
 ): SpikeMover[] {
   const found: SpikeMover[] = [];
   for (const line of series[dimension].lines) {
@@ -156,7 +160,7 @@ function movers(
     const same = typicalDays(values, day);
     const typicalCents = same.length === 0 ? 0 : roundCents(median(same) as number);
     const changeCents = dayCents - typicalCents;
-    if (changeCents > 0) found.push({ ...lineIdentity(line), dayCents, typicalCents, changeCents });
+    if (changeCents >= minimum) found.push({ ...lineIdentity(line), dayCents, typicalCents, changeCents });
   }
   found.sort((a, b) => b.changeCents - a.changeCents || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return found.slice(0, MOVERS_PER_DIMENSION);

@@ -304,7 +304,7 @@ function monthEvents(org: Pick<SandboxOrg, 'projects' | 'spendSeed'>, monthStart
   const spikes = random() < 0.67;
   const spikeDay = between(random, 3, 27);
   const spikeProject = Math.floor(random() * Math.max(1, org.projects.length));
-  const spikeFactor = 10 + random() * 10;
+  const spikeFactor = 20 + random() * 20;
   return {
     launch: launches
       ? { day: launchDay, project: launchProject, cluster: `launch-${monthKey(monthStartMs)}` }
@@ -324,7 +324,7 @@ function monthEvents(org: Pick<SandboxOrg, 'projects' | 'spendSeed'>, monthStart
  * - a cluster launch: in about half the months, on a day from the 8th to the 20th, a new M40 cluster
  *   (`launch-YYYY-MM`) starts in one project and runs to the end of the following month (a level shift up, then down
  *   at a month boundary);
- * - a one-day spike: in about two months of three, one day's internet egress of one project is 10 to 20 times its
+ * - a one-day spike: in about two months of three, one day's internet egress of one project is 20 to 40 times its
  *   usual (a runaway export).
  * Day-to-day noise is about ±15% on egress and ±10% on backups.
  */
