@@ -1,5 +1,5 @@
 import { parseIsoDay } from '../spend/calendar';
-import { billingPeriodOf, type UsageSeries } from '../spend/usage-series';
+import { billingPeriodOf, DEFAULT_SERIES_TOP_N, type UsageSeries } from '../spend/usage-series';
 import {
   type CsvInspectorOptions,
   checkTopN,
@@ -40,13 +40,14 @@ export interface LineItemInspection {
 
 /**
  * `summariseLineItems` plus the usage series, in one pass. Options as `inspectCsv`'s (`period` defaults to the
- * invoice's own dates). Throws RangeError for invalid options.
+ * invoice's own dates). Throws RangeError for a negative or fractional `topN` or `seriesTopN`.
  */
 export function inspectLineItems(
   invoice: Invoice,
   options: Pick<CsvInspectorOptions, 'topN' | 'seriesTopN' | 'pinnedProjectIds' | 'period'> = {},
 ): LineItemInspection {
   const topN = checkTopN(options.topN ?? DEFAULT_TOP_N);
+  checkTopN(options.seriesTopN ?? DEFAULT_SERIES_TOP_N);
   const projects = createCostTally(DEFAULT_MAX_DISTINCT);
   const skus = createCostTally(DEFAULT_MAX_DISTINCT);
   const givenPeriod = options.period ?? { start: invoice.startDate, end: invoice.endDate };

@@ -18,7 +18,8 @@ const MONTH_SHORT = [
   'Nov',
   'Dec',
 ] as const;
-const MONTH_LONG = [
+/** English month names, January first. */
+export const MONTH_NAMES = [
   'January',
   'February',
   'March',
@@ -134,7 +135,9 @@ export function parseLongDate(text: string): number | undefined {
   const match = /^\s*([A-Za-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})\s*$/.exec(text);
   if (match === null) return undefined;
   const name = (match[1] ?? '').toLowerCase();
-  const index = MONTH_LONG.findIndex((m) => m.toLowerCase() === name || m.slice(0, 3).toLowerCase() === name);
+  const index = MONTH_NAMES.findIndex(
+    (m) => m.toLowerCase() === name || m.slice(0, 3).toLowerCase() === name,
+  );
   const [day, year] = [Number(match[2]), Number(match[3])];
   return index >= 0 && isValidDate(year, index + 1, day) ? dayNumber(year, index + 1, day) : undefined;
 }
@@ -181,7 +184,7 @@ export function formatShortDay(days: number): string {
 /** `December 2024`. */
 export function formatMonthName(days: number): string {
   const { year, month } = civilDate(days);
-  return `${MONTH_LONG[month - 1]} ${year}`;
+  return `${MONTH_NAMES[month - 1]} ${year}`;
 }
 
 /** `Dec 1–19`, `Nov 28–Dec 3`, or `Dec 5` for a single day; inclusive. */
