@@ -25,10 +25,13 @@ describe('calendar days', () => {
   });
 
   it('agrees with Date.UTC on every day of 1999 to 2101', () => {
+    const disagreements: number[] = [];
     for (let day = dayNumber(1999, 1, 1); day <= dayNumber(2101, 12, 31); day++) {
       const { year, month, day: d } = civilDate(day);
-      expect(Date.UTC(year, month - 1, d) / 86_400_000).toBe(day);
+      if (Date.UTC(year, month - 1, d) / 86_400_000 !== day || dayNumber(year, month, d) !== day)
+        disagreements.push(day);
     }
+    expect(disagreements).toEqual([]);
   });
 
   it('knows month lengths and leap years', () => {
