@@ -258,8 +258,8 @@ function summaryMessage(
   if (notes.length > 0) blocks.push(section(notes.join('\n')));
   const advice =
     kind === 'digest'
-      ? 'Organisations over or heading over budget come first. `/invoice spend &lt;org id&gt;` shows one in full with the arithmetic.'
-      : '`/invoice spend &lt;org id&gt;` shows one organisation in full with the arithmetic.';
+      ? 'Organisations over or heading over budget come first. `/invoice spend &lt;org id&gt;` shows one in full: how the rate was read, the range, project budgets.'
+      : '`/invoice spend &lt;org id&gt;` shows one organisation in full: how the rate was read, the range, project budgets.';
   if (overviews.length > 0) blocks.push(context(`${NOTES} ${advice}`));
   const text =
     overviews.length === 0
@@ -335,7 +335,7 @@ function headline(forecast: MonthForecast): string {
   if (forecast.remainingDays === 0) {
     return `*${formatUsd(forecast.forecastCents)}* for the whole period (${completeRange(forecast)}, every day complete)`;
   }
-  return `*${formatUsd(forecast.monthToDateCents)}* month-to-date (${completeRange(forecast)}) → forecast *${formatUsd(forecast.forecastCents)}* (${rangeShort(forecast)})`;
+  return `Forecast: ${forecastArithmetic(forecast)} (${rangeShort(forecast)})`;
 }
 
 function comparisonLine(forecast: MonthForecast, budgetCents: number | undefined): string {
