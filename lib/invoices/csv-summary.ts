@@ -1,6 +1,19 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { AppError } from '../errors';
+import { parseUsDate } from '../spend/calendar';
+import {
+  type BillingPeriod,
+  billingPeriodOf,
+  buildUsageSeries,
+  clusterKey,
+  type DailyEntry,
+  DEFAULT_SERIES_TOP_N,
+  parseBillingPeriod,
+  rankUsageLines,
+  type UsageSeries,
+  usDateDay,
+} from '../spend/usage-series';
 import { type CsvParser, type CsvRow, createCsvParser } from './csv-parser';
 import { parseDollarsToCents } from './money';
 import type { CostLine, CsvSummary } from './types';
@@ -15,6 +28,10 @@ import type { CostLine, CsvSummary } from './types';
  * name, so reordered and extra columns are fine. A line item is malformed when its field count differs from the
  * header's, the parser flagged it, or its Amount is not a dollar amount; malformed rows count in `malformedRows` and
  * nowhere else. Without a header, every row that is not a key/value row is malformed.
+ *
+ * The same pass builds the period's daily usage series (`usage`, see `lib/spend/usage-series.ts`) from the `Usage
+ * Date` (MM/DD/YYYY) and `Cluster` columns: per day the total and per project, SKU and cluster, with the same interning
+ * and the same `maxDistinct` fold as the summary, a fixed array of days per key and no row kept.
  */
 
 export const DEFAULT_TOP_N = 5;
@@ -29,6 +46,11 @@ export interface CsvInspection {
   readonly sha256: string;
   readonly bytes: number;
   readonly summary: CsvSummary;
+  /**
+   * The daily usage series of the billing period; undefined when the period is unknown (no `period` option and no
+   * readable `Billing Period` row before the column header).
+   */
+  readonly usage: UsageSeries | undefined;
 }
 
 export interface CsvInspectorOptions {
@@ -38,6 +60,15 @@ export interface CsvInspectorOptions {
   readonly maxDistinct?: number;
   /** Rows longer than this are malformed and not kept; default 1 MiB (see `createCsvParser`). */
   readonly maxRowBytes?: number;
+  /**
+   * The billing period as the invoice states it (`startDate`, `endDate` exclusive; ISO timestamps or `YYYY-MM-DD`),
+   * which wins over the CSV's `Billing Period` row.
+   */
+  readonly period?: { readonly start: string; readonly end: string };
+  /** Lines per dimension kept in the usage series; default 8. */
+  readonly seriesTopN?: number;
+  /** Project ids the usage series lists even past the top N (those with a budget). */
+  readonly pinnedProjectIds?: readonly string[];
 }
 
 export interface CsvInspector {
@@ -117,11 +148,32 @@ export async function inspectCsv(
 
 // Shared with line-item-summary.ts
 
-/** A running total for one project or SKU, in cents, added to in place. */
+/** A running total for one project, SKU or cluster, in cents, added to in place. */
 export interface CostTotal {
   readonly name: string;
   readonly id?: string;
   cents: number;
+  /** Cents per day of the billing period, from rows dated in it; created by the usage tracker on first use. */
+  daily?: Float64Array | undefined;
+  /** A project's clusters by name; created by the usage tracker. */
+  clusters?: Map<string, CostTotal> | undefined;
+  /** A project's clusters by the inspector's id for their name (see `InspectionCore.clusterOf`). */
+  clustersByNameId?: (CostTotal | undefined)[] | undefined;
+  /** A cluster's project. */
+  project?: CostTotal | undefined;
+}
+
+/** Every total has the same fields from the start, so the per-row code reads one object shape. */
+function newCostTotal(name: string, id: string | undefined): CostTotal {
+  return {
+    name,
+    id,
+    cents: 0,
+    daily: undefined,
+    clusters: undefined,
+    clustersByNameId: undefined,
+    project: undefined,
+  };
 }
 
 export interface CostTally {
@@ -134,6 +186,8 @@ export interface CostTally {
   readonly size: number;
   /** Every total, in no particular order. */
   totals(): Iterable<CostTotal>;
+  /** The shared "(other)" total of keys past `maxDistinct`; undefined until one arrives. */
+  readonly overflow: CostTotal | undefined;
 }
 
 export function createCostTally(maxDistinct: number = DEFAULT_MAX_DISTINCT): CostTally {
@@ -147,10 +201,10 @@ export function createCostTally(maxDistinct: number = DEFAULT_MAX_DISTINCT): Cos
       const found = byKey.get(key);
       if (found !== undefined) return found;
       if (byKey.size >= maxDistinct) {
-        other ??= { name: OTHER_COST_LINE_NAME, cents: 0 };
+        other ??= newCostTotal(OTHER_COST_LINE_NAME, undefined);
         return other;
       }
-      const created: CostTotal = id === undefined ? { name, cents: 0 } : { name, id, cents: 0 };
+      const created = newCostTotal(name, id);
       byKey.set(key, created);
       return created;
     },
@@ -161,7 +215,144 @@ export function createCostTally(maxDistinct: number = DEFAULT_MAX_DISTINCT): Cos
       yield* byKey.values();
       if (other !== undefined) yield other;
     },
+    get overflow() {
+      return other;
+    },
   };
+}
+
+export interface UsageTrackerOptions {
+  readonly maxDistinct?: number;
+  readonly topN?: number;
+  readonly pinnedProjectIds?: readonly string[];
+}
+
+/**
+ * The usage-series side of a pass over line items, fed row by row alongside the summary's tallies. Per key it keeps
+ * one `Float64Array` of the period's days on the summary's own totals (exact for integer cents below 2^53); clusters
+ * are tallied per project with the same `maxDistinct` fold. Memory: at most `3 × maxDistinct` arrays of `period.days`
+ * numbers, whatever the row count.
+ */
+export class UsageTracker {
+  private readonly days: number;
+  private readonly topN: number;
+  private readonly clusterTally: CostTally;
+  private readonly daily: Float64Array;
+  private readonly undated = { cents: 0, rows: 0 };
+  private readonly outOfPeriod = { cents: 0, rows: 0 };
+  private lastUsageDay = 0;
+
+  /** Throws RangeError for invalid options. */
+  constructor(
+    private readonly period: BillingPeriod,
+    private readonly options: UsageTrackerOptions = {},
+  ) {
+    this.days = period.days;
+    this.topN = checkTopN(options.topN ?? DEFAULT_SERIES_TOP_N);
+    this.clusterTally = createCostTally(options.maxDistinct ?? DEFAULT_MAX_DISTINCT);
+    this.daily = new Float64Array(period.days);
+  }
+
+  /** The cluster total of `project` named `name` ('' for rows without a cluster), created on first use. */
+  cluster(project: CostTotal, name: string): CostTotal {
+    project.clusters ??= new Map();
+    let cluster = project.clusters.get(name);
+    if (cluster === undefined) {
+      const tally = this.clusterTally;
+      cluster = tally.total(clusterKey(projectKey(project.name, project.id), name), name);
+      // Only tracked clusters are remembered per project, so these maps hold at most `maxDistinct` entries in all.
+      if (cluster === tally.overflow) return cluster;
+      cluster.project = project;
+      project.clusters.set(name, cluster);
+    }
+    return cluster;
+  }
+
+  /** True for the shared total of clusters past `maxDistinct`. */
+  isOverflow(cluster: CostTotal): boolean {
+    return cluster === this.clusterTally.overflow;
+  }
+
+  /**
+   * One line item: `day` is its usage day number (NaN when it has none or it is unreadable); `project`, `sku` and
+   * `cluster` the totals it was added to (the cluster from `cluster()`).
+   */
+  add(day: number, cents: number, project: CostTotal, sku: CostTotal, cluster: CostTotal): void {
+    const index = day - this.period.startDay;
+    const days = this.days;
+    if (!(index >= 0 && index < days)) {
+      const bucket = Number.isNaN(day) ? this.undated : this.outOfPeriod;
+      bucket.cents += cents;
+      bucket.rows++;
+      return;
+    }
+    this.daily[index] = (this.daily[index] as number) + cents;
+    if (index >= this.lastUsageDay) this.lastUsageDay = index + 1;
+    addDaily(project, index, cents, days);
+    addDaily(sku, index, cents, days);
+    addDaily(cluster, index, cents, days);
+  }
+
+  /** The series, from the summary's project and SKU tallies (those whose totals were passed to `add`). */
+  finish(projects: CostTally, skus: CostTally): UsageSeries {
+    const { days, topN } = this;
+    const pinned = new Set(
+      (this.options.pinnedProjectIds ?? []).filter((id) => id !== '').map((id) => projectKey('', id)),
+    );
+    const clusters = this.clusterTally;
+    return buildUsageSeries({
+      period: this.period,
+      lastUsageDay: this.lastUsageDay,
+      daily: this.daily,
+      projects: rankUsageLines(
+        dailyEntries(projects, (t) => projectKey(t.name, t.id)),
+        projects.overflow?.daily,
+        days,
+        topN,
+        pinned,
+      ),
+      skus: rankUsageLines(
+        dailyEntries(skus, (t) => t.name),
+        skus.overflow?.daily,
+        days,
+        topN,
+      ),
+      clusters: rankUsageLines(
+        dailyEntries(clusters, (t) => clusterKey(projectKey(t.project?.name ?? '', t.project?.id), t.name)),
+        clusters.overflow?.daily,
+        days,
+        topN,
+      ),
+      undated: { ...this.undated },
+      outOfPeriod: { ...this.outOfPeriod },
+    });
+  }
+}
+
+function addDaily(total: CostTotal, index: number, cents: number, days: number): void {
+  total.daily ??= new Float64Array(days);
+  total.daily[index] = (total.daily[index] as number) + cents;
+}
+
+function dailyEntries(tally: CostTally, keyOf: (total: CostTotal) => string): DailyEntry[] {
+  const out: DailyEntry[] = [];
+  for (const total of tally.totals()) {
+    if (total === tally.overflow) continue;
+    const project = total.project;
+    out.push({
+      key: keyOf(total),
+      name: total.name,
+      ...(total.id === undefined ? {} : { id: total.id }),
+      ...(project === undefined
+        ? {}
+        : {
+            project:
+              project.id === undefined ? { name: project.name } : { name: project.name, id: project.id },
+          }),
+      daily: total.daily,
+    });
+  }
+  return out;
 }
 
 /**
@@ -222,6 +413,9 @@ interface Columns {
   readonly project: number;
   readonly projectId: number;
   readonly sku: number;
+  /** -1 when the CSV has no such column. */
+  readonly usageDate: number;
+  readonly cluster: number;
 }
 
 /** Hash, count and summarise; `update` per chunk, `finish` once. */
@@ -249,10 +443,30 @@ class InspectionCore {
   private readonly projectsById: FieldInterner<CostTotal>;
   private readonly projectsByName: FieldInterner<CostTotal>;
   private readonly skusByName: FieldInterner<CostTotal>;
+  /** Created with the column header, once the billing period is known; undefined if it never is. */
+  private usage: UsageTracker | undefined;
+  /** Cluster names by id, and the interner from a Cluster field's bytes to its id (-1 past `maxDistinct`). */
+  private readonly clusterNames: string[] = [];
+  private readonly clusterNameIds: FieldInterner<number>;
+  private readonly usageOptions: UsageTrackerOptions;
+  private readonly givenPeriod: BillingPeriod | undefined;
+  /** Usage Dates already read, as MMDDYYYY digits, and their day numbers: a direct-mapped cache. */
+  private readonly dateDigits = new Int32Array(DATE_CACHE_SLOTS).fill(-1);
+  private readonly dateDays = new Float64Array(DATE_CACHE_SLOTS);
 
   constructor(options: CsvInspectorOptions) {
     this.topN = checkTopN(options.topN ?? DEFAULT_TOP_N);
     const maxDistinct = options.maxDistinct ?? DEFAULT_MAX_DISTINCT;
+    checkTopN(options.seriesTopN ?? DEFAULT_SERIES_TOP_N);
+    if (options.period !== undefined) {
+      this.givenPeriod = billingPeriodOf(options.period.start, options.period.end);
+      if (this.givenPeriod === undefined) throw new RangeError('period must be a readable start and end');
+    }
+    this.usageOptions = {
+      maxDistinct,
+      ...(options.seriesTopN === undefined ? {} : { topN: options.seriesTopN }),
+      ...(options.pinnedProjectIds === undefined ? {} : { pinnedProjectIds: options.pinnedProjectIds }),
+    };
     this.projects = createCostTally(maxDistinct);
     this.skus = createCostTally(maxDistinct);
     this.projectsById = new FieldInterner(maxDistinct, (row) => {
@@ -269,6 +483,14 @@ class InspectionCore {
       const name = clipText(row.field((this.columns as Columns).sku));
       return this.skus.total(name, name);
     });
+    this.clusterNameIds = new FieldInterner(maxDistinct, (row) => {
+      const column = (this.columns as Columns).cluster;
+      const long = row.fieldEnd(column) - row.fieldStart(column) > MAX_INTERNED_BYTES;
+      if (long || this.clusterNames.length >= maxDistinct) return -1;
+      this.clusterNames.push(clipText(row.field((this.columns as Columns).cluster)));
+      return this.clusterNames.length - 1;
+    });
+
     const parserOptions = options.maxRowBytes === undefined ? {} : { maxRowBytes: options.maxRowBytes };
     this.parser = createCsvParser((row) => this.onRow(row), parserOptions);
   }
@@ -294,7 +516,8 @@ class InspectionCore {
       skuCount: this.skus.size,
       malformedRows,
     };
-    return { sha256: this.hash.digest('hex'), bytes: this.bytes, summary };
+    const usage = this.usage?.finish(this.projects, this.skus);
+    return { sha256: this.hash.digest('hex'), bytes: this.bytes, summary, usage };
   }
 
   private onRow(row: CsvRow): void {
@@ -314,8 +537,15 @@ class InspectionCore {
       return;
     }
     const found = findColumns(row);
-    if (found === undefined) this.strayRows++;
-    else this.columns = found;
+    if (found === undefined) {
+      this.strayRows++;
+      return;
+    }
+    this.columns = found;
+    const period =
+      this.givenPeriod ??
+      (this.header.billingPeriod === undefined ? undefined : parseBillingPeriod(this.header.billingPeriod));
+    if (period !== undefined) this.usage = new UsageTracker(period, this.usageOptions);
   }
 
   private onLineItem(row: CsvRow, columns: Columns): void {
@@ -337,6 +567,58 @@ class InspectionCore {
     sku.cents += cents;
     this.totalCents += cents;
     this.lineItems++;
+    const usage = this.usage;
+    if (usage !== undefined) {
+      usage.add(
+        this.usageDay(row, columns.usageDate),
+        cents,
+        project,
+        sku,
+        this.clusterOf(usage, project, row, columns),
+      );
+    }
+  }
+
+  /**
+   * The row's cluster total. Cluster names are interned to small ids (the same `FieldInterner` as projects and SKUs,
+   * so a name is decoded once), and each project keeps its clusters in an array indexed by that id. Names past the
+   * interner's limit go through the tracker's lookup by name.
+   */
+  private clusterOf(usage: UsageTracker, project: CostTotal, row: CsvRow, columns: Columns): CostTotal {
+    const column = columns.cluster;
+    if (column === -1) return usage.cluster(project, '');
+    const nameId = this.clusterNameIds.get(row, column);
+    if (nameId === -1) return usage.cluster(project, clipText(row.field(column)));
+    project.clustersByNameId ??= [];
+    const byId = project.clustersByNameId;
+    let cluster = byId[nameId];
+    if (cluster === undefined) {
+      cluster = usage.cluster(project, this.clusterNames[nameId] as string);
+      if (!usage.isOverflow(cluster)) byId[nameId] = cluster;
+    }
+    return cluster;
+  }
+
+  /** The row's Usage Date as a day number; NaN when the column is missing or the value is not a real date. */
+  private usageDay(row: CsvRow, column: number): number {
+    if (column === -1) return Number.NaN;
+    const start = row.fieldStart(column);
+    if (row.fieldEnd(column) - start === 10) {
+      const digits = usDateDigits(row.bytes, start);
+      if (digits !== -1) {
+        const slot = Math.imul(digits, 0x9e3779b1) >>> (32 - DATE_CACHE_BITS);
+        if (this.dateDigits[slot] !== digits) {
+          this.dateDigits[slot] = digits;
+          this.dateDays[slot] = usDateDay(
+            Math.floor(digits / 1_000_000),
+            Math.floor(digits / 10_000) % 100,
+            digits % 10_000,
+          );
+        }
+        return this.dateDays[slot] as number;
+      }
+    }
+    return parseUsDate(row.field(column)) ?? Number.NaN;
   }
 }
 
@@ -348,7 +630,32 @@ function findColumns(row: CsvRow): Columns | undefined {
   const projectId = names.indexOf('project id');
   const sku = names.indexOf('sku');
   if (amount === -1 || (project === -1 && projectId === -1 && sku === -1)) return undefined;
-  return { count: names.length, amount, project, projectId, sku };
+  return {
+    count: names.length,
+    amount,
+    project,
+    projectId,
+    sku,
+    usageDate: names.indexOf('usage date'),
+    cluster: names.indexOf('cluster'),
+  };
+}
+
+const SLASH = 0x2f;
+const DATE_CACHE_BITS = 7;
+const DATE_CACHE_SLOTS = 1 << DATE_CACHE_BITS;
+
+/** `MM/DD/YYYY` at `start` (10 bytes) as the number MMDDYYYY; -1 for any other shape. */
+function usDateDigits(bytes: Uint8Array, start: number): number {
+  if (bytes[start + 2] !== SLASH || bytes[start + 5] !== SLASH) return -1;
+  let value = 0;
+  for (let i = start; i < start + 10; i++) {
+    if (i === start + 2 || i === start + 5) continue;
+    const c = (bytes[i] as number) - DIGIT_0;
+    if (c < 0 || c > 9) return -1;
+    value = value * 10 + c;
+  }
+  return value;
 }
 
 /**

@@ -1,4 +1,7 @@
+import { parseIsoDay } from '../spend/calendar';
+import { billingPeriodOf, DEFAULT_SERIES_TOP_N, type UsageSeries } from '../spend/usage-series';
 import {
+  type CsvInspectorOptions,
   checkTopN,
   clipText,
   createCostTally,
@@ -6,6 +9,7 @@ import {
   DEFAULT_TOP_N,
   projectKey,
   rankCostLines,
+  UsageTracker,
 } from './csv-summary';
 import type { Invoice } from './invoice';
 import type { CsvSummary } from './types';
@@ -21,9 +25,40 @@ import type { CsvSummary } from './types';
  * integer number of cents is malformed. Throws RangeError for a negative or fractional `topN`.
  */
 export function summariseLineItems(invoice: Invoice, topN: number = DEFAULT_TOP_N): CsvSummary {
-  checkTopN(topN);
+  return inspectLineItems(invoice, { topN }).summary;
+}
+
+export interface LineItemInspection {
+  readonly summary: CsvSummary;
+  /**
+   * The daily usage series, as `inspectCsv` builds it from the same rows: the usage day is the line item's
+   * `startDate` (a UTC calendar day), the cluster its `clusterName`, the period the invoice's `startDate`/`endDate`.
+   * Undefined when those are unreadable.
+   */
+  readonly usage: UsageSeries | undefined;
+}
+
+/**
+ * `summariseLineItems` plus the usage series, in one pass. Options as `inspectCsv`'s (`period` defaults to the
+ * invoice's own dates). Throws RangeError for a negative or fractional `topN` or `seriesTopN`.
+ */
+export function inspectLineItems(
+  invoice: Invoice,
+  options: Pick<CsvInspectorOptions, 'topN' | 'seriesTopN' | 'pinnedProjectIds' | 'period'> = {},
+): LineItemInspection {
+  const topN = checkTopN(options.topN ?? DEFAULT_TOP_N);
+  checkTopN(options.seriesTopN ?? DEFAULT_SERIES_TOP_N);
   const projects = createCostTally(DEFAULT_MAX_DISTINCT);
   const skus = createCostTally(DEFAULT_MAX_DISTINCT);
+  const givenPeriod = options.period ?? { start: invoice.startDate, end: invoice.endDate };
+  const period = billingPeriodOf(givenPeriod.start, givenPeriod.end);
+  const usage =
+    period === undefined
+      ? undefined
+      : new UsageTracker(period, {
+          ...(options.seriesTopN === undefined ? {} : { topN: options.seriesTopN }),
+          ...(options.pinnedProjectIds === undefined ? {} : { pinnedProjectIds: options.pinnedProjectIds }),
+        });
   let lineItemCount = 0;
   let totalCents = 0;
   let malformedRows = 0;
@@ -35,14 +70,21 @@ export function summariseLineItems(invoice: Invoice, topN: number = DEFAULT_TOP_
     }
     const name = clipText(item.groupName ?? '');
     const id = item.groupId ? clipText(item.groupId) : undefined;
-    projects.total(projectKey(name, id), name, id).cents += cents;
-    const sku = clipText(item.sku ?? '');
-    skus.total(sku, sku).cents += cents;
+    const project = projects.total(projectKey(name, id), name, id);
+    project.cents += cents;
+    const skuName = clipText(item.sku ?? '');
+    const sku = skus.total(skuName, skuName);
+    sku.cents += cents;
     totalCents += cents;
     lineItemCount++;
+    if (usage !== undefined) {
+      const day = typeof item.startDate === 'string' ? parseIsoDay(item.startDate) : undefined;
+      const cluster = usage.cluster(project, clipText(item.clusterName ?? ''));
+      usage.add(day ?? Number.NaN, cents, project, sku, cluster);
+    }
   }
   const billingPeriod = formatBillingPeriod(invoice.startDate, invoice.endDate);
-  return {
+  const summary: CsvSummary = {
     invoiceNumber: invoice.id,
     ...(billingPeriod === undefined ? {} : { billingPeriod }),
     organizationId: invoice.orgId,
@@ -54,6 +96,7 @@ export function summariseLineItems(invoice: Invoice, topN: number = DEFAULT_TOP_
     skuCount: skus.size,
     malformedRows,
   };
+  return { summary, usage: usage?.finish(projects, skus) };
 }
 
 /** "June 1, 2024 - July 1, 2024" from ISO timestamps (UTC), as the CSV's Billing Period row; undefined if unreadable. */

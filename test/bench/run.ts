@@ -8,11 +8,12 @@
  *
  * Each `test/bench/<name>.bench.ts` listed in SECTIONS exports `run(options): Promise<BenchSection>` (see
  * lib/report.ts). A section that fails is reported as failed in the output and the file, the others still run, and
- * the command exits non-zero; a listed file that does not exist is skipped with a message. Benchmarks are not tests:
- * nothing here asserts on time.
+ * the command exits non-zero; a listed file that does not exist is skipped with a message. With `--only`, the sections
+ * not run keep what the previous RESULTS.md says (and the file says so). Benchmarks are not tests: nothing here
+ * asserts on time.
  */
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { removeBenchBundles } from './lib/bundles';
 import { describeMachine } from './lib/machine';
@@ -31,9 +32,37 @@ export const SECTIONS = [
   { name: 'archive', module: './archive.bench' },
   { name: 'poll-cost', module: './poll-cost.bench' },
   { name: 'chart', module: './chart.bench' },
+  { name: 'backtest', module: './backtest.bench' },
 ] as const;
 
 export const RESULTS_FILE = path.join(__dirname, 'RESULTS.md');
+
+/**
+ * `fresh` (a report of some sections) with the previous report's other `## ` sections kept, in their order, the fresh
+ * ones replacing those of the same title (new ones last), and a line saying which figures are older.
+ */
+function keepOtherSections(previous: string, fresh: string): string {
+  const split = (text: string) => {
+    const [head = '', ...blocks] = text.split(/^(?=## )/m);
+    return { head, blocks: blocks.map((block) => ({ title: block.slice(0, block.indexOf('\n')), block })) };
+  };
+  const before = split(previous);
+  const now = split(fresh);
+  const replaced = new Set<string>();
+  const blocks = before.blocks.map(({ title, block }) => {
+    const update = now.blocks.find((b) => b.title === title);
+    if (update === undefined) return block;
+    replaced.add(title);
+    return update.block;
+  });
+  blocks.push(...now.blocks.filter((b) => !replaced.has(b.title)).map((b) => b.block));
+  const kept = before.blocks.length - replaced.size;
+  const note =
+    kept === 0
+      ? ''
+      : `${kept} section(s) below were not run by this command and keep the figures of an earlier run.\n\n`;
+  return `${now.head}${note}${blocks.map((b) => `${b.trimEnd()}\n\n`).join('')}`.trimEnd().concat('\n');
+}
 
 function isBenchModule(value: unknown): value is BenchModule {
   return typeof (value as { run?: unknown } | null)?.run === 'function';
@@ -89,7 +118,10 @@ async function main(): Promise<number> {
   }
   await removeBenchBundles();
 
-  const markdown = reportMarkdown({ date: started.toISOString(), machine, command }, sections);
+  let markdown = reportMarkdown({ date: started.toISOString(), machine, command }, sections);
+  if (only !== undefined && existsSync(RESULTS_FILE)) {
+    markdown = keepOtherSections(await readFile(RESULTS_FILE, 'utf8'), markdown);
+  }
   await writeFile(RESULTS_FILE, markdown);
   console.log(
     `\nwrote ${path.relative(process.cwd(), RESULTS_FILE)} in ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s`,

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { inspectCsv } from '../../lib/invoices/csv-summary';
 import type { Invoice, InvoiceLineItem } from '../../lib/invoices/invoice';
-import { formatBillingPeriod, summariseLineItems } from '../../lib/invoices/line-item-summary';
+import {
+  formatBillingPeriod,
+  inspectLineItems,
+  summariseLineItems,
+} from '../../lib/invoices/line-item-summary';
 
 const PROJECTS = [
   { groupName: 'Production', groupId: '666acb8787ba43606905dc01' },
@@ -192,5 +196,48 @@ describe('formatBillingPeriod', () => {
 
   it('answers undefined for unreadable dates', () => {
     expect(formatBillingPeriod('not a date', '2024-07-01T00:00:00Z')).toBeUndefined();
+  });
+});
+
+describe('inspectLineItems', () => {
+  it('builds the usage series from each line item’s start date and cluster, beside the same summary', () => {
+    const items: InvoiceLineItem[] = [
+      {
+        ...PROJECTS[0],
+        sku: 'ATLAS_AWS_INSTANCE_M30',
+        clusterName: 'Cluster0',
+        startDate: '2024-06-01T00:00:00Z',
+        totalPriceCents: 1_000,
+      },
+      {
+        ...PROJECTS[0],
+        sku: 'ATLAS_AWS_INSTANCE_M30',
+        clusterName: 'Cluster0',
+        startDate: '2024-06-03T00:00:00Z',
+        totalPriceCents: 2_000,
+      },
+      { ...PROJECTS[1], sku: 'CREDIT', startDate: '2024-06-03T00:00:00Z', totalPriceCents: -500 },
+      { ...PROJECTS[1], sku: 'LATE', startDate: '2024-07-01T00:00:00Z', totalPriceCents: 70 },
+      { ...PROJECTS[1], sku: 'UNDATED', totalPriceCents: 30 },
+    ];
+
+    const { summary, usage } = inspectLineItems(invoice(items));
+
+    expect(summary).toEqual(summariseLineItems(invoice(items)));
+    expect(usage?.start).toBe('2024-06-01');
+    expect(usage?.days).toBe(30);
+    expect(usage?.lastUsageDay).toBe(3);
+    expect(usage?.dailyCents.slice(0, 4)).toEqual([1_000, 0, 1_500, 0]);
+    expect(usage?.outOfPeriod).toEqual({ cents: 70, rows: 1 });
+    expect(usage?.undated).toEqual({ cents: 30, rows: 1 });
+    expect(usage?.clusters.lines.map((l) => [l.key, l.name])).toEqual([
+      [`id:${PROJECTS[0]?.groupId}/Cluster0`, 'Cluster0'],
+      [`id:${PROJECTS[1]?.groupId}/`, ''],
+    ]);
+  });
+
+  it('has no series when the invoice dates are unreadable, and refuses a bad seriesTopN', () => {
+    expect(inspectLineItems({ ...invoice([]), startDate: 'soon' }).usage).toBeUndefined();
+    expect(() => inspectLineItems(invoice([]), { seriesTopN: -1 })).toThrow(RangeError);
   });
 });

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { MONTH_NAMES } from '../../../lib/spend/calendar';
 import { DAY_MS, type SandboxLineItem, SKU_CATALOGUE } from './model';
 import { createRandom, hashSeed } from './random';
 
@@ -30,21 +31,6 @@ export const CSV_COLUMNS = [
 
 export const CSV_HEADER_LINE = `${CSV_COLUMNS.join(',')}\n`;
 
-const MONTHS = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
-
 /** RFC 4180: quote a field holding a comma, quote, CR or LF, doubling inner quotes. */
 export function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
@@ -59,7 +45,7 @@ export function usDate(ms: number): string {
 /** `June 1, 2024` (UTC). */
 export function longDate(ms: number): string {
   const d = new Date(ms);
-  return `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}, ${d.getUTCFullYear()}`;
+  return `${MONTH_NAMES[d.getUTCMonth()]} ${d.getUTCDate()}, ${d.getUTCFullYear()}`;
 }
 
 /** Cents as a plain decimal dollar amount: `1234.50`, `-50.00`. */

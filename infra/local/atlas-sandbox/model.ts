@@ -5,7 +5,7 @@ import type {
   InvoiceStatus,
 } from '../../../lib/invoices/invoice';
 import type { InvoiceAmounts } from '../../../lib/invoices/types';
-import { between, objectId, pick, type Random } from './random';
+import { between, createRandom, hashSeed, objectId, pick, type Random } from './random';
 
 /** A project of a sandbox organisation (CSV "Project"/"Project ID", JSON groupName/groupId). */
 export interface SandboxProject {
@@ -56,6 +56,8 @@ export interface SandboxOrg {
   readonly live: boolean;
   readonly lineItemMode: 'daily' | 'monthly';
   readonly taxRateBasisPoints: number;
+  /** Seeds the `daily` spend pattern (see `dailyUsageItems`). */
+  readonly spendSeed: number;
 }
 
 /** subtotal = every line item (credits are negative lines); billed = subtotal + tax − starting balance. */
@@ -209,9 +211,22 @@ function lineItem(
   days: number,
 ): SandboxLineItem {
   const [low, high] = entry.perDay;
-  const quantity = round2(days * (low + random() * (high - low)));
-  const totalPriceCents = Math.round(quantity * entry.unitPriceDollars * 100);
+  const quantity = days * (low + random() * (high - low));
   const cluster = entry.cluster && project !== undefined ? pick(random, project.clusters) : undefined;
+  return usageLine(entry, project, cluster, from, to, quantity);
+}
+
+/** One line item of `quantity` units (rounded to hundredths, as Atlas prints them) of a catalogue SKU. */
+function usageLine(
+  entry: CatalogueEntry,
+  project: SandboxProject | undefined,
+  cluster: string | undefined,
+  from: number,
+  to: number,
+  units: number,
+): SandboxLineItem {
+  const quantity = round2(units);
+  const totalPriceCents = Math.round(quantity * entry.unitPriceDollars * 100);
   const json: InvoiceLineItem = {
     sku: entry.sku,
     cloudProvider: entry.cloudProvider,
@@ -234,34 +249,130 @@ function lineItem(
 }
 
 /**
- * The line items of one day of usage (`daily` orgs: one line per cluster SKU of each project, plus support), or of a
- * whole month (`monthly` orgs: a handful of lines covering the period).
+ * The line items of one day of usage (`daily` orgs: the spend pattern of `dailyUsageItems`), or of a whole month
+ * (`monthly` orgs: a handful of lines covering the period).
  */
 export function generateLineItems(
   random: Random,
-  projects: readonly SandboxProject[],
+  org: Pick<SandboxOrg, 'projects' | 'spendSeed'>,
   mode: 'daily' | 'monthly',
   from: number,
   to: number,
 ): SandboxLineItem[] {
-  const items: SandboxLineItem[] = [];
+  if (mode === 'daily') return dailyUsageItems(org, from);
+  const projects = org.projects;
   const clusterSkus = SKU_CATALOGUE.filter((e) => e.cluster);
-  const support = SKU_CATALOGUE.find((e) => !e.cluster);
-  if (mode === 'daily') {
-    for (const project of projects) {
-      const count = between(random, 1, 2);
-      for (let i = 0; i < count; i++)
-        items.push(lineItem(random, pick(random, clusterSkus), project, from, to, 1));
-    }
-    if (support !== undefined) items.push(lineItem(random, support, undefined, from, to, 1));
-    return items;
-  }
+  const items: SandboxLineItem[] = [];
   const days = Math.max(1, Math.round((to - from) / DAY_MS));
   const count = between(random, 2, 5);
   for (let i = 0; i < count; i++) {
     const project = projects.length === 0 ? undefined : pick(random, projects);
     items.push(lineItem(random, pick(random, clusterSkus), project, from, to, days));
   }
+  return items;
+}
+
+function catalogue(sku: string): CatalogueEntry {
+  const entry = SKU_CATALOGUE.find((e) => e.sku === sku);
+  if (entry === undefined) throw new Error(`sandbox: no SKU ${sku} in the catalogue`);
+  return entry;
+}
+
+/** Instance sizes by cluster, in turn: what each cluster of a project runs all day. */
+const INSTANCE_SKUS = [
+  'ATLAS_AWS_INSTANCE_M30',
+  'ATLAS_AWS_INSTANCE_M10',
+  'ATLAS_GCP_INSTANCE_M20',
+  'ATLAS_AWS_INSTANCE_M30',
+] as const;
+/** Server hours a day of a three-node replica set. */
+const SERVER_HOURS_PER_DAY = 72;
+/** Weekend internet egress as a share of a weekday's. */
+const WEEKEND_EGRESS_SHARE = 0.35;
+
+/** `YYYY-MM` of a UTC day. */
+function monthKey(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 7);
+}
+
+/** The month's events, a function of the seed and the month alone. */
+function monthEvents(org: Pick<SandboxOrg, 'projects' | 'spendSeed'>, monthStartMs: number) {
+  const random = createRandom(hashSeed(org.spendSeed, 'month', monthKey(monthStartMs)));
+  const launches = random() < 0.5;
+  const launchDay = between(random, 8, 20);
+  const launchProject = Math.floor(random() * Math.max(1, org.projects.length));
+  const spikes = random() < 0.67;
+  const spikeDay = between(random, 3, 27);
+  const spikeProject = Math.floor(random() * Math.max(1, org.projects.length));
+  const spikeFactor = 20 + random() * 20;
+  return {
+    launch: launches
+      ? { day: launchDay, project: launchProject, cluster: `launch-${monthKey(monthStartMs)}` }
+      : undefined,
+    spike: spikes ? { day: spikeDay, project: spikeProject, factor: spikeFactor } : undefined,
+  };
+}
+
+/**
+ * One usage day of a `daily` organisation. What a day costs follows from the organisation's `spendSeed` and the date
+ * alone (never from the order days are generated in), so the same history serves the tests, the benchmarks and
+ * `npm start`:
+ * - every cluster of a project runs one instance size all day (72 server hours: a three-node replica set), and keeps
+ *   a slowly growing backup snapshot;
+ * - each project's internet egress is business traffic: weekends carry 35% of a weekday's (weekly seasonality);
+ * - support, one line a day;
+ * - a cluster launch: in about half the months, on a day from the 8th to the 20th, a new M40 cluster
+ *   (`launch-YYYY-MM`) starts in one project and runs to the end of the following month (a level shift up, then down
+ *   at a month boundary);
+ * - a one-day spike: in about two months of three, one day's internet egress of one project is 20 to 40 times its
+ *   usual (a runaway export).
+ * Day-to-day noise is about ±15% on egress and ±10% on backups.
+ */
+export function dailyUsageItems(
+  org: Pick<SandboxOrg, 'projects' | 'spendSeed'>,
+  dayMs: number,
+): SandboxLineItem[] {
+  const day = dayStart(dayMs);
+  const next = day + DAY_MS;
+  const random = createRandom(hashSeed(org.spendSeed, 'day', isoDay(day)));
+  const date = new Date(day);
+  const weekend = date.getUTCDay() === 0 || date.getUTCDay() === 6;
+  const dayOfMonth = date.getUTCDate();
+  const events = monthEvents(org, monthStart(day));
+  const earlier = monthEvents(org, monthStart(day, -1));
+  const yearDay = Math.floor((day - Date.UTC(date.getUTCFullYear(), 0, 1)) / DAY_MS);
+  const items: SandboxLineItem[] = [];
+  org.projects.forEach((project, p) => {
+    project.clusters.forEach((cluster, c) => {
+      const sku = INSTANCE_SKUS[(p + c) % INSTANCE_SKUS.length] as string;
+      items.push(usageLine(catalogue(sku), project, cluster, day, next, SERVER_HOURS_PER_DAY));
+      const storedGb = (250 + 40 * p + 60 * c + yearDay) * (0.9 + 0.2 * random());
+      items.push(
+        usageLine(catalogue('ATLAS_AWS_BACKUP_SNAPSHOT_STORAGE'), project, cluster, day, next, storedGb),
+      );
+    });
+    const launches = [
+      events.launch !== undefined && events.launch.project === p && dayOfMonth >= events.launch.day
+        ? events.launch.cluster
+        : undefined,
+      earlier.launch !== undefined && earlier.launch.project === p ? earlier.launch.cluster : undefined,
+    ];
+    for (const cluster of launches) {
+      if (cluster !== undefined) {
+        items.push(
+          usageLine(catalogue('ATLAS_AZURE_INSTANCE_M40'), project, cluster, day, next, SERVER_HOURS_PER_DAY),
+        );
+      }
+    }
+    const weekdayGb = 250 + 60 * p;
+    let egressGb = weekdayGb * (weekend ? WEEKEND_EGRESS_SHARE : 1) * (0.85 + 0.3 * random());
+    if (events.spike !== undefined && events.spike.project === p && events.spike.day === dayOfMonth) {
+      egressGb *= events.spike.factor;
+    }
+    const home = project.clusters[0];
+    items.push(usageLine(catalogue('ATLAS_AWS_DATA_TRANSFER_INTERNET'), project, home, day, next, egressGb));
+  });
+  items.push(usageLine(catalogue('ATLAS_SUPPORT_DEVELOPER'), undefined, undefined, day, next, 1));
   return items;
 }
 

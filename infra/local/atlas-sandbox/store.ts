@@ -145,10 +145,10 @@ export function createStore(options: { clock: () => number; seed: number }): Sto
     const lineItems = [];
     if (org.lineItemMode === 'daily') {
       for (let day = start; day < usageEnd; day += DAY_MS) {
-        lineItems.push(...generateLineItems(random, org.projects, 'daily', day, day + DAY_MS));
+        lineItems.push(...generateLineItems(random, org, 'daily', day, day + DAY_MS));
       }
     } else {
-      lineItems.push(...generateLineItems(random, org.projects, 'monthly', start, usageEnd));
+      lineItems.push(...generateLineItems(random, org, 'monthly', start, usageEnd));
     }
     if (seedOf.creditCents !== undefined && seedOf.creditCents > 0) {
       lineItems.push(creditLineItem(start, end, seedOf.creditCents));
@@ -206,6 +206,7 @@ export function createStore(options: { clock: () => number; seed: number }): Sto
       live: orgSeed.live ?? false,
       lineItemMode: orgSeed.lineItems ?? 'monthly',
       taxRateBasisPoints: orgSeed.taxRateBasisPoints ?? 0,
+      spendSeed: hashSeed(seed, 'spend', id),
     };
     orgs.set(id, org);
     orgRandoms.set(id, random);
@@ -262,7 +263,7 @@ export function createStore(options: { clock: () => number; seed: number }): Sto
       return item.json.sku !== 'CREDIT' && itemEnd > max ? itemEnd : max;
     }, start);
     const from = Math.min(lastEnd, end - DAY_MS);
-    invoice.lineItems.push(...generateLineItems(randomOf(org), org.projects, 'daily', from, from + DAY_MS));
+    invoice.lineItems.push(...generateLineItems(randomOf(org), org, 'daily', from, from + DAY_MS));
   };
 
   const touch = (orgId: string, invoiceId: string): SandboxInvoice => {

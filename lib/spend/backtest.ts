@@ -1,0 +1,162 @@
+import { type CalibrationDay, forecastMonthEnd, type RangeCalibration } from './forecast';
+import { quantile, roundCents } from './stats';
+import { periodOf, seriesTotalCents, sumCents, type UsageSeries } from './usage-series';
+
+/**
+ * The forecast replayed on archived months: for each month and each day `d` of it, the forecast made from days
+ * `1..d` (as the poller would have seen them on day `d + 1`: the later days and the month's undated and out-of-period
+ * rows not yet posted, last month's series as it was archived) is compared with the month's final amount (every line
+ * item of the archived series). The naive baseline is `month-to-date ÷ elapsed days × days in month`.
+ *
+ * Error measure: absolute percentage error |forecast − final| ÷ |final|; months whose final amount is zero or less
+ * are skipped (no percentage exists). Both forecasts are scored on the same samples: the days where the forecast
+ * gave a number (it says "not enough data" on the first days of the first month, which has no earlier month).
+ */
+
+export interface BacktestSample {
+  /** Index in the months passed. */
+  readonly month: number;
+  /** Complete days the forecast was made from. */
+  readonly day: number;
+  readonly finalCents: number;
+  readonly forecastCents: number;
+  readonly lowCents: number;
+  readonly highCents: number;
+  readonly naiveCents: number;
+}
+
+export interface BacktestDay {
+  readonly day: number;
+  /** Months scored on this day. */
+  readonly samples: number;
+  /** Mean absolute percentage errors, in percent; undefined without samples. */
+  readonly forecastMape: number | undefined;
+  readonly naiveMape: number | undefined;
+  /** Share (0..1) of final amounts inside the forecast's low–high range. */
+  readonly withinRange: number | undefined;
+}
+
+export interface BacktestResult {
+  /** Months with a final amount above zero. */
+  readonly months: number;
+  readonly days: readonly BacktestDay[];
+  /** Over every sample. */
+  readonly forecastMape: number | undefined;
+  readonly naiveMape: number | undefined;
+  readonly withinRange: number | undefined;
+  /** Days the forecast said "not enough data" (not scored). */
+  readonly unavailable: number;
+  readonly samples: readonly BacktestSample[];
+}
+
+/**
+ * Replay the forecast on `months`, oldest first, each one complete (its invoice final). A month's predecessor in the
+ * list is its `previous` when its period ends where the month starts. `calibration` is handed to every forecast (a
+ * range learnt elsewhere); point forecasts do not depend on it.
+ */
+export function backtestForecasts(
+  months: readonly UsageSeries[],
+  options: { readonly calibration?: RangeCalibration } = {},
+): BacktestResult {
+  const samples: BacktestSample[] = [];
+  let unavailable = 0;
+  let scoredMonths = 0;
+  months.forEach((series, m) => {
+    const finalCents = seriesTotalCents(series);
+    if (finalCents <= 0) return;
+    scoredMonths++;
+    const before = m > 0 ? months[m - 1] : undefined;
+    const previous =
+      before !== undefined && periodOf(before).startDay + before.days === periodOf(series).startDay
+        ? before
+        : undefined;
+    for (let day = 1; day < series.days; day++) {
+      const forecast = forecastMonthEnd(truncateSeries(series, day), {
+        ...(previous === undefined ? {} : { previous }),
+        ...(options.calibration === undefined ? {} : { calibration: options.calibration }),
+      });
+      if (forecast.kind !== 'forecast') {
+        unavailable++;
+        continue;
+      }
+      samples.push({
+        month: m,
+        day,
+        finalCents,
+        forecastCents: forecast.forecastCents,
+        lowCents: forecast.lowCents,
+        highCents: forecast.highCents,
+        naiveCents: roundCents((sumCents(series.dailyCents, 0, day) / day) * series.days),
+      });
+    }
+  });
+  const maxDay = samples.reduce((max, s) => Math.max(max, s.day), 0);
+  const days: BacktestDay[] = [];
+  for (let day = 1; day <= maxDay; day++) {
+    const scores = score(samples.filter((s) => s.day === day));
+    days.push({ day, ...scores });
+  }
+  return { months: scoredMonths, days, ...score(samples), unavailable, samples };
+}
+
+function score(samples: readonly BacktestSample[]) {
+  const mean = (values: readonly number[]) =>
+    values.length === 0 ? undefined : values.reduce((a, b) => a + b, 0) / values.length;
+  const ape = (predicted: number, final: number) => (Math.abs(predicted - final) / Math.abs(final)) * 100;
+  return {
+    samples: samples.length,
+    forecastMape: mean(samples.map((s) => ape(s.forecastCents, s.finalCents))),
+    naiveMape: mean(samples.map((s) => ape(s.naiveCents, s.finalCents))),
+    withinRange: mean(
+      samples.map((s) => (s.finalCents >= s.lowCents && s.finalCents <= s.highCents ? 1 : 0)),
+    ),
+  };
+}
+
+/**
+ * The month as the poller saw it after `day` complete days: days past `day` not posted yet, except that day
+ * `day + 1` has started (so exactly `day` days are complete), no undated or out-of-period rows yet.
+ */
+export function truncateSeries(series: UsageSeries, day: number): UsageSeries {
+  const cut = (daily: readonly number[]) => daily.map((cents, index) => (index < day ? cents : 0));
+  const cutLines = (dimension: UsageSeries['projects']) => ({
+    ...dimension,
+    lines: dimension.lines.map((line) => ({ ...line, dailyCents: cut(line.dailyCents) })),
+    ...(dimension.otherDailyCents === undefined ? {} : { otherDailyCents: cut(dimension.otherDailyCents) }),
+  });
+  return {
+    ...series,
+    lastUsageDay: Math.min(series.days, day + 1),
+    dailyCents: cut(series.dailyCents),
+    projects: cutLines(series.projects),
+    skus: cutLines(series.skus),
+    clusters: cutLines(series.clusters),
+    undated: { cents: 0, rows: 0 },
+    outOfPeriod: { cents: 0, rows: 0 },
+  };
+}
+
+/** Neighbouring days of the month pooled into each day's calibration (either side). */
+export const CALIBRATION_POOL_DAYS = 1;
+
+/**
+ * The range calibration the forecast reads: for each day `d`, the 10th and 90th percentiles of final ÷ forecast over
+ * the samples made on days `d − 1 … d + 1`. Pass the samples of a backtest over archived months.
+ */
+export function calibrateForecastRange(samples: readonly BacktestSample[]): RangeCalibration {
+  const byDay: CalibrationDay[] = [];
+  const maxDay = samples.reduce((max, s) => Math.max(max, s.day), 0);
+  for (let day = 1; day <= maxDay; day++) {
+    const ratios = samples
+      .filter((s) => Math.abs(s.day - day) <= CALIBRATION_POOL_DAYS && s.forecastCents > 0)
+      .map((s) => s.finalCents / s.forecastCents);
+    if (ratios.length === 0) continue;
+    byDay.push({
+      day,
+      samples: ratios.length,
+      lowRatio: quantile(ratios, 0.1) as number,
+      highRatio: quantile(ratios, 0.9) as number,
+    });
+  }
+  return { months: new Set(samples.map((s) => s.month)).size, byDay };
+}
