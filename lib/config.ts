@@ -2,6 +2,7 @@ import { ConfigError } from './errors';
 import { isObjectId } from './ids';
 import { parseDollarsToCents } from './invoices/money';
 import { LOG_LEVELS, type LogLevel } from './log';
+import { DEFAULT_SPEND_SETTINGS, type SpendBudget, type SpendSettings } from './spend/settings';
 
 /**
  * The one place that reads configuration. Handlers pass `process.env` (merged with the Secrets Manager secret, see
@@ -87,23 +88,11 @@ export interface CommandConfig {
   readonly logLevel: LogLevel;
 }
 
-/** A monthly budget in integer cents, for an organisation or one of its projects. */
-export interface SpendBudget {
-  readonly orgId: string;
-  /** Undefined: the whole organisation. */
-  readonly projectId: string | undefined;
-  readonly cents: number;
-}
-
-export interface SpendConfig {
-  /** In the order given; at most one per organisation or project. */
-  readonly budgets: readonly SpendBudget[];
-  /** Budget percentages that alert once per billing period, ascending, without repeats. */
-  readonly alertPercents: readonly number[];
-  /** A usage day this many percent above the typical day is a spike... */
-  readonly spikePercent: number;
-  /** ...when it is also this many cents above it. */
-  readonly spikeMinCents: number;
+/**
+ * The spend watch's settings (lib/spend/settings.ts: budgets in the order given, at most one per organisation or
+ * project; alert percentages ascending without repeats; the spike rule), and the digest's schedule.
+ */
+export interface SpendConfig extends SpendSettings {
   /** EventBridge expression of the digest; undefined when the digest is off. */
   readonly digestSchedule: string | undefined;
 }
@@ -112,9 +101,6 @@ export const DEFAULT_ATLAS_BASE_URL = 'https://cloud.mongodb.com';
 export const DEFAULT_ARCHIVE_PREFIX = 'atlas-invoices/';
 export const DEFAULT_PRESIGN_TTL_SECONDS = 900;
 export const DEFAULT_POLL_CONCURRENCY = 4;
-export const DEFAULT_SPEND_ALERT_PERCENTS = [50, 80, 100] as const;
-export const DEFAULT_SPEND_SPIKE_PERCENT = 50;
-export const DEFAULT_SPEND_SPIKE_MIN_CENTS = 10_000;
 export const DEFAULT_DIGEST_SCHEDULE = 'cron(0 9 ? * MON *)';
 
 /** Names whose values are credentials: accepted from the secret, redacted from logs. */
@@ -218,7 +204,7 @@ export function readSpendConfig(env: Env): SpendConfig {
   return {
     budgets,
     alertPercents: readAlertPercents(env),
-    spikePercent: readInteger(env, 'SPEND_SPIKE_PERCENT', DEFAULT_SPEND_SPIKE_PERCENT),
+    spikePercent: readInteger(env, 'SPEND_SPIKE_PERCENT', DEFAULT_SPEND_SETTINGS.spikePercent),
     spikeMinCents: readSpikeMinCents(env),
     digestSchedule: readDigestSchedule(env),
   };
@@ -631,7 +617,7 @@ function parseBudgets(raw: string, orgIds: readonly string[]): SpendBudget[] {
 function readAlertPercents(env: Env): number[] {
   const name = 'SPEND_ALERT_PERCENTS';
   const raw = readOptional(env, name);
-  if (raw === undefined) return [...DEFAULT_SPEND_ALERT_PERCENTS];
+  if (raw === undefined) return [...DEFAULT_SPEND_SETTINGS.alertPercents];
   const percents = splitList(raw).map((entry, i) => {
     const value = Number(entry);
     if (!/^\d+$/.test(entry) || value < 1 || value > 1000) {
@@ -645,7 +631,7 @@ function readAlertPercents(env: Env): number[] {
 
 function readSpikeMinCents(env: Env): number {
   const raw = readOptional(env, 'SPEND_SPIKE_MIN_USD');
-  if (raw === undefined) return DEFAULT_SPEND_SPIKE_MIN_CENTS;
+  if (raw === undefined) return DEFAULT_SPEND_SETTINGS.spikeMinCents;
   const cents = USD_PATTERN.test(raw) ? parseDollarsToCents(raw) : undefined;
   if (cents === undefined) {
     throw new ConfigError('SPEND_SPIKE_MIN_USD', 'must be an amount in US dollars, e.g. 100 or 99.50');
@@ -759,7 +745,7 @@ const DEPLOY_CHECKS: Readonly<Record<string, (env: Env, params: Params) => void>
     if (raw !== undefined && orgIds !== undefined) parseBudgets(raw, orgIds);
   },
   spendAlertPercents: (env) => readAlertPercents(env),
-  spendSpikePercent: (env) => readInteger(env, 'SPEND_SPIKE_PERCENT', DEFAULT_SPEND_SPIKE_PERCENT),
+  spendSpikePercent: (env) => readInteger(env, 'SPEND_SPIKE_PERCENT', DEFAULT_SPEND_SETTINGS.spikePercent),
   spendSpikeMinUsd: (env) => readSpikeMinCents(env),
   digestSchedule: (env) => readDigestSchedule(env),
   existingSecretArn: (_, params) =>

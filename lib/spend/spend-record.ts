@@ -108,6 +108,11 @@ export function decodeSpendRecord(text: string): SpendRecord {
   } catch {
     throw new SpendRecordError('not JSON');
   }
+  return parseSpendRecord(json);
+}
+
+/** `decodeSpendRecord` for JSON already parsed (as the archive's JSON reader hands it over). */
+export function parseSpendRecord(json: unknown): SpendRecord {
   const record = object(json, 'record');
   if (record.v !== SPEND_RECORD_VERSION)
     throw new SpendRecordError(`unknown version (expected ${SPEND_RECORD_VERSION})`);
