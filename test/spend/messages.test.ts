@@ -180,7 +180,7 @@ describe('spend alert messages', () => {
     const altText = 'chart';
 
     const byFile = buildSpendAlertMessage(alert as BudgetAlert, {
-      image: { slackFileId: 'F0123ABC', altText },
+      image: { slackFileId: 'F0123ABCDE', altText },
     });
     const byUrl = buildSpendAlertMessage(alert as BudgetAlert, {
       image: { imageUrl: 'https://example.com/c.png', altText },
@@ -188,7 +188,7 @@ describe('spend alert messages', () => {
 
     expect(byFile.blocks).toContainEqual({
       type: 'image',
-      slack_file: { id: 'F0123ABC' },
+      slack_file: { id: 'F0123ABCDE' },
       alt_text: 'chart',
     });
     expect(byUrl.blocks).toContainEqual({
@@ -240,7 +240,7 @@ describe('the digest and the /invoice spend reply', () => {
     );
 
     const message = buildSpendDigest(many, {
-      images: { [many[0]?.orgId as string]: { slackFileId: 'F1', altText: 'a' } },
+      images: { [many[0]?.orgId as string]: { slackFileId: 'F0000000001', altText: 'a' } },
     });
 
     expectSafe(message);
