@@ -51,6 +51,80 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** What one failed attempt means for the next. */
+export interface RetryVerdict {
+  /** The same request could succeed: a 429, a 5xx that was not processed, a connection that never got through. */
+  readonly retryable: boolean;
+  /** The server asked for at least this long (Retry-After), in milliseconds. */
+  readonly retryAfterMs?: number | undefined;
+}
+
+export interface RetryLoopOptions {
+  readonly policy: RetryPolicy;
+  /** Decides from what an attempt threw whether to try again. */
+  readonly classify: (error: unknown) => RetryVerdict;
+  /** No wait may end past it: the last error is thrown instead. */
+  readonly deadline?: { remaining(): number } | undefined;
+  /** Aborts a wait (DeadlineError). */
+  readonly signal?: AbortSignal | undefined;
+  /** A Retry-After longer than this is not waited for. Default: no limit but the deadline. */
+  readonly maxRetryAfterMs?: number | undefined;
+  readonly random?: (() => number) | undefined;
+  /** Told before each wait (for a log line). */
+  readonly onRetry?: ((retry: { attempt: number; waitMs: number; error: unknown }) => void) | undefined;
+}
+
+/** Why a retry loop gave up; carries the last attempt's error as `cause`. */
+export class RetryStopped extends Error {
+  override readonly name = 'RetryStopped';
+  constructor(
+    /** `permanent`: not retryable; `exhausted`: attempts used up; `deadline`: the next wait would pass the deadline;
+     * `retry-after`: the server asked for a longer wait than allowed. */
+    readonly reason: 'permanent' | 'exhausted' | 'deadline' | 'retry-after',
+    /** Attempts made. */
+    readonly attempts: number,
+    readonly verdict: RetryVerdict,
+    options: { cause: unknown },
+  ) {
+    super(`gave up after ${attempts} attempt(s): ${reason}`, options);
+  }
+}
+
+/**
+ * The one retry loop, for the Atlas client and the Slack notifier: runs `attempt(n)` (n from 1) until it resolves.
+ * After a failure `classify` decides; a retry waits `backoffDelay` (at least Retry-After, with jitter) unless that wait
+ * would end past the deadline. Throws RetryStopped (the last error as its cause) when it gives up, and DeadlineError
+ * when `signal` aborts during a wait. What an attempt throws while `signal` is aborted is thrown as it is.
+ */
+export async function withRetries<T>(
+  attempt: (n: number) => Promise<T>,
+  options: RetryLoopOptions,
+): Promise<T> {
+  const { policy, signal } = options;
+  for (let n = 1; ; n += 1) {
+    try {
+      return await attempt(n);
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      const verdict = options.classify(error);
+      const stop = (reason: RetryStopped['reason']) => new RetryStopped(reason, n, verdict, { cause: error });
+      if (!verdict.retryable) throw stop('permanent');
+      if (n >= policy.maxAttempts) throw stop('exhausted');
+      const { retryAfterMs } = verdict;
+      if (
+        retryAfterMs !== undefined &&
+        retryAfterMs > (options.maxRetryAfterMs ?? Number.POSITIVE_INFINITY)
+      ) {
+        throw stop('retry-after');
+      }
+      const waitMs = backoffDelay(n, policy, retryAfterMs, options.random);
+      if (options.deadline !== undefined && waitMs >= options.deadline.remaining()) throw stop('deadline');
+      options.onRetry?.({ attempt: n, waitMs, error });
+      await sleep(waitMs, signal);
+    }
+  }
+}
+
 /**
  * A point in time by which work must be finished, with a signal that aborts then.
  * Use cases pass it down so that no retry ever waits past the Lambda's remaining time.

@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { AtlasApiError, DeadlineError } from '../errors';
 import type { Logger } from '../log';
-import { backoffDelay, parseRetryAfter, type RetryPolicy, sleep } from '../retry';
+import { parseRetryAfter, type RetryPolicy, RetryStopped, type RetryVerdict, withRetries } from '../retry';
 import {
   cleanDetail,
   type FailureContext,
@@ -79,8 +79,10 @@ function isRetryableStatus(status: number): boolean {
 
 /**
  * One logical call: authorisation, retries for 429, 5xx and network errors within the retry policy and the caller's
- * deadline, and one AtlasApiError (or DeadlineError once the signal aborted) for every failure. Every response body
- * that is not handed to `consume` is drained or destroyed so no socket leaks.
+ * deadline (the shared loop of lib/retry.ts), and one AtlasApiError (or DeadlineError once the signal aborted) for
+ * every failure. A 401 that the authenticator answers (a token that expired, a digest nonce gone stale) repeats the
+ * attempt without counting it. Every response body that is not handed to `consume` is drained or destroyed so no
+ * socket leaks.
  */
 export async function callAtlas<T>(transport: Transport, spec: CallSpec<T>): Promise<T> {
   const { method, signal } = spec;
@@ -88,104 +90,121 @@ export async function callAtlas<T>(transport: Transport, spec: CallSpec<T>): Pro
   const where = `${method} ${spec.path}`;
   const session = spec.auth?.begin();
   const log = transport.log;
-  let failures = 0;
+  /** How each failed attempt's error may be retried. */
+  const verdicts = new WeakMap<object, RetryVerdict>();
+  const deadlineErrors = new WeakSet<object>();
   let lastError: AtlasApiError | undefined;
 
-  const deadlineError = (cause?: unknown) =>
-    new DeadlineError(
+  const failed = (error: AtlasApiError, verdict: RetryVerdict): AtlasApiError => {
+    verdicts.set(error, verdict);
+    lastError = error;
+    return error;
+  };
+  const deadlineError = (cause?: unknown) => {
+    const error = new DeadlineError(
       lastError === undefined
         ? `deadline passed during ${where}`
         : `deadline passed during ${where}; last error: ${lastError.message}`,
       { cause: lastError ?? cause },
     );
+    deadlineErrors.add(error);
+    return error;
+  };
 
-  const pause = async (retryAfterMs: number | undefined, error: AtlasApiError) => {
-    if (retryAfterMs !== undefined && retryAfterMs > transport.maxRetryAfterMs) throw error;
-    const delay = backoffDelay(failures, transport.retry, retryAfterMs, transport.random);
-    if (spec.deadline !== undefined && delay >= spec.deadline.remaining()) throw error;
-    log.warn('atlas call retrying', {
-      method,
-      path: spec.path,
-      status: error.status,
-      errorCode: error.errorCode,
-      attempt: failures,
-      waitMs: delay,
-    });
-    try {
-      await sleep(delay, signal);
-    } catch {
-      throw deadlineError();
+  const attempt = async (n: number): Promise<T> => {
+    for (;;) {
+      if (signal?.aborted) throw deadlineError();
+      const authorization = session === undefined ? undefined : await session.authorize(method, uri, signal);
+      const headers: Record<string, string> = { ...spec.headers, 'user-agent': transport.userAgent };
+      if (authorization !== undefined) headers.authorization = authorization;
+      const started = Date.now();
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await transport.dispatcher.request({
+          origin: transport.origin,
+          path: uri,
+          method,
+          headers,
+          body: spec.body ?? null,
+          signal: signal ?? null,
+          headersTimeout: transport.timeouts.headersMs,
+          bodyTimeout: transport.timeouts.bodyMs,
+        });
+      } catch (error) {
+        if (signal?.aborted) throw deadlineError(error);
+        const failure = networkFailure(error, spec.failure, n);
+        log.debug('atlas call failed', { method, path: spec.path, attempt: n, code: failure.errorCode });
+        throw failed(failure, { retryable: isRetryableNetworkError(error) });
+      }
+      const status = response.statusCode;
+      log.debug('atlas call answered', {
+        method,
+        path: spec.path,
+        status,
+        attempt: n,
+        ms: Date.now() - started,
+      });
+
+      if (status >= 200 && status < 300) {
+        try {
+          return await spec.consume(response);
+        } catch (error) {
+          response.body.destroy();
+          if (signal?.aborted) throw deadlineError(error);
+          if (error instanceof AtlasApiError || error instanceof DeadlineError) throw error;
+          throw failed(networkFailure(error, spec.failure, n), { retryable: isRetryableNetworkError(error) });
+        }
+      }
+
+      if (status === 401 && session !== undefined && session.unauthorized(response.headers)) {
+        await discard(response);
+        continue;
+      }
+
+      let text: string;
+      try {
+        text = await readText(response, MAX_ERROR_BYTES, false);
+      } catch (error) {
+        if (signal?.aborted) throw deadlineError(error);
+        text = '';
+      }
+      const parsed = parseErrorBody(text);
+      const body = {
+        errorCode: cleanDetail(parsed.errorCode, transport.scrub)?.slice(0, 80),
+        detail: cleanDetail(parsed.detail, transport.scrub),
+      };
+      throw failed(httpFailure(status, body, spec.failure, n), {
+        retryable: isRetryableStatus(status),
+        retryAfterMs: retryWait(response.headers),
+      });
     }
   };
 
-  for (;;) {
-    if (signal?.aborted) throw deadlineError();
-    const attempt = failures + 1;
-    const authorization = session === undefined ? undefined : await session.authorize(method, uri, signal);
-    const headers: Record<string, string> = { ...spec.headers, 'user-agent': transport.userAgent };
-    if (authorization !== undefined) headers.authorization = authorization;
-    const started = Date.now();
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await transport.dispatcher.request({
-        origin: transport.origin,
-        path: uri,
-        method,
-        headers,
-        body: spec.body ?? null,
-        signal: signal ?? null,
-        headersTimeout: transport.timeouts.headersMs,
-        bodyTimeout: transport.timeouts.bodyMs,
-      });
-    } catch (error) {
-      if (signal?.aborted) throw deadlineError(error);
-      failures += 1;
-      lastError = networkFailure(error, spec.failure, failures);
-      log.debug('atlas call failed', { method, path: spec.path, attempt, code: lastError.errorCode });
-      if (!isRetryableNetworkError(error) || failures >= transport.retry.maxAttempts) throw lastError;
-      await pause(undefined, lastError);
-      continue;
-    }
-    const status = response.statusCode;
-    log.debug('atlas call answered', { method, path: spec.path, status, attempt, ms: Date.now() - started });
-
-    if (status >= 200 && status < 300) {
-      try {
-        return await spec.consume(response);
-      } catch (error) {
-        response.body.destroy();
-        if (signal?.aborted) throw deadlineError(error);
-        if (error instanceof AtlasApiError || error instanceof DeadlineError) throw error;
-        failures += 1;
-        lastError = networkFailure(error, spec.failure, failures);
-        if (!isRetryableNetworkError(error) || failures >= transport.retry.maxAttempts) throw lastError;
-        await pause(undefined, lastError);
-        continue;
-      }
-    }
-
-    if (status === 401 && session !== undefined && session.unauthorized(response.headers)) {
-      await discard(response);
-      continue;
-    }
-
-    let text: string;
-    try {
-      text = await readText(response, MAX_ERROR_BYTES, false);
-    } catch (error) {
-      if (signal?.aborted) throw deadlineError(error);
-      text = '';
-    }
-    const parsed = parseErrorBody(text);
-    const body = {
-      errorCode: cleanDetail(parsed.errorCode, transport.scrub)?.slice(0, 80),
-      detail: cleanDetail(parsed.detail, transport.scrub),
-    };
-    if (!isRetryableStatus(status)) throw httpFailure(status, body, spec.failure, failures + 1);
-    failures += 1;
-    lastError = httpFailure(status, body, spec.failure, failures);
-    if (failures >= transport.retry.maxAttempts) throw lastError;
-    await pause(retryWait(response.headers), lastError);
+  try {
+    return await withRetries(attempt, {
+      policy: transport.retry,
+      classify: (error) => (error instanceof Object && verdicts.get(error)) || { retryable: false },
+      deadline: spec.deadline,
+      signal,
+      maxRetryAfterMs: transport.maxRetryAfterMs,
+      random: transport.random,
+      onRetry: ({ attempt: n, waitMs, error }) => {
+        const failure = error as AtlasApiError;
+        log.warn('atlas call retrying', {
+          method,
+          path: spec.path,
+          status: failure.status,
+          errorCode: failure.errorCode,
+          attempt: n,
+          waitMs,
+        });
+      },
+    });
+  } catch (error) {
+    if (error instanceof RetryStopped) throw error.cause;
+    // The signal aborted while waiting to retry: say which call, and what failed last.
+    if (error instanceof DeadlineError && !deadlineErrors.has(error)) throw deadlineError(error);
+    throw error;
   }
 }
 

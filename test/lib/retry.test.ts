@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { DeadlineError } from '../../lib/errors';
-import { backoffDelay, createDeadline, parseRetryAfter, sleep } from '../../lib/retry';
+import {
+  backoffDelay,
+  createDeadline,
+  parseRetryAfter,
+  RetryStopped,
+  type RetryVerdict,
+  sleep,
+  withRetries,
+} from '../../lib/retry';
 
 const policy = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1000 };
 
@@ -47,5 +55,96 @@ describe('sleep and deadlines', () => {
 
     expect(deadline.at).toBe(1500);
     expect(deadline.remaining()).toBe(300);
+  });
+});
+
+describe('withRetries', () => {
+  const quick = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 };
+  /** An attempt that fails with the given verdicts in turn, then succeeds. */
+  function flaky(verdicts: RetryVerdict[]) {
+    const calls: number[] = [];
+    const errors = verdicts.map((verdict, i) => Object.assign(new Error(`failure ${i + 1}`), { verdict }));
+    return {
+      calls,
+      attempt: async (n: number) => {
+        calls.push(n);
+        const error = errors[n - 1];
+        if (error !== undefined) throw error;
+        return `ok on ${n}`;
+      },
+      classify: (error: unknown) => (error as { verdict: RetryVerdict }).verdict,
+    };
+  }
+
+  it('tries again after retryable failures, telling each wait', async () => {
+    const { attempt, classify, calls } = flaky([{ retryable: true }, { retryable: true }]);
+    const waits: number[] = [];
+
+    const result = await withRetries(attempt, {
+      policy: quick,
+      classify,
+      random: () => 0,
+      onRetry: ({ attempt: n }) => waits.push(n),
+    });
+
+    expect(result).toBe('ok on 3');
+    expect(calls).toEqual([1, 2, 3]);
+    expect(waits).toEqual([1, 2]);
+  });
+
+  it('gives up at once on a permanent failure, with it as the cause', async () => {
+    const { attempt, classify, calls } = flaky([{ retryable: false }]);
+
+    const stopped = await withRetries(attempt, { policy: quick, classify }).catch((e: unknown) => e);
+
+    expect(stopped).toBeInstanceOf(RetryStopped);
+    expect(stopped).toMatchObject({ reason: 'permanent', attempts: 1, cause: { message: 'failure 1' } });
+    expect(calls).toEqual([1]);
+  });
+
+  it('gives up when the attempts are used up', async () => {
+    const { attempt, classify } = flaky([{ retryable: true }, { retryable: true }, { retryable: true }]);
+
+    await expect(withRetries(attempt, { policy: quick, classify })).rejects.toMatchObject({
+      reason: 'exhausted',
+      attempts: 3,
+      cause: { message: 'failure 3' },
+    });
+  });
+
+  it('does not wait past the deadline, nor longer than the longest Retry-After allowed', async () => {
+    const slow = flaky([{ retryable: true, retryAfterMs: 5_000 }]);
+    const long = flaky([{ retryable: true, retryAfterMs: 5_000 }]);
+
+    const byDeadline = withRetries(slow.attempt, {
+      policy: quick,
+      classify: slow.classify,
+      deadline: { remaining: () => 1_000 },
+    });
+    const byCap = withRetries(long.attempt, {
+      policy: quick,
+      classify: long.classify,
+      maxRetryAfterMs: 4_999,
+    });
+
+    await expect(byDeadline).rejects.toMatchObject({ reason: 'deadline', attempts: 1 });
+    await expect(byCap).rejects.toMatchObject({ reason: 'retry-after', attempts: 1 });
+    expect(slow.calls).toEqual([1]);
+    expect(long.calls).toEqual([1]);
+  });
+
+  it('stops waiting with a DeadlineError when the signal aborts', async () => {
+    const { attempt, classify, calls } = flaky([{ retryable: true, retryAfterMs: 60_000 }]);
+    const controller = new AbortController();
+
+    const run = withRetries(attempt, {
+      policy: quick,
+      classify,
+      signal: controller.signal,
+      onRetry: () => controller.abort(),
+    });
+
+    await expect(run).rejects.toThrow(DeadlineError);
+    expect(calls).toEqual([1]);
   });
 });
