@@ -24,10 +24,11 @@ import { type ArchivedInvoice, recordArchived } from './archive-invoice';
  * calibration about 12 samples per day of the month (each month is forecast on every day, pooled over neighbouring
  * days), twice the 6 it needs; more would sharpen the 10th and 90th percentiles a little at one more GET each.
  *
- * They are read (small GETs, in parallel, about 10 kB each) only when the PENDING invoice changed, about once a day,
- * never on a quiet poll: about 120 GETs a month per organisation, next to the state's 2,880. Not cached across
- * polls: a final month's record changes only when its invoice does, and a cache per warm Lambda could then go stale.
- * Months archived by the same run (a first run: all of them) are taken from memory.
+ * They are read (small GETs of about 10 kB, one after the other: every request of the poll shares the deadline's
+ * signal, and organisations run side by side) only when the PENDING invoice changed, about once a day, never on a
+ * quiet poll: about 120 GETs a month per organisation, next to the state's 2,880. Not cached across polls: a final
+ * month's record changes only when its invoice does, and a cache per warm Lambda could then go stale. Months archived
+ * by the same run (a first run: all of them) are taken from memory.
  */
 export const SPEND_HISTORY_MONTHS = 4;
 
@@ -68,22 +69,23 @@ export async function watchSpend(
     recordArchived(poll, watched);
     return;
   }
-  let input: SpendWatchInput;
+  const budgetCents = budgetsOf(deps.spend, poll.orgId).find((b) => b.projectId === undefined)?.cents;
+  let forecast: MonthForecast;
+  let alerts: SpendAlert[];
+  let chart: SpendChartInput;
   try {
-    input = await watchInput(deps, poll, series, thisRun);
+    const input = await watchInput(deps, poll, series, thisRun);
+    forecast = forecastOrg(input);
+    alerts = decideSpendAlerts(input, mergedState(poll).spend?.fired ?? []);
+    chart = {
+      title: poll.orgName ?? poll.orgId,
+      ...toSpendChartData({ series, forecast, previous: input.previous, budgetCents }),
+    };
   } catch (error) {
     failStep(poll, POLL_STEPS.spend, error, invoice.id);
     return;
   }
-  const forecast = forecastOrg(input);
-  const alerts = decideSpendAlerts(input, mergedState(poll).spend?.fired ?? []);
   logWatch(poll, forecast, alerts);
-
-  const budgetCents = budgetsOf(deps.spend, poll.orgId).find((b) => b.projectId === undefined)?.cents;
-  const chart: SpendChartInput = {
-    title: poll.orgName ?? poll.orgId,
-    ...toSpendChartData({ series, forecast, previous: input.previous, budgetCents }),
-  };
   const png = seriesChanged || alerts.length > 0 ? await drawChart(deps, poll, chart) : undefined;
   let complete = true;
   if (seriesChanged && png !== undefined) {
@@ -171,9 +173,9 @@ async function watchInput(
     .sort()
     .reverse()
     .slice(0, SPEND_HISTORY_MONTHS);
-  const history = await Promise.all(
-    months.map(async (m) => ({ month: m, ...(inMemory.get(m) ?? (await readMonth(deps, poll, m))) })),
-  );
+  const history: { month: string; series?: UsageSeries; final?: boolean }[] = [];
+  for (const m of months)
+    history.push({ month: m, ...(inMemory.get(m) ?? (await readMonth(deps, poll, m))) });
   const previous = history.find((h) => h.month === previousMonth)?.series;
   const finals = history
     .flatMap((h) => (h.series !== undefined && h.final === true ? [h.series] : []))
