@@ -32,8 +32,9 @@ export async function pollOrganisation(deps: PollDeps, orgId: string): Promise<O
 /**
  * Everything the current state (the base with this run's work) still lacks: per change, oldest billing period first,
  * archive the CSV and write its index, then announce it; an invoice whose archive failed is not announced. Then each
- * archived invoice's spend record, recording its archive once that is done, except the watched PENDING invoice's,
- * which waits for its spend watch (alerts and chart) at the end. A first run announces nothing per invoice and sends
+ * archived invoice's spend record (work already started: it goes on within the save's reserve, as the announcement
+ * does), recording its archive once that is done, except the watched PENDING invoice's, which waits for its spend
+ * watch (alerts and chart) at the end. A first run announces nothing per invoice and sends
  * its one message before the spend watch's alerts.
  */
 async function workRound(deps: PollDeps, poll: OrgPoll): Promise<void> {
@@ -51,11 +52,6 @@ async function workRound(deps: PollDeps, poll: OrgPoll): Promise<void> {
   const watchedId = watchedInvoiceId(poll);
   let watched: { archived: ArchivedInvoice; changed: boolean } | undefined;
   for (const item of archived) {
-    // Left unrecorded for lack of time, the invoice is read again by the next run.
-    if (!hasTimeForWork(deps)) {
-      poll.deferred.add(item.change.invoice.id);
-      continue;
-    }
     const spend = await storeSpendRecord(deps, poll, item);
     if (spend === undefined) continue;
     if (item.change.invoice.id === watchedId) watched = { archived: item, changed: spend.changed };
@@ -63,6 +59,9 @@ async function workRound(deps: PollDeps, poll: OrgPoll): Promise<void> {
   }
   if (firstRun && !poll.firstRunMessageTried && hasTimeForWork(deps)) await announceFirstRun(deps, poll);
   if (watched === undefined) return;
+  // The watch's alerts, chart upload and posts are the heaviest part: with only the save's reserve left they wait
+  // for the next run (the invoice stays unrecorded, so that run reads it again), rather than risk a save cut off
+  // after the posts.
   if (hasTimeForWork(deps)) await watchSpend(deps, poll, watched.archived, watched.changed, archived);
   else poll.deferred.add(watched.archived.change.invoice.id);
 }

@@ -289,6 +289,38 @@ describe('spend alerts', () => {
     );
   });
 
+  it('leaves the spend watch to the next run when only the save’s reserve is left', async () => {
+    const h = harness();
+    let remaining = 60_000;
+    let shortOnTime = true;
+    const archiveCsv = h.archive.archiveCsv.bind(h.archive);
+    h.archive.archiveCsv = async (input) => {
+      if (input.invoice.id === JULY && shortOnTime) remaining = 1_000;
+      return archiveCsv(input);
+    };
+    const deadline = {
+      at: Number.POSITIVE_INFINITY,
+      signal: new AbortController().signal,
+      remaining: () => remaining,
+    };
+
+    const short = await runPoll(h.deps({ now: NOW, spend: spend(BUDGET), deadline, reserveMs: 5_000 }));
+    remaining = 60_000;
+    shortOnTime = false;
+    const next = await runPoll(h.deps({ now: NOW, spend: spend(BUDGET), deadline, reserveMs: 5_000 }));
+
+    expect(short.orgs[0]).toMatchObject({
+      deferred: 1,
+      spendRecords: 2,
+      spendAlerts: 0,
+      saved: true,
+      errors: [],
+    });
+    // The first run's message waited too (no time for new work); the next run sends it, reads July again and alerts.
+    expect(next.orgs[0]).toMatchObject({ identical: 1, notified: 1, spendAlerts: 2, deferred: 0 });
+    expect(h.stateStore.state(ORG_A).invoices[JULY]?.archived?.spend).toBe(true);
+  });
+
   it('re-decides an alert whose post failed in the next poll, and sends it once', async () => {
     const h = harness();
     h.notifier.failWhen = (_org, message) => message.text.startsWith('Budget');
