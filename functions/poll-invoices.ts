@@ -4,6 +4,7 @@ import type { Context, ScheduledEvent } from 'aws-lambda';
 import { createCsvArchive } from '../lib/archive/csv-archive';
 import { createIndexStore } from '../lib/archive/index-store';
 import { withS3Timeouts } from '../lib/archive/s3-client';
+import { createSpendStore } from '../lib/archive/spend-store';
 import { createStateStore } from '../lib/archive/state-store';
 import { createAtlasClient } from '../lib/atlas/client';
 import {
@@ -20,11 +21,12 @@ import { type PollDeps, runPoll } from '../lib/poll/run-poll';
 import { createDeadline, type RetryPolicy } from '../lib/retry';
 import { createSecretsManagerReader, once, resolveEnv, type SecretReader } from '../lib/secrets';
 import {
-  type ChatPoster,
   createSlackNotifier,
   type NotifierTransport,
+  type SlackBotClient,
   slackWebClientOptions,
 } from '../lib/slack/notifier';
+import { renderSpendChartPng } from '../lib/spend/chart/render-png';
 
 /**
  * EventBridge-scheduled poller. Thin: reads the configuration and builds its clients once per cold start, runs
@@ -96,6 +98,9 @@ export function buildPollDeps(
     archive: createCsvArchive({ s3, bucket, prefix, createInspector: createCsvInspector, index: indexStore }),
     stateStore: createStateStore({ s3, bucket, prefix }),
     indexStore,
+    spendStore: createSpendStore({ s3, bucket, prefix }),
+    spend: config.spend,
+    renderChart: renderSpendChartPng,
     notifier: createSlackNotifier({
       transport: slackTransport(config.slack, log),
       log,
@@ -175,10 +180,14 @@ function slackTransport(slack: SlackDelivery, log: Logger): NotifierTransport {
     const { WebClient } = await import('@slack/web-api');
     return new WebClient(slack.token, slackWebClientOptions({ apiUrl: slack.apiUrl, log }));
   });
-  const poster: ChatPoster = {
+  const bot: SlackBotClient = {
     chat: { postMessage: async (message) => (await client()).chat.postMessage(message) },
+    files: {
+      getUploadURLExternal: async (args) => (await client()).files.getUploadURLExternal(args),
+      completeUploadExternal: async (args) => (await client()).files.completeUploadExternal(args),
+    },
   };
-  return { kind: 'bot', client: poster, defaultChannel: slack.defaultChannel, routes: slack.routes };
+  return { kind: 'bot', client: bot, defaultChannel: slack.defaultChannel, routes: slack.routes };
 }
 
 // Module scope: built once per cold start and reused by warm invocations; no call is made until the first invocation.

@@ -63,6 +63,8 @@ export interface PollConfig {
   readonly slack: SlackDelivery;
   readonly concurrency: number;
   readonly logLevel: LogLevel;
+  /** What the spend watch alerts on (SPEND_BUDGETS, SPEND_ALERT_PERCENTS, SPEND_SPIKE_PERCENT, SPEND_SPIKE_MIN_USD). */
+  readonly spend: SpendSettings;
 }
 
 export interface SlackAccess {
@@ -152,6 +154,7 @@ const RANGES = {
 export function loadPollConfig(env: Env): PollConfig {
   requireFilledSecret(env, [ATLAS_NEED, SLACK_DELIVERY_NEED]);
   const orgIds = readOrgIds(env);
+  const { digestSchedule: _digest, ...spend } = readSpendConfig(env);
   return {
     orgIds,
     atlas: readAtlas(env, orgIds),
@@ -159,6 +162,7 @@ export function loadPollConfig(env: Env): PollConfig {
     slack: readSlackDelivery(env, orgIds),
     concurrency: readInteger(env, 'POLL_CONCURRENCY', DEFAULT_POLL_CONCURRENCY),
     logLevel: readLogLevel(env),
+    spend,
   };
 }
 

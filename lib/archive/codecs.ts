@@ -52,6 +52,11 @@ export function encodeJson<T>(codec: JsonCodec<T>, key: string, value: T): strin
   return text;
 }
 
+/** Alert keys kept per organisation (two months of thresholds and spike days fit many times over). */
+const MAX_FIRED_KEYS = 2_000;
+/** `budget:{orgId}/{projectId}:{percent}:{YYYY-MM}` is about 70 characters. */
+const MAX_FIRED_KEY_LENGTH = 200;
+
 /** Validate a parsed state object for `orgId`; throws a TypeError naming the first bad path. */
 export function parseOrgState(value: unknown, orgId: string): OrgState {
   const root = expectRecord(value, 'state');
@@ -65,6 +70,16 @@ export function parseOrgState(value: unknown, orgId: string): OrgState {
   for (const [invoiceId, entry] of Object.entries(invoices)) {
     if (!isObjectId(invoiceId)) throw new TypeError('state.invoices has a key that is not an invoice id');
     checkStateEntry(entry, `state.invoices.${invoiceId}`);
+  }
+  if (root.spend !== undefined) {
+    const spend = expectRecord(root.spend, 'state.spend');
+    const fired = spend.fired;
+    if (!Array.isArray(fired) || fired.length > MAX_FIRED_KEYS)
+      throw new TypeError(`state.spend.fired must be an array of at most ${MAX_FIRED_KEYS} keys`);
+    for (const key of fired) {
+      if (typeof key !== 'string' || key === '' || key.length > MAX_FIRED_KEY_LENGTH)
+        throw new TypeError('state.spend.fired holds something that is not an alert key');
+    }
   }
   return root as unknown as OrgState;
 }
@@ -88,6 +103,8 @@ export function checkStateEntry(value: unknown, path: string): InvoiceStateEntry
     expectMatch(archived, 'sha256', `${path}.archived`, SHA256_HEX);
     expectString(archived, 'key', `${path}.archived`);
     expectTimestamp(archived, 'updated', `${path}.archived`);
+    if (archived.spend !== undefined && archived.spend !== true)
+      throw new TypeError(`${path}.archived.spend must be true when present`);
   }
   return entry as unknown as InvoiceStateEntry;
 }

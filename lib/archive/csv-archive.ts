@@ -8,9 +8,10 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import type { CsvDownload } from '../atlas/types';
 import { ArchiveError, DeadlineError } from '../errors';
-import type { CsvInspection, CsvInspector } from '../invoices/csv-summary';
+import type { CsvInspection, CsvInspector, CsvInspectorOptions } from '../invoices/csv-summary';
 import type { InvoiceMetadata } from '../invoices/invoice';
 import type { ArchivedCsv, CsvSummary, InvoiceStateEntry } from '../invoices/types';
+import { billingPeriodOf, type UsageSeries } from '../spend/usage-series';
 import { csvKey } from './keys';
 import type { IndexReader } from './ports';
 import {
@@ -22,7 +23,9 @@ import {
 } from './s3-errors';
 
 /** `createCsvInspector` from lib/invoices/csv-summary.ts, injected so tests can observe or replace it. */
-export type CreateCsvInspector = (options: { topN: number }) => CsvInspector;
+export type CreateCsvInspector = (
+  options: Pick<CsvInspectorOptions, 'topN' | 'period' | 'pinnedProjectIds'>,
+) => CsvInspector;
 
 export interface CsvArchiveOptions extends ServerSideEncryptionOptions {
   /** The full client: lib-storage's Upload reads its configuration (endpoint, checksums). */
@@ -54,6 +57,8 @@ export interface ArchiveCsvInput {
   /** Opens the download from Atlas; called once. */
   readonly openCsv: () => Promise<CsvDownload>;
   readonly topN: number;
+  /** Projects the usage series lists even past its top N (those with a budget). */
+  readonly pinnedProjectIds?: readonly string[];
   readonly signal?: AbortSignal;
 }
 
@@ -65,6 +70,11 @@ export interface ArchiveCsvResult {
   readonly outcome: ArchiveOutcome;
   readonly csv: ArchivedCsv;
   readonly summary: CsvSummary;
+  /**
+   * The billing period's daily usage series, read in the same pass (also when the bytes were identical: they were
+   * read all the same); undefined when the invoice's period is not one a series can cover.
+   */
+  readonly usage: UsageSeries | undefined;
 }
 
 /** The port the poll use case depends on. */
@@ -136,7 +146,14 @@ export function createCsvArchive(options: CsvArchiveOptions): CsvArchive {
       // The state's hash is the cheap answer; after a crash between archive and save it can be out of date, so a
       // hash that differs from it is checked against what S3 holds before anything is written.
       const stateSha256 = input.previous?.key === key ? input.previous.sha256 : undefined;
-      const inspector = options.createInspector({ topN: input.topN });
+      // The invoice's own period frames the usage series; one a series cannot cover (unreadable, or longer than
+      // MAX_PERIOD_DAYS) is left to the CSV's Billing Period row rather than failing the archive.
+      const period = { start: invoice.startDate, end: invoice.endDate };
+      const inspector = options.createInspector({
+        topN: input.topN,
+        ...(billingPeriodOf(period.start, period.end) === undefined ? {} : { period }),
+        ...(input.pinnedProjectIds === undefined ? {} : { pinnedProjectIds: input.pinnedProjectIds }),
+      });
       const download = await input.openCsv();
       const inspection = inspector.result();
       // Awaited only by the gate; a stream torn down early must not leave an unhandled rejection behind.
@@ -214,6 +231,7 @@ export function createCsvArchive(options: CsvArchiveOptions): CsvArchive {
             outcome: ARCHIVE_OUTCOMES.identical,
             csv: withEtag({ key, sha256: identical.sha256, bytes: identical.bytes }, identical.etag),
             summary: identical.summary,
+            usage: identical.usage,
           };
         }
         if (signal?.aborted)
@@ -234,6 +252,7 @@ export function createCsvArchive(options: CsvArchiveOptions): CsvArchive {
         outcome: ARCHIVE_OUTCOMES.archived,
         csv: withEtag({ key, sha256: result.sha256, bytes: result.bytes }, etag),
         summary: result.summary,
+        usage: result.usage,
       };
     },
   };

@@ -78,12 +78,21 @@ export interface InvoiceStateEntry {
   readonly endDate: string;
   readonly amountBilledCents: number;
   readonly amountPaidCents: number;
-  /** What the archive holds; absent until the CSV was archived. */
+  /**
+   * What the archive holds; absent until the CSV was archived. Recorded only once everything that version asks of the
+   * poll is done: the CSV and its index entry, its month's spend record and, for the PENDING invoice, its spend
+   * alerts and chart.
+   */
   readonly archived?: {
     readonly statusName: InvoiceStatus;
     readonly updated: string;
     readonly sha256: string;
     readonly key: string;
+    /**
+     * The spend record of its month holds this version's usage series (or the CSV has none). Absent in entries
+     * written before the spend watch existed: the poll then reads the CSV once more to write the record.
+     */
+    readonly spend?: true;
   };
   /** The status the channel was last told about; absent until notified (or covered by the first-run summary). */
   readonly notifiedStatus?: InvoiceStatus;
@@ -104,4 +113,14 @@ export interface OrgState {
   readonly watchingSince: string;
   readonly lastPollAt: string;
   readonly invoices: Readonly<Record<string, InvoiceStateEntry>>;
+  /** The spend watch's memory; absent until an alert was sent. */
+  readonly spend?: OrgSpendState;
+}
+
+export interface OrgSpendState {
+  /**
+   * Keys of the spend alerts sent (`lib/spend/alerts.ts`: `budget:…`, `forecast:…`, `spike:…`), this billing month's
+   * and last month's, sorted: an alert whose key is here is not sent again.
+   */
+  readonly fired: readonly string[];
 }

@@ -1,10 +1,13 @@
 import type { CsvArchive } from '../archive/csv-archive';
 import type { IndexReader, IndexWriter, StateQuarantine, StateReader, StateWriter } from '../archive/ports';
+import type { SpendStore } from '../archive/spend-store';
 import type { CsvDownload, ListInvoicesOptions, RequestOptions } from '../atlas/types';
 import type { InvoiceMetadata } from '../invoices/invoice';
 import type { Logger } from '../log';
 import type { Deadline } from '../retry';
 import type { Notifier } from '../slack/notifier';
+import type { SpendChartInput } from '../spend/chart/types';
+import type { SpendSettings } from '../spend/settings';
 
 /**
  * The two Atlas calls the poll makes (`createAtlasClient` satisfies it). The deadline, when the client understands it,
@@ -27,7 +30,13 @@ export interface PollDeps {
   readonly archive: CsvArchive;
   readonly stateStore: StateReader & StateWriter & StateQuarantine;
   readonly indexStore: IndexReader & IndexWriter;
+  /** Each organisation's usage record per billing month, and the chart of the month being watched. */
+  readonly spendStore: SpendStore;
   readonly notifier: Notifier;
+  /** What the spend watch alerts on (budgets, alert percentages, the spike rule). */
+  readonly spend: SpendSettings;
+  /** Draws the spend chart as a PNG (`renderSpendChartPng`: loads its renderer on the first chart). */
+  readonly renderChart: (input: SpendChartInput) => Promise<Uint8Array>;
   readonly log: Logger;
   readonly now: () => Date;
   /**

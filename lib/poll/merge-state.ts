@@ -1,7 +1,9 @@
+import { billingMonth } from '../archive/keys';
 import { compareUpdated } from '../invoices/diff';
 import type { InvoiceMetadata, InvoiceStatus } from '../invoices/invoice';
 import { toAmounts } from '../invoices/money';
 import type { InvoiceStateEntry, OrgState } from '../invoices/types';
+import { mergeFiredKeys, pruneFiredKeys } from '../spend/alerts';
 
 /**
  * What one poll completed for one invoice, and nothing more: a field is set only when that piece of work finished
@@ -23,12 +25,15 @@ export interface StateMeta {
   readonly now: string;
   /** Set when this run delivered the "now watching" message. */
   readonly watchingSince: string | undefined;
+  /** Keys of the spend alerts this run delivered (or settled without sending, see `watchSpend`). */
+  readonly fired?: Iterable<string>;
 }
 
 /**
  * The state to save: `base` (the newest state read) with this run's completed work merged in. Used both for the first
  * save and after a conflict, when `base` is the other run's newer state, so the rule is symmetric: per invoice, facts
- * about a newer `updated` win, and nothing either run completed is dropped.
+ * about a newer `updated` win, and nothing either run completed is dropped. Fired spend-alert keys are the union of
+ * both sides (`mergeFiredKeys`), less the keys of months before last month (`pruneFiredKeys`, by this poll's date).
  */
 export function mergeCompleted(
   base: OrgState | undefined,
@@ -38,6 +43,7 @@ export function mergeCompleted(
   const invoices: Record<string, InvoiceStateEntry> = { ...base?.invoices };
   for (const work of completed) invoices[work.invoice.id] = mergeEntry(invoices[work.invoice.id], work);
   const orgName = meta.orgName ?? base?.orgName;
+  const fired = firedKeys(base?.spend?.fired ?? [], meta.fired ?? [], meta.now);
   return {
     version: 1,
     orgId: meta.orgId,
@@ -45,14 +51,22 @@ export function mergeCompleted(
     watchingSince: base?.watchingSince || meta.watchingSince || '',
     lastPollAt: meta.now,
     invoices,
+    ...(fired.length > 0 ? { spend: { fired } } : {}),
   };
+}
+
+function firedKeys(theirs: Iterable<string>, ours: Iterable<string>, now: string): string[] {
+  const merged = mergeFiredKeys(theirs, ours);
+  const month = billingMonth(now);
+  return merged.length === 0 || month === 'unknown' ? merged : pruneFiredKeys(merged, month);
 }
 
 /**
  * One invoice's entry after `work`:
  * - what was seen (status, dates, amounts, `failedSince`) comes from whichever side knows the newer `updated`, except
  *   that a FAILED invoice keeps the `failedSince` of the side that saw it FAILED first;
- * - `archived` is whichever describes the newer version (this run's on a tie: it was written last);
+ * - `archived` is whichever describes the newer version (this run's on a tie: it was written last, and its spend
+ *   record with it);
  * - `notifiedStatus` is this run's when it told the channel about a version at least as new as the entry's.
  */
 export function mergeEntry(existing: InvoiceStateEntry | undefined, work: CompletedWork): InvoiceStateEntry {

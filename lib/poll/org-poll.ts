@@ -33,6 +33,13 @@ export interface OrgPoll {
   /** Set when this run delivered the first-run message ("now watching", or the reset notice). */
   watchingSince: string | undefined;
   firstRunMessageTried: boolean;
+  /**
+   * Invoices whose CSV and index this run stored and whose spend work is still outstanding (the PENDING invoice's
+   * alerts): archived, though not yet recorded as such.
+   */
+  readonly stored: Set<string>;
+  /** Keys of the spend alerts this run delivered (or settled at a state reset), recorded with the save. */
+  readonly fired: Set<string>;
   readonly counts: {
     firstRun: boolean;
     invoicesSeen: number;
@@ -40,6 +47,8 @@ export interface OrgPoll {
     archived: number;
     identical: number;
     notified: number;
+    spendRecords: number;
+    spendAlerts: number;
     conflicts: number;
     saved: boolean;
   };
@@ -65,6 +74,8 @@ export function startOrgPoll(deps: PollDeps, orgId: string): OrgPoll {
     deferred: new Set(),
     watchingSince: undefined,
     firstRunMessageTried: false,
+    stored: new Set(),
+    fired: new Set(),
     counts: {
       firstRun: false,
       invoicesSeen: 0,
@@ -72,6 +83,8 @@ export function startOrgPoll(deps: PollDeps, orgId: string): OrgPoll {
       archived: 0,
       identical: 0,
       notified: 0,
+      spendRecords: 0,
+      spendAlerts: 0,
       conflicts: 0,
       saved: false,
     },
@@ -115,6 +128,7 @@ export function mergedState(poll: OrgPoll): OrgState {
     orgName: poll.orgName,
     now: poll.now,
     watchingSince: poll.watchingSince,
+    fired: poll.fired,
   });
 }
 
@@ -134,6 +148,8 @@ export function reportOf(poll: OrgPoll): OrgPollReport {
     archived: counts.archived,
     identical: counts.identical,
     notified: counts.notified,
+    spendRecords: counts.spendRecords,
+    spendAlerts: counts.spendAlerts,
     deferred: poll.deferred.size,
     conflicts: counts.conflicts,
     saved: counts.saved,

@@ -6,6 +6,7 @@ export const POLL_STEPS = {
   readState: 'read-state',
   list: 'list',
   archive: 'archive',
+  spend: 'spend',
   notify: 'notify',
   save: 'save',
 } as const;
@@ -58,6 +59,10 @@ export interface OrgPollReport {
   readonly identical: number;
   /** Slack messages delivered (status changes, plus the "now watching" message). */
   readonly notified: number;
+  /** Spend records written (a month's usage series, see `lib/spend/spend-record.ts`). */
+  readonly spendRecords: number;
+  /** Spend alerts delivered (budget, forecast, spike), counted apart from `notified`. */
+  readonly spendAlerts: number;
   /** Invoices left for the next run because the deadline was near. */
   readonly deferred: number;
   /** Conditional saves lost to another run (each followed by a re-read and a merge). */
@@ -80,6 +85,8 @@ export interface PollTotals {
   readonly archived: number;
   readonly identical: number;
   readonly notified: number;
+  readonly spendRecords: number;
+  readonly spendAlerts: number;
   readonly deferred: number;
   readonly errors: number;
 }
@@ -114,6 +121,8 @@ export function summarise(orgs: readonly OrgPollReport[], startedAt: string, fin
       archived: sum((org) => org.archived),
       identical: sum((org) => org.identical),
       notified: sum((org) => org.notified),
+      spendRecords: sum((org) => org.spendRecords),
+      spendAlerts: sum((org) => org.spendAlerts),
       deferred: sum((org) => org.deferred),
       errors: sum((org) => org.errors.length),
     },

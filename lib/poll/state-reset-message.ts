@@ -41,6 +41,8 @@ export function buildStateResetMessage(input: StateResetInput): SlackMessage {
               'as usual.',
             ':warning: A status change between the last successful poll and now may not have been announced. ' +
               'Check the recent invoices with `/invoice list` or on the Atlas billing page.',
+            'Spend alerts already due this month (budget, forecast, spikes) were recorded as sent and not repeated; ' +
+              'new ones are sent as usual.',
           ].join('\n'),
           SLACK_LIMITS.sectionText,
         ),

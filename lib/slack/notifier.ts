@@ -7,22 +7,59 @@ import { request } from 'undici';
 import { DeadlineError, SlackDeliveryError } from '../errors';
 import type { Logger } from '../log';
 import { backoffDelay, type Deadline, NO_DEADLINE, parseRetryAfter, type RetryPolicy, sleep } from '../retry';
+import {
+  FILE_PROCESSING_DELAYS_MS,
+  type FileUploadClient,
+  isFileNotReady,
+  postWhileFileProcesses,
+  type SlackFileUpload,
+  uploadSlackFile,
+} from './files';
 import type { SlackMessage } from './notification-blocks';
 
 /**
  * Delivery of the poller's messages to Slack, through the bot token (`chat.postMessage`, one channel per organisation)
- * or an incoming webhook (one fixed channel). Both share one bounded retry: 429 waits at least `Retry-After`, 5xx and
- * network errors back off with jitter, and no wait may pass the caller's deadline. Permanent refusals
- * (`channel_not_found`, `not_in_channel`, `invalid_auth`, `is_archived`, webhook 400/403/404/410, ...) are not retried.
- * Every failure surfaces as SlackDeliveryError naming Slack's error code and the channel, never the token or the
- * webhook URL (which is itself a credential).
+ * or an incoming webhook (one fixed channel).
+ *
+ * Each message is posted at most twice per change: a post is retried within the call only when Slack cannot have
+ * acted on it, i.e. the connection was never made (refused, name not resolved, connect timeout), Slack rate-limited it
+ * (429, waiting at least `Retry-After`), or Slack answered that it did not process it (HTTP 503, `service_unavailable`,
+ * `request_timeout`, `ratelimited`). A failure after which the message may have been posted (a timeout or a reset
+ * while waiting for the answer, HTTP 500/502/504, `internal_error`, `fatal_error`: "some aspect of the operation may
+ * have succeeded") is not retried here: the caller records the message as not delivered and the next poll posts it
+ * again, once. Retries back off with jitter, bounded in attempts, and no wait may pass the caller's deadline.
+ * Permanent refusals (`channel_not_found`, `not_in_channel`, `invalid_auth`, `is_archived`, webhook 400/403/404/410,
+ * ...) are not retried. Every failure surfaces as SlackDeliveryError naming Slack's error code and the channel, never
+ * the token or the webhook URL (which is itself a credential).
+ *
+ * A message can show a picture (the spend chart): `uploadImage` uploads it once with the bot token (Slack's current
+ * upload flow, lib/slack/files.ts) and messages refer to its file id through `postWithImage`. Through a webhook there
+ * is no upload: messages go without the picture, whose alt text carries its figures.
  */
 export interface Notifier {
   /**
    * Post one message for `orgId` to its channel. Resolves once Slack accepted it. Throws SlackDeliveryError (refused,
-   * or retries exhausted), or DeadlineError when the deadline passed while waiting to retry.
+   * retries exhausted, or an answer that leaves open whether it was posted), or DeadlineError when the deadline passed
+   * while waiting to retry.
    */
   post(orgId: string, message: SlackMessage, deadline?: Deadline): Promise<void>;
+  /**
+   * Upload a picture that messages for `orgId` can then show by the returned file id (upload once, show in several
+   * messages). Undefined when they cannot show one: through an incoming webhook (said once in the log per notifier,
+   * which the handler builds once per cold start), or when the upload failed (logged with Slack's code). Never throws.
+   */
+  uploadImage(orgId: string, image: SlackFileUpload, deadline?: Deadline): Promise<string | undefined>;
+  /**
+   * `post` for a message that shows a just-uploaded file: posted again while Slack refuses it because the file is
+   * still being processed (a few seconds, never past the deadline), then, if Slack still cannot show the file,
+   * `fallback` (the same message without the picture) is posted instead. Throws as `post`.
+   */
+  postWithImage(
+    orgId: string,
+    message: SlackMessage,
+    fallback: SlackMessage,
+    deadline?: Deadline,
+  ): Promise<void>;
 }
 
 /** The one Web API method used, as a narrow port (`WebClient` satisfies it). */
@@ -38,10 +75,13 @@ export interface ChatPoster {
   };
 }
 
+/** What the bot transport calls: posting, and the two upload methods (`WebClient` satisfies it). */
+export type SlackBotClient = ChatPoster & FileUploadClient;
+
 export type NotifierTransport =
   | {
       readonly kind: 'bot';
-      readonly client: ChatPoster;
+      readonly client: SlackBotClient;
       readonly defaultChannel: string | undefined;
       /** orgId -> channel id. */
       readonly routes: ReadonlyMap<string, string>;
@@ -56,6 +96,8 @@ export interface NotifierOptions {
   /** Per webhook request, in milliseconds (the WebClient has its own `timeout`). Default 10 s. */
   readonly timeoutMs?: number;
   readonly random?: () => number;
+  /** Waits before posting again a message whose file Slack is still processing. Default FILE_PROCESSING_DELAYS_MS. */
+  readonly fileProcessingDelaysMs?: readonly number[];
 }
 
 export const DEFAULT_SLACK_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 1000, maxDelayMs: 10_000 };
@@ -92,13 +134,23 @@ const PERMANENT_ERRORS = new Set([
   'invalid_token',
 ]);
 
-/** Codes Slack documents as worth retrying. Any other `ok: false` answer is treated as permanent. */
-const TRANSIENT_ERRORS = new Set([
-  'ratelimited',
-  'internal_error',
-  'fatal_error',
-  'service_unavailable',
-  'request_timeout',
+/**
+ * Codes with which Slack says it did not process the request (rate-limited; "the service is temporarily unavailable";
+ * "the POST data was either missing or truncated"): safe to send again.
+ */
+const NOT_PROCESSED_ERRORS = new Set(['ratelimited', 'service_unavailable', 'request_timeout']);
+
+/** Codes after which "it's possible some aspect of the operation succeeded" (Slack's words): never sent again here. */
+const MAYBE_PROCESSED_ERRORS = new Set(['internal_error', 'fatal_error']);
+
+/** Network errors raised before a request was sent (no connection was made), found anywhere in the cause chain. */
+const CONNECT_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
 /**
@@ -140,10 +192,13 @@ export function createSlackNotifier(options: NotifierOptions): Notifier {
     await postWebhook(transport.url, message, signal, timeoutMs);
   };
 
-  return {
+  const channelOf = (orgId: string): string | undefined =>
+    transport.kind === 'bot' ? (transport.routes.get(orgId) ?? transport.defaultChannel) : 'webhook';
+  let webhookImageNoted = false;
+
+  const notifier: Notifier = {
     async post(orgId: string, message: SlackMessage, deadline: Deadline = NO_DEADLINE): Promise<void> {
-      const channel =
-        transport.kind === 'bot' ? (transport.routes.get(orgId) ?? transport.defaultChannel) : 'webhook';
+      const channel = channelOf(orgId);
       if (channel === undefined) {
         throw new SlackDeliveryError(
           `no Slack channel is configured for organisation ${orgId}`,
@@ -158,7 +213,7 @@ export function createSlackNotifier(options: NotifierOptions): Notifier {
           return;
         } catch (error) {
           failure = classify(error);
-          if (!failure.retryable || attempt >= policy.maxAttempts) {
+          if (failure.kind !== 'retry' || attempt >= policy.maxAttempts) {
             throw deliveryError(failure, channel, attempt, error);
           }
         }
@@ -180,13 +235,57 @@ export function createSlackNotifier(options: NotifierOptions): Notifier {
         await sleep(waitMs, deadline.signal);
       }
     },
+
+    async uploadImage(orgId, image, deadline = NO_DEADLINE) {
+      if (transport.kind !== 'bot') {
+        if (!webhookImageNoted) {
+          webhookImageNoted = true;
+          log.info(
+            'spend charts are not shown in Slack: an incoming webhook cannot carry an uploaded picture, so messages go without it (their text and alt text carry the figures); post with SLACK_BOT_TOKEN (scope files:write) to show them',
+          );
+        }
+        return undefined;
+      }
+      try {
+        return await uploadSlackFile(transport.client, image, { deadline, timeoutMs });
+      } catch (error) {
+        log.warn('picture upload to Slack failed: messages go without it', {
+          channel: channelOf(orgId),
+          slackError: error instanceof SlackDeliveryError ? error.slackError : undefined,
+          error,
+        });
+        return undefined;
+      }
+    },
+
+    async postWithImage(orgId, message, fallback, deadline = NO_DEADLINE) {
+      try {
+        await postWhileFileProcesses(() => notifier.post(orgId, message, deadline), {
+          deadline,
+          delaysMs: options.fileProcessingDelaysMs ?? FILE_PROCESSING_DELAYS_MS,
+        });
+      } catch (error) {
+        if (!isFileNotReady(error)) throw error;
+        log.warn('Slack could not show the uploaded picture yet: the message goes without it', {
+          channel: channelOf(orgId),
+        });
+        await notifier.post(orgId, fallback, deadline);
+      }
+    },
   };
+  return notifier;
 }
+
+/**
+ * `retry`: Slack cannot have acted on the request, send it again; `unclear`: it may have posted the message, so it is
+ * not sent again by this call; `permanent`: the same request will never get through.
+ */
+type FailureKind = 'retry' | 'unclear' | 'permanent';
 
 interface Failure {
   readonly slackError: string;
   readonly status: number | undefined;
-  readonly retryable: boolean;
+  readonly kind: FailureKind;
   readonly retryAfterMs: number | undefined;
 }
 
@@ -222,14 +321,22 @@ async function postWebhook(url: string, message: SlackMessage, signal: AbortSign
 }
 
 function classify(error: unknown): Failure {
+  const failure = (
+    slackError: string,
+    status: number | undefined,
+    kind: FailureKind,
+    retryAfterMs?: number,
+  ) => ({
+    slackError,
+    status,
+    kind,
+    retryAfterMs,
+  });
   if (error instanceof WebhookFailure) {
-    const rateLimited = error.status === 429;
-    return {
-      slackError: rateLimited ? 'ratelimited' : error.slackError,
-      status: error.status,
-      retryable: rateLimited || (error.status >= 500 && !PERMANENT_ERRORS.has(error.slackError)),
-      retryAfterMs: error.retryAfterMs,
-    };
+    if (error.status === 429) return failure('ratelimited', 429, 'retry', error.retryAfterMs);
+    if (error.status < 500 || PERMANENT_ERRORS.has(error.slackError))
+      return failure(error.slackError, error.status, 'permanent');
+    return failure(error.slackError, error.status, error.status === 503 ? 'retry' : 'unclear');
   }
   const coded = error as {
     code?: unknown;
@@ -240,51 +347,53 @@ function classify(error: unknown): Failure {
   switch (coded?.code) {
     case ErrorCode.PlatformError: {
       const code = slackCode(String(coded.data?.error ?? '')) ?? 'unknown_error';
-      return {
-        slackError: code,
-        status: 200,
-        retryable: TRANSIENT_ERRORS.has(code),
-        retryAfterMs: undefined,
-      };
+      const kind = NOT_PROCESSED_ERRORS.has(code)
+        ? 'retry'
+        : MAYBE_PROCESSED_ERRORS.has(code)
+          ? 'unclear'
+          : 'permanent';
+      return failure(code, 200, kind);
     }
     case ErrorCode.RateLimitedError: {
       const seconds = typeof coded.retryAfter === 'number' ? coded.retryAfter : undefined;
-      return {
-        slackError: 'ratelimited',
-        status: 429,
-        retryable: true,
-        retryAfterMs: seconds === undefined ? undefined : seconds * 1000,
-      };
+      return failure('ratelimited', 429, 'retry', seconds === undefined ? undefined : seconds * 1000);
     }
     case ErrorCode.HTTPError: {
       const status = typeof coded.statusCode === 'number' ? coded.statusCode : undefined;
-      return {
-        slackError: `http_${status ?? 'error'}`,
-        status,
-        retryable: status === undefined || status >= 500 || status === 408,
-        retryAfterMs: undefined,
-      };
+      const code = `http_${status ?? 'error'}`;
+      if (status === 503 || status === 429 || status === 408) return failure(code, status, 'retry');
+      return failure(code, status, status !== undefined && status < 500 ? 'permanent' : 'unclear');
     }
     default:
-      if (error instanceof DeadlineError) {
-        return { slackError: 'deadline', status: undefined, retryable: false, retryAfterMs: undefined };
-      }
-      // Network failures, timeouts and a 429 without a readable Retry-After: worth another try.
-      return { slackError: 'request_failed', status: undefined, retryable: true, retryAfterMs: undefined };
+      if (error instanceof DeadlineError) return failure('deadline', undefined, 'permanent');
+      if (isConnectError(error)) return failure('connect_failed', undefined, 'retry');
+      // WebClient's answer to a 429 without a readable Retry-After: rate-limited, so not processed.
+      if (error instanceof Error && error.message.startsWith('Retry header did not contain a valid timeout'))
+        return failure('ratelimited', 429, 'retry');
+      // Timeouts and resets while waiting for the answer: the message may have been posted.
+      return failure('no_answer', undefined, 'unclear');
   }
+}
+
+/** Whether the request failed before a connection was made, looking through `cause` chains and aggregates. */
+function isConnectError(error: unknown, depth = 0): boolean {
+  if (error === null || typeof error !== 'object' || depth > 5) return false;
+  const { code, cause, errors } = error as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof code === 'string' && CONNECT_ERROR_CODES.has(code)) return true;
+  if (Array.isArray(errors) && errors.length > 0 && errors.every((e) => isConnectError(e, depth + 1)))
+    return true;
+  return isConnectError(cause, depth + 1);
 }
 
 function deliveryError(failure: Failure, channel: string, attempts: number, cause: unknown): Error {
   if (cause instanceof DeadlineError) return cause;
-  const why = failure.retryable ? `after ${attempts} attempts` : 'permanently';
   const where = channel === 'webhook' ? 'through the incoming webhook' : `to channel ${channel}`;
   const status = failure.status === undefined ? '' : `, HTTP ${failure.status}`;
-  return new SlackDeliveryError(
-    `Slack refused the message ${where} ${why}: ${failure.slackError}${status}`,
-    failure.slackError,
-    failure.status,
-    { cause },
-  );
+  const message =
+    failure.kind === 'unclear'
+      ? `Slack gave no clear answer to the message ${where} (${failure.slackError}${status}): not sent again now, since it may have been posted`
+      : `Slack refused the message ${where} ${failure.kind === 'retry' ? `after ${attempts} attempts` : 'permanently'}: ${failure.slackError}${status}`;
+  return new SlackDeliveryError(message, failure.slackError, failure.status, { cause });
 }
 
 /** Slack error codes are short snake_case words; anything else from a body is not echoed. */

@@ -18,7 +18,7 @@ import {
  * (the test measures it).
  *
  * ```
- * { "v": 1, "org": "<orgId>", "invoice": "<invoiceId>", "final": false,
+ * { "v": 1, "org": "<orgId>", "invoice": "<invoiceId>", "updated": "<ISO timestamp>", "final": false,
  *   "start": "2024-12-01", "days": 31, "last": 19,
  *   "total": [cents per day…], "undated": [cents, rows], "outside": [cents, rows],
  *   "projects": [[[name, id, [cents per day…]]…], [other per day…] | null, otherCount],
@@ -26,6 +26,8 @@ import {
  *   "clusters": [[[name, projectName, projectId, [cents per day…]]…], …] }
  * ```
  * `id` / `projectId` are '' when Atlas gave none; keys are derived from names and ids exactly as the inspector does.
+ * `updated` (optional) is Atlas's `updated` of the invoice version the series was read from: when two polls write the
+ * same month, the newer version wins.
  *
  * One codec: `encodeSpendRecord` writes only what `decodeSpendRecord` accepts, and decoding refuses anything else
  * with a `SpendRecordError`: an unknown version, an id that is not 24 hex digits, a date that does not exist, a period
@@ -40,6 +42,8 @@ export const MAX_LINES = 200;
 export interface SpendRecord {
   readonly orgId: string;
   readonly invoiceId?: string;
+  /** Atlas's `updated` of the invoice version the series was read from (a timestamp `Date.parse` reads). */
+  readonly updated?: string;
   /** The invoice was no longer PENDING when the series was read: every day of it is complete. */
   readonly final: boolean;
   readonly series: UsageSeries;
@@ -79,6 +83,7 @@ export function encodeSpendRecord(record: SpendRecord): string {
     v: SPEND_RECORD_VERSION,
     org: record.orgId,
     ...(record.invoiceId === undefined ? {} : { invoice: record.invoiceId }),
+    ...(record.updated === undefined ? {} : { updated: record.updated }),
     final: record.final,
     start: series.start,
     days: series.days,
@@ -119,6 +124,14 @@ export function parseSpendRecord(json: unknown): SpendRecord {
   if (!isObjectId(record.org)) throw new SpendRecordError('org must be 24 hex digits');
   if (record.invoice !== undefined && !isObjectId(record.invoice)) {
     throw new SpendRecordError('invoice must be 24 hex digits');
+  }
+  if (
+    record.updated !== undefined &&
+    (typeof record.updated !== 'string' ||
+      record.updated.length > 64 ||
+      Number.isNaN(Date.parse(record.updated)))
+  ) {
+    throw new SpendRecordError('updated must be a timestamp');
   }
   if (typeof record.final !== 'boolean') throw new SpendRecordError('final must be true or false');
   if (typeof record.start !== 'string' || parseDay(record.start) === undefined) {
@@ -180,6 +193,7 @@ export function parseSpendRecord(json: unknown): SpendRecord {
   return {
     orgId: record.org,
     ...(record.invoice === undefined ? {} : { invoiceId: record.invoice as string }),
+    ...(record.updated === undefined ? {} : { updated: record.updated as string }),
     final: record.final,
     series,
   };

@@ -9,9 +9,10 @@ import { csvKey } from '../../lib/archive/keys';
 import { type AtlasClient, createAtlasClient } from '../../lib/atlas/client';
 import type { CsvDownload } from '../../lib/atlas/types';
 import { ArchiveError, DeadlineError } from '../../lib/errors';
-import { createCsvInspector } from '../../lib/invoices/csv-summary';
+import { type CsvInspectorOptions, createCsvInspector } from '../../lib/invoices/csv-summary';
 import type { InvoiceMetadata } from '../../lib/invoices/invoice';
 import type { InvoiceIndexEntry } from '../../lib/invoices/types';
+import { seriesTotalCents } from '../../lib/spend/usage-series';
 import { sha256 } from '../poll/fakes';
 import { type StallingProxy, startStallingProxy } from '../poll/stalling-proxy';
 
@@ -124,6 +125,45 @@ const writes = () =>
       ['PutObject', 'CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload'].includes(r.operation),
     )
     .map((r) => r.operation);
+
+describe('the usage series', () => {
+  it('is read in the same pass over the invoice’s own period, budgeted projects pinned, identical bytes included', async () => {
+    const invoice = nth(3);
+    const asked: CsvInspectorOptions[] = [];
+    const archive = archiveWith('usage/', {
+      createInspector: (options) => {
+        asked.push(options);
+        return createCsvInspector(options);
+      },
+    });
+    const pinned = ['5f00000000000000000000b1'];
+    const archiveOnce = (previous?: RecordedState) =>
+      archive.archiveCsv({
+        orgId: ORG,
+        invoice,
+        previous,
+        openCsv: download(invoice),
+        topN: 3,
+        pinnedProjectIds: pinned,
+      });
+
+    const first = await archiveOnce();
+    const again = await archiveOnce(recordedState(invoice, first.csv));
+
+    const period = { start: invoice.startDate, end: invoice.endDate };
+    expect(asked).toEqual([
+      { topN: 3, period, pinnedProjectIds: pinned },
+      { topN: 3, period, pinnedProjectIds: pinned },
+    ]);
+    expect(first.usage).toMatchObject({
+      start: invoice.startDate.slice(0, 10),
+      days: (Date.parse(invoice.endDate) - Date.parse(invoice.startDate)) / 86_400_000,
+    });
+    expect(seriesTotalCents(first.usage as NonNullable<typeof first.usage>)).toBe(first.summary.totalCents);
+    expect(again.outcome).toBe('identical');
+    expect(again.usage).toEqual(first.usage);
+  });
+});
 
 describe('archiving a CSV that fits in one part', () => {
   it('stores the bytes as Atlas sent them, with content type, encryption and invoice/org/sha256 metadata', async () => {

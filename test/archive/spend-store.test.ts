@@ -57,6 +57,17 @@ describe('spend store', () => {
     expect(s3.headObject(BUCKET, key)?.serverSideEncryption).toBe('AES256');
   });
 
+  it('keeps the invoice version a record was read from, and refuses one that is not a timestamp', async () => {
+    const store = createSpendStore({ s3: client, bucket: BUCKET, prefix: 'updated/' });
+
+    await store.writeSpend({ ...record([1_000]), updated: '2024-12-05T08:00:00Z' }, '2024-12', undefined);
+
+    expect((await store.readSpend(ORG, '2024-12'))?.record.updated).toBe('2024-12-05T08:00:00Z');
+    await expect(
+      store.writeSpend({ ...record([1_000]), updated: 'yesterday' }, '2024-12', undefined),
+    ).rejects.toThrow('spend record refused: updated must be a timestamp');
+  });
+
   it('refuses a stale write as a conflict and keeps the newer record', async () => {
     const store = createSpendStore({ s3: client, bucket: BUCKET, prefix: 'race/' });
     const first = await store.writeSpend(record([100]), '2024-12', undefined);

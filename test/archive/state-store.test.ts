@@ -68,6 +68,22 @@ describe('state store', () => {
     });
   });
 
+  it("round-trips the spend watch's fired alert keys and the spend mark of an archive", async () => {
+    const store = createStateStore({ s3: client, bucket: BUCKET, prefix: 'spend/' });
+    const base = state('one');
+    const entry = base.invoices[INVOICE];
+    if (entry?.archived === undefined) throw new Error('the fixture has an archive');
+    const withSpend: OrgState = {
+      ...base,
+      invoices: { [INVOICE]: { ...entry, archived: { ...entry.archived, spend: true } } },
+      spend: { fired: [`budget:${ORG}:50:2024-07`, `spike:${ORG}:2024-07-03`] },
+    };
+
+    await store.writeState(withSpend, undefined);
+
+    expect((await store.readState(ORG))?.state).toEqual(withSpend);
+  });
+
   it('refuses a first write when another run created the state already', async () => {
     const store = createStateStore({ s3: client, bucket: BUCKET, prefix: 'race-create/' });
     await store.writeState(state('theirs'), undefined);
@@ -147,6 +163,29 @@ describe('state store', () => {
         },
       },
       'archived.sha256 is malformed',
+    ],
+    [
+      'a spend mark that is not true',
+      {
+        ...state('x'),
+        invoices: {
+          [INVOICE]: {
+            ...state('x').invoices[INVOICE],
+            archived: { ...state('x').invoices[INVOICE]?.archived, spend: 'yes' },
+          },
+        },
+      },
+      'archived.spend must be true when present',
+    ],
+    [
+      'fired keys that are not a list',
+      { ...state('x'), spend: { fired: 'all' } },
+      'state.spend.fired must be an array',
+    ],
+    [
+      'a fired key that is not text',
+      { ...state('x'), spend: { fired: [42] } },
+      'state.spend.fired holds something that is not an alert key',
     ],
   ])('fails clearly for a state object with %s', async (_case, body, problem) => {
     const prefix = `shape-${Math.random().toString(36).slice(2)}/`;

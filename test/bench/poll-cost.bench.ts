@@ -107,7 +107,8 @@ export async function run(options: PollCostBenchOptions): Promise<BenchSection> 
     startS3StandIn({ buckets: [{ name: BUCKET, versioning: true }] }),
     startSlackStandIn(),
   ]);
-  const bundle = await bundleSelf(SELF, 'poll-cost-bench');
+  // The chart renderer's native addon is a runtime package on Lambda too (infra/build.ts RUNTIME_PACKAGES).
+  const bundle = await bundleSelf(SELF, 'poll-cost-bench', { external: ['@resvg/resvg-js'] });
   const measurements: Measurement[] = [];
   try {
     const orgs = Array.from({ length: Math.max(...orgCounts) }, (_, i) =>
@@ -138,7 +139,8 @@ export async function run(options: PollCostBenchOptions): Promise<BenchSection> 
     for (const orgCount of orgCounts) {
       const prefix = `orgs-${orgCount}/`;
       const orgIds = orgs.slice(0, orgCount).map((org) => org.id);
-      // The steady state a first poll leaves: every CSV archived, the channel told, as of the sandbox now.
+      // The steady state a first poll leaves: every CSV archived with its month's spend record, the channel told, as
+      // of the sandbox now.
       const now = new Date().toISOString();
       const states = orgs.slice(0, orgCount).map((org) => {
         const work = sandbox.listInvoices(org.id).map((invoice) => ({
@@ -149,6 +151,7 @@ export async function run(options: PollCostBenchOptions): Promise<BenchSection> 
             updated: invoice.updated,
             sha256: createHash('sha256').update(sandbox.csvText(org.id, invoice.id)).digest('hex'),
             key: csvKey(prefix, org.id, invoice.startDate, invoice.id),
+            spend: true as const,
           },
         }));
         return mergeCompleted(undefined, work, { orgId: org.id, orgName: org.name, now, watchingSince: now });
@@ -214,7 +217,12 @@ export async function run(options: PollCostBenchOptions): Promise<BenchSection> 
 function spawnFrom(file: string): ChildProcess {
   return fork(file, [ROLE_FLAG, 'poller'], {
     execArgv: (process.env.POLL_COST_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: {
+      ...process.env,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // The bundle lives in a temporary directory: its external packages (and the chart font) resolve from here.
+      NODE_PATH: fileURLToPath(new URL('../../node_modules', import.meta.url)),
+    },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
 }
@@ -352,7 +360,9 @@ function section(
       'and connections; a cold start adds one token request). Each round changes different invoices; "changed" ' +
       'writes per organisation one new CSV (after a HeadObject: no state hash for a new invoice), three index ' +
       'entries and the state; a status change leaves the CSV bytes as they were (downloaded and hashed, not ' +
-      'written again).',
+      "written again). The new invoice is PENDING, so the spend watch follows it: its month's spend record " +
+      "(one PUT), up to 4 GETs of earlier months' records (the forecast's history) and the chart (one PUT); " +
+      'no alert is due in these organisations, so nothing more goes to Slack.',
   ];
   return {
     title: 'Poll cost: requests and wall time per scheduled poll',
@@ -413,18 +423,14 @@ function duration(ms: number): string {
 
 async function servePoller(): Promise<void> {
   const { S3Client } = await import('@aws-sdk/client-s3');
-  const { WebClient } = await import('@slack/web-api');
-  const { createCsvArchive } = await import('../../lib/archive/csv-archive');
-  const { createIndexStore } = await import('../../lib/archive/index-store');
+  const { buildPollDeps } = await import('../../functions/poll-invoices');
   const { createStateStore } = await import('../../lib/archive/state-store');
   const { createAtlasClient } = await import('../../lib/atlas/client');
   const { DEFAULT_POLL_CONCURRENCY } = await import('../../lib/config');
-  const { createCsvInspector, DEFAULT_TOP_N } = await import('../../lib/invoices/csv-summary');
   const { silentLogger } = await import('../../lib/log');
   const { runPoll } = await import('../../lib/poll/run-poll');
   const { createDeadline } = await import('../../lib/retry');
-  const { createSlackNotifier, slackWebClientOptions } = await import('../../lib/slack/notifier');
-  type PollDeps = import('../../lib/poll/run-poll').PollDeps;
+  const { DEFAULT_SPEND_SETTINGS } = await import('../../lib/spend/settings');
   type OrgState = import('../../lib/invoices/types').OrgState;
 
   const init = await new Promise<PollerInit>((resolve) =>
@@ -433,41 +439,31 @@ async function servePoller(): Promise<void> {
   const log = silentLogger;
   const s3 = new S3Client(init.s3 as import('@aws-sdk/client-s3').S3ClientConfig);
   const { prefix } = init;
-  const indexStore = createIndexStore({ s3, bucket: BUCKET, prefix });
-  const atlas = createAtlasClient({
-    baseUrl: init.atlasUrl,
-    credentials: { kind: 'service-account', ...init.credentials },
-    log,
-  });
-  const stateStore = createStateStore({ s3, bucket: BUCKET, prefix });
   const concurrency = DEFAULT_POLL_CONCURRENCY;
-  // As functions/poll-invoices.ts builds them.
-  const deps: Omit<PollDeps, 'deadline'> = {
-    atlas,
-    archive: createCsvArchive({
-      s3,
-      bucket: BUCKET,
-      prefix,
-      createInspector: createCsvInspector,
-      index: indexStore,
-    }),
-    stateStore,
-    indexStore,
-    notifier: createSlackNotifier({
-      transport: {
+  const credentials = { kind: 'service-account' as const, ...init.credentials };
+  // Exactly as functions/poll-invoices.ts builds them from its configuration.
+  const deps = buildPollDeps(
+    {
+      orgIds: init.orgIds,
+      atlas: { baseUrl: init.atlasUrl, credentials },
+      archive: { bucket: BUCKET, prefix, forcePathStyle: true, presignTtlSeconds: 900 },
+      slack: {
         kind: 'bot',
-        client: new WebClient(init.slack.token, slackWebClientOptions({ apiUrl: init.slack.apiUrl, log })),
+        token: init.slack.token,
         defaultChannel: CHANNEL,
         routes: new Map(),
+        apiUrl: init.slack.apiUrl,
       },
-      log,
-    }),
+      concurrency,
+      logLevel: 'error',
+      spend: DEFAULT_SPEND_SETTINGS,
+    },
+    { s3 },
     log,
-    now: () => new Date(),
-    orgIds: init.orgIds,
-    concurrency,
-    topN: DEFAULT_TOP_N,
-  };
+  );
+  const stateStore = createStateStore({ s3, bucket: BUCKET, prefix });
+  // The naive poll's own client (it needs GET invoice, which the poll never calls).
+  const atlas = createAtlasClient({ baseUrl: init.atlasUrl, credentials, log });
 
   /** The naive poll: read the state, list, then GET every invoice (same concurrency). */
   const naive = async (): Promise<number> => {
@@ -507,6 +503,8 @@ async function servePoller(): Promise<void> {
   };
 
   for (const state of init.states as OrgState[]) await stateStore.writeState(state, undefined);
+  // Warm the naive poll's client too (its token and connection), as the warm-up poll warms the poll's.
+  await atlas.listInvoices(init.orgIds[0] as string, { viewLinkedInvoices: false });
   process.send?.({
     type: 'result',
     ms: 0,
@@ -525,7 +523,11 @@ async function servePoller(): Promise<void> {
         message.type === 'naive'
           ? async () => ({ ok: true, detail: { fetched: await naive() } })
           : async () => {
-              const report = await runPoll({ ...deps, deadline: createDeadline(14 * 60_000) });
+              const report = await runPoll({
+                ...deps,
+                now: () => new Date(),
+                deadline: createDeadline(14 * 60_000),
+              });
               return { ok: report.ok, detail: { ...report.totals } };
             };
       timed(work).catch(reject);

@@ -398,7 +398,7 @@ describe('the Slack app manifest', () => {
     expect(manifest.features.slash_commands[0].url).toMatch(new RegExp(`${path}$`));
     expect(manifest.settings.interactivity).toMatchObject({ is_enabled: true });
     expect(manifest.settings.interactivity.request_url).toMatch(new RegExp(`${path}$`));
-    expect([...manifest.oauth_config.scopes.bot].sort()).toEqual(['chat:write', 'commands']);
+    expect([...manifest.oauth_config.scopes.bot].sort()).toEqual(['chat:write', 'commands', 'files:write']);
     expect(manifest.settings.socket_mode_enabled).toBe(false);
   });
 });

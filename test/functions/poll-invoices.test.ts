@@ -30,6 +30,12 @@ const HOSTILE_PROJECTS = [
   '東京 — Ω',
 ];
 const LOGS: string[] = [];
+/**
+ * The sandbox's clock and the handler's: organisations with daily line items accrue usage up to this day, so the
+ * spend watch sees the same month whatever day the tests run (no budget is set here, and no spike falls in the days
+ * it checks on this date).
+ */
+const CLOCK_MS = Date.parse('2026-03-18T10:00:00Z');
 
 let standIns: StandIns;
 let secrets: SecretsManagerStandIn;
@@ -58,7 +64,10 @@ const TEST_OPTIONS: PollTestOptions = {
 };
 
 beforeAll(async () => {
-  [standIns, secrets] = await Promise.all([startStandIns(), startSecretsManagerStandIn()]);
+  [standIns, secrets] = await Promise.all([
+    startStandIns({ clock: () => CLOCK_MS }),
+    startSecretsManagerStandIn(),
+  ]);
   secretsClient = new SecretsManagerClient(secrets.clientConfig());
 });
 afterAll(async () => {
@@ -174,7 +183,7 @@ function deploy(
           logs.push(line);
           LOGS.push(line);
         },
-        now: init.now,
+        now: init.now ?? (() => new Date(CLOCK_MS)),
       },
       TEST_OPTIONS,
     ),
@@ -449,17 +458,31 @@ describe('faults', () => {
     });
   });
 
-  it('recovers from Slack 429 (honouring Retry-After) and 500', async () => {
+  it('recovers from Slack 429 (honouring Retry-After) and 503', async () => {
     const { slack } = standIns;
     const changed = closeOne();
     slack.failNext({ method: 'chat.postMessage', status: 429, retryAfterSeconds: 1 });
-    slack.failNext({ method: 'chat.postMessage', status: 500 });
+    slack.failNext({ method: 'chat.postMessage', status: 503 });
 
     const report = await d.invoke();
 
     expect(report.ok).toBe(true);
     expect(messagesFor(changed.id)).toHaveLength(1);
-    expect(slack.requests.slice(-3).map((r) => r.status)).toEqual([429, 500, 200]);
+    expect(slack.requests.slice(-3).map((r) => r.status)).toEqual([429, 503, 200]);
+  });
+
+  it('does not post again in the run after a 500, which may have been posted, and posts it in the next run', async () => {
+    const { slack } = standIns;
+    const changed = closeOne();
+    slack.failNext({ method: 'chat.postMessage', status: 500 });
+    const before = slack.requests.length;
+
+    await expect(d.invoke()).rejects.toThrow(PollFailedError);
+    expect(slack.requests.slice(before).map((r) => [r.status, r.error])).toEqual([[500, 'fatal_error']]);
+    const report = await d.invoke();
+
+    expect(report.totals).toMatchObject({ notified: 1, errors: 0 });
+    expect(messagesFor(changed.id)).toHaveLength(1);
   });
 
   it('reports channel_not_found without retrying or leaking the token, and delivers on the next run', async () => {
@@ -522,6 +545,11 @@ describe('configuration', () => {
       'a bad bot token in the secret',
       { secret: { SLACK_BOT_TOKEN: 'not-a-token' } },
       'SLACK_BOT_TOKEN: must be a bot token',
+    ],
+    [
+      'a malformed budget',
+      { env: { SPEND_BUDGETS: 'production=5000' } },
+      'SPEND_BUDGETS: entry 1 must look like <orgId>=<USD> or <orgId>/<projectId>=<USD>',
     ],
   ])('fails naming the setting for %s', async (_case, init, message) => {
     const d = deploy([history('Config Org')], init);

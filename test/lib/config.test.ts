@@ -65,6 +65,36 @@ describe('loadPollConfig', () => {
     expect(config.concurrency).toBe(4);
   });
 
+  it('carries the spend settings, defaults when none are set', () => {
+    expect(loadPollConfig(pollEnv).spend).toEqual({
+      budgets: [],
+      alertPercents: [50, 80, 100],
+      spikePercent: 50,
+      spikeMinCents: 10_000,
+    });
+    const config = loadPollConfig({
+      ...pollEnv,
+      SPEND_BUDGETS: `${ORG_A}=5000,${ORG_B}/${'c'.repeat(24)}=1200.50`,
+      SPEND_ALERT_PERCENTS: '75,100',
+    });
+    expect(config.spend).toMatchObject({
+      budgets: [
+        { orgId: ORG_A, projectId: undefined, cents: 500_000 },
+        { orgId: ORG_B, projectId: 'c'.repeat(24), cents: 120_050 },
+      ],
+      alertPercents: [75, 100],
+    });
+  });
+
+  it('fails at start with one message naming SPEND_BUDGETS when a budget is malformed', () => {
+    const error = configError(() => loadPollConfig({ ...pollEnv, SPEND_BUDGETS: `${ORG_A}=lots` }));
+
+    expect(error.variable).toBe('SPEND_BUDGETS');
+    expect(error.message).toBe(
+      'SPEND_BUDGETS: entry 1 needs a positive amount in US dollars, e.g. 5000 or 1200.50',
+    );
+  });
+
   it('routes organisations to their own channels', () => {
     const config = loadPollConfig({ ...pollEnv, SLACK_CHANNEL_ROUTES: `${ORG_B}=C0999ZZZZ` });
 

@@ -27,6 +27,8 @@ function org(overrides: Partial<OrgPollReport> = {}): OrgPollReport {
     archived: 1,
     identical: 1,
     notified: 1,
+    spendRecords: 0,
+    spendAlerts: 0,
     deferred: 0,
     conflicts: 0,
     saved: true,

@@ -4,6 +4,7 @@ import type { ArchiveCsvInput, ArchiveCsvResult, CsvArchive } from '../../lib/ar
 import { csvKey, quarantineKey } from '../../lib/archive/keys';
 import type { StoredState } from '../../lib/archive/ports';
 import { CorruptObjectError } from '../../lib/archive/s3-errors';
+import type { SpendStore, StoredSpend } from '../../lib/archive/spend-store';
 import type { CsvDownload } from '../../lib/atlas/types';
 import { ArchiveError, AtlasApiError, SlackDeliveryError, StateConflictError } from '../../lib/errors';
 import type { InvoiceMetadata } from '../../lib/invoices/invoice';
@@ -11,8 +12,13 @@ import type { CsvSummary, InvoiceIndexEntry, OrgState } from '../../lib/invoices
 import { silentLogger } from '../../lib/log';
 import { type PollAtlas, type PollDeps, runPoll } from '../../lib/poll/run-poll';
 import { NO_DEADLINE } from '../../lib/retry';
+import type { SlackFileUpload } from '../../lib/slack/files';
 import type { SlackMessage } from '../../lib/slack/notification-blocks';
 import type { Notifier } from '../../lib/slack/notifier';
+import type { SpendChartInput } from '../../lib/spend/chart/types';
+import { DEFAULT_SPEND_SETTINGS } from '../../lib/spend/settings';
+import { decodeSpendRecord, encodeSpendRecord, type SpendRecord } from '../../lib/spend/spend-record';
+import type { UsageSeries } from '../../lib/spend/usage-series';
 
 /** In-memory stand-ins for the poll's ports, each recording what was asked of it. */
 export const ORG_A = 'aaaaaaaaaaaaaaaaaaaaaaaa';
@@ -128,6 +134,8 @@ export class FakeArchive implements CsvArchive {
   readonly calls: string[] = [];
   writes = 0;
   failFor = new Set<string>();
+  /** The usage series the inspector would read from an invoice's CSV, by invoice id (none by default). */
+  readonly usage = new Map<string, UsageSeries>();
   constructor(readonly prefix = '') {}
 
   async archiveCsv(input: ArchiveCsvInput): Promise<ArchiveCsvResult> {
@@ -144,11 +152,12 @@ export class FakeArchive implements CsvArchive {
     const hash = sha256(bytes);
     const summary = fakeSummary(/Organization Name,([^,]*),/.exec(bytes.toString())?.[1] ?? '');
     const csv = { key, sha256: hash, bytes: bytes.length };
+    const usage = this.usage.get(invoice.id);
     if (hash === fromState || hash === this.objects.get(key)?.sha256)
-      return { outcome: 'identical', csv, summary };
+      return { outcome: 'identical', csv, summary, usage };
     this.writes += 1;
     this.objects.set(key, { sha256: hash, writes: (this.objects.get(key)?.writes ?? 0) + 1 });
-    return { outcome: 'archived', csv, summary };
+    return { outcome: 'archived', csv, summary, usage };
   }
 }
 
@@ -251,6 +260,7 @@ export class FakeIndexStore {
 
 export class FakeNotifier implements Notifier {
   readonly posts: { orgId: string; message: SlackMessage }[] = [];
+  readonly uploads: { orgId: string; image: SlackFileUpload }[] = [];
   /** Texts (substring) whose posts fail permanently. */
   failWhen: ((orgId: string, message: SlackMessage) => boolean) | undefined;
   async post(orgId: string, message: SlackMessage): Promise<void> {
@@ -262,9 +272,57 @@ export class FakeNotifier implements Notifier {
     }
     this.posts.push({ orgId, message });
   }
+  async uploadImage(orgId: string, image: SlackFileUpload): Promise<string> {
+    this.uploads.push({ orgId, image });
+    return `F0FAKE${String(this.uploads.length).padStart(4, '0')}`;
+  }
+  async postWithImage(orgId: string, message: SlackMessage): Promise<void> {
+    await this.post(orgId, message);
+  }
   texts(): string[] {
     return this.posts.map((post) => post.message.text);
   }
+}
+
+/** Spend records by `{orgId}/{month}`, with conditional writes like S3; charts by the same key. */
+export class FakeSpendStore implements SpendStore {
+  readonly records = new Map<string, { text: string; etag: string }>();
+  readonly charts = new Map<string, Uint8Array>();
+  reads = 0;
+  writes = 0;
+  private counter = 0;
+  async readSpend(orgId: string, month: string): Promise<StoredSpend | undefined> {
+    this.reads += 1;
+    const stored = this.records.get(`${orgId}/${month}`);
+    if (stored === undefined) return undefined;
+    return { record: decodeSpendRecord(stored.text), etag: stored.etag };
+  }
+  async writeSpend(record: SpendRecord, month: string, etag: string | undefined): Promise<string> {
+    const key = `${record.orgId}/${month}`;
+    const current = this.records.get(key)?.etag;
+    if (current !== etag) throw new StateConflictError(`spend/${key}.json`);
+    this.writes += 1;
+    this.counter += 1;
+    const written = `"spend-${this.counter}"`;
+    this.records.set(key, { text: encodeSpendRecord(record), etag: written });
+    return written;
+  }
+  async writeChart(orgId: string, month: string, png: Uint8Array): Promise<string> {
+    this.charts.set(`${orgId}/${month}`, png);
+    return `spend/${orgId}/${month}.png`;
+  }
+}
+
+/** A chart renderer that records what it was asked to draw. */
+export function fakeChartRenderer() {
+  const drawn: SpendChartInput[] = [];
+  return {
+    drawn,
+    render: async (input: SpendChartInput) => {
+      drawn.push(input);
+      return new Uint8Array([0x89, 0x50, 0x4e, 0x47, drawn.length]);
+    },
+  };
 }
 
 export interface Harness {
@@ -272,7 +330,9 @@ export interface Harness {
   archive: FakeArchive;
   stateStore: FakeStateStore;
   indexStore: FakeIndexStore;
+  spendStore: FakeSpendStore;
   notifier: FakeNotifier;
+  charts: ReturnType<typeof fakeChartRenderer>;
   deps(overrides?: Partial<PollDeps>): PollDeps;
 }
 
@@ -282,13 +342,18 @@ export function createHarness(orgIds: readonly string[] = [ORG_A]): Harness {
     archive: new FakeArchive(),
     stateStore: new FakeStateStore(),
     indexStore: new FakeIndexStore(),
+    spendStore: new FakeSpendStore(),
     notifier: new FakeNotifier(),
+    charts: fakeChartRenderer(),
     deps(overrides: Partial<PollDeps> = {}): PollDeps {
       return {
         atlas: harness.atlas,
         archive: harness.archive,
         stateStore: harness.stateStore,
         indexStore: harness.indexStore,
+        spendStore: harness.spendStore,
+        spend: DEFAULT_SPEND_SETTINGS,
+        renderChart: harness.charts.render,
         notifier: harness.notifier,
         log: silentLogger,
         now: () => new Date('2024-07-02T12:00:00Z'),

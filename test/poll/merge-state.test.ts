@@ -99,6 +99,28 @@ describe('mergeCompleted', () => {
     expect(merged).toMatchObject({ orgName: 'Old name', watchingSince: 'then', lastPollAt: 'now' });
   });
 
+  it('keeps the spend alerts both sides fired, sorted, less those of months before last month', () => {
+    const theirs: OrgState = {
+      ...base,
+      spend: {
+        fired: [`spike:${ORG_A}:2024-05-30`, `budget:${ORG_A}:50:2024-07`, `spike:${ORG_A}:2024-06-30`],
+      },
+    };
+
+    const merged = mergeCompleted(theirs, [], {
+      ...META,
+      now: '2024-07-20T12:00:00.000Z',
+      fired: [`forecast:${ORG_A}:2024-07`, `budget:${ORG_A}:50:2024-07`],
+    });
+
+    expect(merged.spend?.fired).toEqual([
+      `budget:${ORG_A}:50:2024-07`,
+      `forecast:${ORG_A}:2024-07`,
+      `spike:${ORG_A}:2024-06-30`,
+    ]);
+    expect(mergeCompleted(base, [], META)).not.toHaveProperty('spend');
+  });
+
   it('marks a first state as not yet watching until the summary was delivered', () => {
     expect(mergeCompleted(undefined, [], META).watchingSince).toBe('');
     expect(mergeCompleted(undefined, [], { ...META, watchingSince: 'now', orgName: 'Acme' })).toMatchObject({

@@ -7,9 +7,10 @@ import {
   startAtlasSandbox,
 } from '../../infra/local/atlas-sandbox';
 import { type S3StandIn, startS3StandIn } from '../../infra/local/s3';
-import { type SlackStandIn, startSlackStandIn } from '../../infra/local/slack';
+import { type SlackStandIn, type SlackStandInOptions, startSlackStandIn } from '../../infra/local/slack';
 import { createCsvArchive } from '../../lib/archive/csv-archive';
 import { createIndexStore } from '../../lib/archive/index-store';
+import { createSpendStore } from '../../lib/archive/spend-store';
 import { createStateStore } from '../../lib/archive/state-store';
 import { type AtlasClient, createAtlasClient } from '../../lib/atlas/client';
 import { createCsvInspector } from '../../lib/invoices/csv-summary';
@@ -17,6 +18,8 @@ import { silentLogger } from '../../lib/log';
 import type { PollDeps } from '../../lib/poll/run-poll';
 import { NO_DEADLINE, type RetryPolicy } from '../../lib/retry';
 import { createSlackNotifier, slackWebClientOptions } from '../../lib/slack/notifier';
+import { renderSpendChartPng } from '../../lib/spend/chart/render-png';
+import { DEFAULT_SPEND_SETTINGS, type SpendSettings } from '../../lib/spend/settings';
 
 /**
  * The real servers the poll talks to in integration tests, all on 127.0.0.1 with port 0: the Atlas sandbox, the S3
@@ -32,11 +35,14 @@ export interface StandIns {
   close(): Promise<void>;
 }
 
-export async function startStandIns(sandboxOptions: AtlasSandboxOptions = {}): Promise<StandIns> {
+export async function startStandIns(
+  sandboxOptions: AtlasSandboxOptions = {},
+  slackOptions: SlackStandInOptions = {},
+): Promise<StandIns> {
   const [sandbox, s3, slack] = await Promise.all([
     startAtlasSandbox({ rateLimit: false, ...sandboxOptions }),
     startS3StandIn({ buckets: [{ name: BUCKET, versioning: true }] }),
-    startSlackStandIn(),
+    startSlackStandIn(slackOptions),
   ]);
   return {
     sandbox,
@@ -58,7 +64,13 @@ export interface RealPorts {
 /** The production ports wired to the stand-ins, as the handler wires them, for tests that drive `runPoll`. */
 export function realPorts(
   standIns: StandIns,
-  init: { prefix: string; orgIds: readonly string[]; channel: string; now?: () => Date },
+  init: {
+    prefix: string;
+    orgIds: readonly string[];
+    channel: string;
+    now?: () => Date;
+    spend?: SpendSettings;
+  },
 ): RealPorts {
   const { sandbox, s3, slack } = standIns;
   const s3Client = new S3Client(s3.clientConfig());
@@ -79,6 +91,9 @@ export function realPorts(
     }),
     stateStore: createStateStore({ s3: s3Client, bucket: BUCKET, prefix: init.prefix }),
     indexStore,
+    spendStore: createSpendStore({ s3: s3Client, bucket: BUCKET, prefix: init.prefix }),
+    spend: init.spend ?? DEFAULT_SPEND_SETTINGS,
+    renderChart: renderSpendChartPng,
     notifier: createSlackNotifier({
       transport: {
         kind: 'bot',

@@ -7,12 +7,14 @@ import {
   WebAPIRequestError,
   WebClient,
 } from '@slack/web-api';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type SlackStandIn, startSlackStandIn } from '../../infra/local/slack';
 import { DeadlineError, SlackDeliveryError } from '../../lib/errors';
 import { createLogger } from '../../lib/log';
 import type { Deadline, RetryPolicy } from '../../lib/retry';
 import type { SlackMessage } from '../../lib/slack/notification-blocks';
-import { type ChatPoster, createSlackNotifier, slackWebClientOptions } from '../../lib/slack/notifier';
+import { createSlackNotifier, type SlackBotClient, slackWebClientOptions } from '../../lib/slack/notifier';
+import { standInWebClient } from '../infra/slack/web-client';
 
 const ORG_ROUTED = 'aaaaaaaaaaaaaaaaaaaaaaaa';
 const ORG_OTHER = 'bbbbbbbbbbbbbbbbbbbbbbbb';
@@ -23,10 +25,10 @@ const MESSAGE: SlackMessage = {
 const FAST: RetryPolicy = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 };
 const TOKEN = 'xoxb-secret-token-value-0001';
 
-/** A ChatPoster that plays a script of outcomes, one per call: an error to throw, or undefined for success. */
+/** A bot client whose posts play a script of outcomes, one per call: an error to throw, or undefined for success. */
 function scripted(outcomes: (Error | undefined)[]) {
   const calls: { channel: string; text: string }[] = [];
-  const client: ChatPoster = {
+  const client: SlackBotClient = {
     chat: {
       async postMessage(args) {
         calls.push({ channel: args.channel, text: args.text });
@@ -35,8 +37,22 @@ function scripted(outcomes: (Error | undefined)[]) {
         return { ok: true };
       },
     },
+    files: {
+      getUploadURLExternal: async () => {
+        throw new Error('no upload in this test');
+      },
+      completeUploadExternal: async () => {
+        throw new Error('no upload in this test');
+      },
+    },
   };
   return { client, calls };
+}
+
+/** What a fetch that could not connect throws (as WebClient wraps it): nothing reached Slack. */
+function refusedConnection(): Error {
+  const cause = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:443'), { code: 'ECONNREFUSED' });
+  return new WebAPIRequestError(new TypeError('fetch failed', { cause }));
 }
 
 function logSink() {
@@ -49,7 +65,7 @@ function logSink() {
   return { log, lines };
 }
 
-function botNotifier(client: ChatPoster, retry: RetryPolicy = FAST) {
+function botNotifier(client: SlackBotClient, retry: RetryPolicy = FAST) {
   const { log, lines } = logSink();
   const notifier = createSlackNotifier({
     transport: {
@@ -105,17 +121,46 @@ describe('bot delivery', () => {
     expect(calls).toHaveLength(1);
   });
 
-  it('retries 5xx and network errors within the attempt budget', async () => {
+  it('retries what Slack cannot have processed: HTTP 503, service_unavailable, a refused connection', async () => {
     const { client, calls } = scripted([
-      new WebAPIHTTPError(500, 'Internal Server Error', {}, ''),
-      new WebAPIRequestError(new Error('socket hang up')),
+      new WebAPIHTTPError(503, 'Service Unavailable', {}, ''),
+      new WebAPIPlatformError({ ok: false, error: 'service_unavailable' }),
+      refusedConnection(),
       undefined,
     ]);
-    const { notifier } = botNotifier(client);
+    const { notifier } = botNotifier(client, { ...FAST, maxAttempts: 4 });
 
     await notifier.post(ORG_ROUTED, MESSAGE);
 
-    expect(calls).toHaveLength(3);
+    expect(calls).toHaveLength(4);
+  });
+
+  it.each([
+    ['HTTP 500', () => new WebAPIHTTPError(500, 'Internal Server Error', {}, ''), 'http_500'],
+    ['HTTP 504', () => new WebAPIHTTPError(504, 'Gateway Timeout', {}, ''), 'http_504'],
+    [
+      'internal_error',
+      () => new WebAPIPlatformError({ ok: false, error: 'internal_error' }),
+      'internal_error',
+    ],
+    ['fatal_error', () => new WebAPIPlatformError({ ok: false, error: 'fatal_error' }), 'fatal_error'],
+    [
+      'a timeout waiting for the answer',
+      () => new WebAPIRequestError(new DOMException('timed out', 'TimeoutError')),
+      'no_answer',
+    ],
+    ['a reset connection', () => new WebAPIRequestError(new Error('socket hang up')), 'no_answer'],
+  ])('does not post again after %s, which may have been posted', async (_case, failure, code) => {
+    const { client, calls } = scripted([failure(), undefined]);
+    const { notifier } = botNotifier(client);
+
+    const attempt = notifier.post(ORG_ROUTED, MESSAGE);
+
+    await expect(attempt).rejects.toMatchObject({ name: 'SlackDeliveryError', slackError: code });
+    await expect(attempt).rejects.toThrow(
+      `Slack gave no clear answer to the message to channel CROUTED01 (${code}`,
+    );
+    expect(calls).toHaveLength(1);
   });
 
   it('stops after the attempt budget with a SlackDeliveryError naming the code and channel', async () => {
@@ -192,10 +237,10 @@ async function scriptedServer(
 }
 
 describe('webhook delivery', () => {
-  it('posts the text and blocks as JSON and retries 429 and 500', async () => {
+  it('posts the text and blocks as JSON and retries 429 and 503', async () => {
     const { url, requests } = await scriptedServer([
       { status: 429, body: 'rate_limited', headers: { 'retry-after': '0' } },
-      { status: 500, body: 'internal_error' },
+      { status: 503, body: 'service_unavailable' },
       { status: 200, body: 'ok' },
     ]);
     const { log } = logSink();
@@ -211,6 +256,21 @@ describe('webhook delivery', () => {
     expect(requests).toHaveLength(3);
     expect(requests[0]?.path).toBe('/services/T0/B0/secret');
     expect(JSON.parse(requests[2]?.body ?? '')).toEqual({ text: MESSAGE.text, blocks: MESSAGE.blocks });
+  });
+
+  it('does not post again after HTTP 500, which may have been posted', async () => {
+    const { url, requests } = await scriptedServer([{ status: 500, body: 'rollup_error' }]);
+    const { log } = logSink();
+    const notifier = createSlackNotifier({
+      transport: { kind: 'webhook', url: `${url}/services/T0/B0/secret` },
+      log,
+      retry: FAST,
+    });
+
+    const attempt = notifier.post(ORG_ROUTED, MESSAGE);
+
+    await expect(attempt).rejects.toMatchObject({ slackError: 'rollup_error', status: 500 });
+    expect(requests).toHaveLength(1);
   });
 
   it.each([
@@ -256,5 +316,106 @@ describe('slackWebClientOptions', () => {
     expect(requests[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
     await expect(attempt).rejects.not.toThrow(TOKEN);
     expect(JSON.stringify(lines)).not.toContain(TOKEN);
+  });
+});
+
+describe('messages with a picture', () => {
+  /** The stand-in refuses a file for this long after its upload completed, as Slack while it processes it. */
+  const PROCESSING_MS = 200;
+  const PNG = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 7]);
+  const IMAGE = {
+    bytes: PNG,
+    filename: 'spend-2026-03.png',
+    title: 'Acme: spend',
+    altText: 'Daily spend of Acme',
+  };
+  let slack: SlackStandIn;
+  beforeAll(async () => {
+    slack = await startSlackStandIn({ fileProcessingMs: PROCESSING_MS });
+  });
+  afterAll(async () => {
+    await slack.close();
+  });
+
+  const withPicture = (fileId: string): SlackMessage => ({
+    text: MESSAGE.text,
+    blocks: [...MESSAGE.blocks, { type: 'image', slack_file: { id: fileId }, alt_text: IMAGE.altText }],
+  });
+  const bot = (delays: readonly number[]) => {
+    const { log, lines } = logSink();
+    const notifier = createSlackNotifier({
+      transport: {
+        kind: 'bot',
+        client: standInWebClient(slack, slack.token),
+        defaultChannel: 'C0PICTURE',
+        routes: new Map(),
+      },
+      log,
+      retry: FAST,
+      fileProcessingDelaysMs: delays,
+    });
+    return { notifier, lines };
+  };
+
+  it('uploads the picture and posts the message showing it once Slack has processed the file', async () => {
+    const { notifier } = bot([PROCESSING_MS + 100]);
+
+    const fileId = await notifier.uploadImage(ORG_OTHER, IMAGE);
+    await notifier.postWithImage(ORG_OTHER, withPicture(fileId ?? ''), MESSAGE);
+
+    expect(slack.files.get(fileId ?? '')).toMatchObject({ altText: IMAGE.altText, title: IMAGE.title });
+    expect(slack.files.get(fileId ?? '')?.bytes?.equals(Buffer.from(PNG))).toBe(true);
+    const posts = slack.requests.filter((r) => r.method === 'chat.postMessage').slice(-2);
+    expect(posts.map((r) => r.error ?? 'ok')).toEqual(['invalid_blocks', 'ok']);
+    expect(slack.messagesIn('C0PICTURE').at(-1)?.blocks?.at(-1)).toMatchObject({
+      slack_file: { id: fileId },
+    });
+  });
+
+  it('posts the message without the picture when Slack still cannot show the file', async () => {
+    const { notifier, lines } = bot([1, 1]);
+
+    const fileId = await notifier.uploadImage(ORG_OTHER, IMAGE);
+    await notifier.postWithImage(ORG_OTHER, withPicture(fileId ?? ''), MESSAGE);
+
+    expect(slack.messagesIn('C0PICTURE').at(-1)?.blocks).toEqual(MESSAGE.blocks);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        message: 'Slack could not show the uploaded picture yet: the message goes without it',
+      }),
+    );
+  });
+
+  it('gives no picture, and says why, when Slack refuses the upload', async () => {
+    const { notifier, lines } = bot([1]);
+    slack.failNext({ method: 'files.getUploadURLExternal', error: 'missing_scope' });
+
+    await expect(notifier.uploadImage(ORG_OTHER, IMAGE)).resolves.toBeUndefined();
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        message: 'picture upload to Slack failed: messages go without it',
+        slackError: 'missing_scope',
+      }),
+    );
+  });
+
+  it('gives no picture through a webhook, and says so once however many messages would show one', async () => {
+    const { log, lines } = logSink();
+    const notifier = createSlackNotifier({
+      transport: { kind: 'webhook', url: slack.webhookUrl('C0HOOKPIC') },
+      log,
+      retry: FAST,
+    });
+    const before = slack.requests.length;
+
+    const first = await notifier.uploadImage(ORG_OTHER, IMAGE);
+    const second = await notifier.uploadImage(ORG_OTHER, IMAGE);
+
+    expect([first, second]).toEqual([undefined, undefined]);
+    expect(slack.requests.length).toBe(before);
+    expect(
+      lines.filter((l) => String(l.message).startsWith('spend charts are not shown in Slack')),
+    ).toHaveLength(1);
   });
 });

@@ -49,7 +49,7 @@ export async function announceFirstRun(deps: PollDeps, poll: OrgPoll): Promise<v
   poll.firstRunMessageTried = true;
   const current = mergedState(poll);
   const archivedCount = poll.listed.filter(
-    (invoice) => current.invoices[invoice.id]?.archived !== undefined,
+    (invoice) => current.invoices[invoice.id]?.archived !== undefined || poll.stored.has(invoice.id),
   ).length;
   const message =
     poll.resetFrom !== undefined

@@ -18,9 +18,14 @@ export interface SelfBundle {
 /**
  * `self` bundled into one CommonJS file with esbuild (in a fresh temporary directory named after `name`), as the
  * Lambda's code is built: children run it with plain `node`, so what they measure is the bundled code, without tsx's
- * loader and transpiler. `import.meta.url` keeps pointing at `self`.
+ * loader and transpiler. `import.meta.url` keeps pointing at `self`. `external` packages stay out of the bundle, as the
+ * Lambda's runtime packages do (a native addon cannot be bundled); the child finds them through NODE_PATH.
  */
-export async function bundleSelf(self: string, name: string): Promise<SelfBundle> {
+export async function bundleSelf(
+  self: string,
+  name: string,
+  options: { readonly external?: readonly string[] } = {},
+): Promise<SelfBundle> {
   const { build } = await import('esbuild');
   const dir = await mkdtemp(join(tmpdir(), `${name}-`));
   const file = join(dir, `${name}.cjs`);
@@ -32,6 +37,7 @@ export async function bundleSelf(self: string, name: string): Promise<SelfBundle
     format: 'cjs',
     target: 'node20',
     define: { 'import.meta.url': JSON.stringify(pathToFileURL(self).href) },
+    external: [...(options.external ?? [])],
     logLevel: 'error',
   });
   return { file, remove: () => rm(dir, { recursive: true, force: true }) };
