@@ -1,10 +1,9 @@
 import type { PresignedLink, StateReader } from '../archive/ports';
 import type { SpendReader } from '../archive/spend-store';
+import { withNotes } from '../digest/message-notes';
 import { type OrgSpend, orgBudgetCents, readOrgSpend, utcMonthOf } from '../digest/read-org-spend';
 import { describeError } from '../errors';
 import type { Logger } from '../log';
-import { section } from '../slack/invoice-blocks';
-import { SLACK_LIMITS } from '../slack/mrkdwn';
 import { buildSpendReply, type ChartImage, spendAltText } from '../spend/messages';
 import type { SpendSettings } from '../spend/settings';
 import type { SpendChartLinks } from './chart-links';
@@ -94,11 +93,8 @@ export async function answerSpend(
     ...(found.length === 1 && missing.length > 0 ? [spendMissingText(missing)] : []),
     ...(unreadable.length > 0 ? [spendUnreadableText(unreadable)] : []),
   ];
-  return {
-    response_type: visibility,
-    text: message.text,
-    blocks: [...message.blocks, ...notes.map(section)].slice(0, SLACK_LIMITS.blocksPerMessage),
-  };
+  const { text, blocks } = withNotes(message, notes);
+  return { response_type: visibility, text, blocks };
 }
 
 interface ReadWithChart {
