@@ -222,7 +222,7 @@ export function loadDigestConfig(env: Env): DigestConfig {
 }
 
 /** `readSpendConfig` without the digest's schedule, which only the deployment uses. */
-function readSpendSettings(env: Env): SpendSettings {
+export function readSpendSettings(env: Env): SpendSettings {
   const { digestSchedule: _schedule, ...settings } = readSpendConfig(env);
   return settings;
 }
