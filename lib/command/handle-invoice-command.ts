@@ -8,7 +8,7 @@ import type { Invoice } from '../invoices/invoice';
 import type { InvoiceIndexEntry, OrgState } from '../invoices/types';
 import type { Logger } from '../log';
 import { isAllowed, type SlackRequester } from './access';
-import { answerSpend, type SpendCommandDeps } from './answer-spend';
+import type { SpendCommandDeps } from './answer-spend';
 import { estimateNextPoll } from './next-poll';
 import { type ParsedCommand, parseCommandText, type Visibility } from './parse';
 import {
@@ -90,8 +90,11 @@ export async function handleInvoiceCommand(
     case 'pending':
     case 'list':
       return answerFromState(deps, parsed, input.command, budget);
-    case 'spend':
+    case 'spend': {
+      // Loaded here, off the cold start of every other answer: only spend answers need the spend domain.
+      const { answerSpend } = await import('./answer-spend');
       return answerSpend(deps, parsed.orgId, parsed.visibility, input.command, budget.signal());
+    }
   }
 }
 
