@@ -285,7 +285,9 @@ describe('the packaged CloudFormation template', () => {
     const alarm = resource('DigestFailuresAlarm').Properties;
 
     expect(alarm.MetricName).toBe('Errors');
-    expect(alarm.Dimensions).toEqual([{ Name: 'FunctionName', Value: 'atlas-invoice-notifier-ci-spendDigest' }]);
+    expect(alarm.Dimensions).toEqual([
+      { Name: 'FunctionName', Value: 'atlas-invoice-notifier-ci-spendDigest' },
+    ]);
     expect(alarm.AlarmActions).toEqual([{ Ref: 'PollFailuresTopic' }]);
   });
 
