@@ -334,7 +334,7 @@ Flags:
 Month-to-date spend of the pending invoice, the month-end forecast with its arithmetic and likely
 range, last month, the budget (when SPEND_BUDGETS sets one), top projects and the biggest movers:
 the figures the Slack app's /invoice spend shows, computed here from the pending invoice's CSV and
-last month's (usage line items before tax, complete usage days only).
+those of the four months before it (usage line items before tax, complete usage days only).
 
 Flags:
   --orgId <id>            organisation id, 24 hexadecimal digits (required)

@@ -1,6 +1,6 @@
 import { renderMessage } from '../../infra/local/slack/render';
 import type { AtlasInvoiceApi } from '../atlas/types';
-import { utcDayOf } from '../digest/read-org-spend';
+import { calibrateRange, SPEND_HISTORY_MONTHS, utcDayOf } from '../digest/read-org-spend';
 import { inspectCsv } from '../invoices/csv-summary';
 import type { InvoiceMetadata } from '../invoices/invoice';
 import { addMonths, monthOf, parseIsoDay } from '../spend/calendar';
@@ -11,9 +11,11 @@ import type { UsageSeries } from '../spend/usage-series';
 
 /**
  * `invoices spend`: the organisation's spend computed here, from Atlas, with the spend domain the slash command and
- * the digest use, so the figures are the ones Slack shows: the pending invoice's CSV (and last month's, for the rate
- * window, the weekend pattern and the comparison) read through the CSV inspector with the invoice's own period, then
- * `describeSpend`. Three or four Atlas requests: the pending invoices, last month's invoice by date, and their CSVs.
+ * the digest use, so the figures are the ones Slack shows: the pending invoice's CSV and those of the months before
+ * it that the poller's records hold (last month for the rate window, the weekend pattern and the comparison; the
+ * final ones for the backtest that calibrates the range), each read through the CSV inspector with its invoice's own
+ * period, then `describeSpend`. Atlas requests: the pending invoices, the invoices of the four months before, and up
+ * to five CSVs (in parallel).
  */
 export interface SpendReport {
   readonly orgId: string;
@@ -40,15 +42,20 @@ export async function computeSpend(
   if (pending === undefined) {
     return { orgId, invoiceId: undefined, previousInvoiceId: undefined, overview: undefined };
   }
-  const start = parseIsoDay(pending.startDate) as number;
-  const lastMonth = addMonths(monthOf(start), -1);
-  const [previous] = newestFirst(
-    await client.listInvoices(orgId, {
-      fromDate: `${lastMonth}-01`,
-      toDate: pending.startDate.slice(0, 10),
-      signal,
-    }),
-  ).filter((invoice) => invoice.id !== pending.id && monthOfInvoice(invoice) === lastMonth);
+  const month = monthOf(parseIsoDay(pending.startDate) as number);
+  // The months before, as the poller's spend watch reads them from its records: last month for the forecast's window
+  // and the comparison, the final ones for the backtest that calibrates the range.
+  const listed = await client.listInvoices(orgId, {
+    fromDate: `${addMonths(month, -SPEND_HISTORY_MONTHS)}-01`,
+    toDate: pending.startDate.slice(0, 10),
+    signal,
+  });
+  const byMonth = new Map<string, InvoiceMetadata>();
+  for (const invoice of newestFirst(listed)) {
+    const m = monthOfInvoice(invoice);
+    if (invoice.id !== pending.id && m !== undefined && m < month && !byMonth.has(m)) byMonth.set(m, invoice);
+  }
+  const history = [...byMonth.entries()].sort(([a], [b]) => (a < b ? 1 : -1)).slice(0, SPEND_HISTORY_MONTHS);
   const pinnedProjectIds = budgetedProjectIds(options.settings, orgId);
   const read = async (invoice: InvoiceMetadata) => {
     const download = await client.getInvoiceCsv(orgId, invoice.id, { signal });
@@ -57,22 +64,31 @@ export async function computeSpend(
       pinnedProjectIds,
     });
   };
-  const [current, before] = await Promise.all([
+  const [current, ...before] = await Promise.all([
     read(pending),
-    previous === undefined ? undefined : read(previous),
+    ...history.map(([, invoice]) => read(invoice)),
   ]);
-  const series: UsageSeries | undefined = current.usage;
-  if (series === undefined) {
+  const previousAt = history.findIndex(([m]) => m === addMonths(month, -1));
+  const previous = history[previousAt]?.[1];
+  const series: UsageSeries | undefined = current?.usage;
+  if (current === undefined || series === undefined) {
     return { orgId, invoiceId: pending.id, previousInvoiceId: previous?.id, overview: undefined };
   }
+  const finals = history
+    .flatMap(([, invoice], i) => {
+      const usage = before[i]?.usage;
+      return invoice.statusName !== 'PENDING' && usage !== undefined ? [usage] : [];
+    })
+    .reverse();
   const orgName = current.summary.organizationName;
   const overview = describeSpend({
     orgId,
     ...(orgName === undefined || orgName === '' ? {} : { orgName }),
     series,
-    previous: before?.usage,
+    previous: before[previousAt]?.usage,
     final: false,
     asOf: utcDayOf(options.now),
+    calibration: calibrateRange(finals),
     settings: options.settings,
   });
   return { orgId, invoiceId: pending.id, previousInvoiceId: previous?.id, overview };

@@ -37,9 +37,9 @@ const IMAGE_URL_MAX = 3000;
 
 /**
  * `/invoice spend [org id]`: one organisation in full, or every watched one (one section each, a total across them),
- * from what the poller stored: per organisation its state, the month's and last month's spend records and a HEAD of
- * the month's chart, all in parallel (a second round only when the pending invoice is not the current month's). No
- * Atlas call. An organisation without a record yet, or whose record cannot be read, gets a clear answer (or a note
+ * from what the poller stored: per organisation its state, the spend records of the month and the four before it
+ * (the forecast's window, the comparison and the range's backtest, as the alerts use them) and a HEAD of the month's
+ * chart, all in parallel (a second round only when the pending invoice is not the current month's). No Atlas call. An organisation without a record yet, or whose record cannot be read, gets a clear answer (or a note
  * when others could be shown). The chart is shown as a presigned link to the stored PNG, only when it exists, with
  * alt text carrying the figures.
  */
@@ -125,8 +125,10 @@ async function readWithChart(
     now,
     signal,
   );
+  // Awaited whatever the answer, so no request outlives the invocation (it was sent alongside the reads).
+  const first = await guessed;
   if (spend.kind !== 'found') return { spend, chart: undefined };
-  const chart = spend.month === guess ? await guessed : await link(spend.month);
+  const chart = spend.month === guess ? first : await link(spend.month);
   return { spend, chart: chart !== undefined && chart.url.length <= IMAGE_URL_MAX ? chart : undefined };
 }
 

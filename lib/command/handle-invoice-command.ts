@@ -69,7 +69,7 @@ export const DEFAULT_REPLY_BUDGET_MS = 2_500;
  * `/invoice …`: authorise (before reading the text, so a refusal depends on nothing typed), parse, answer. Expected failures (bad input, S3 or Atlas trouble, a slow Atlas) become
  * short answers; nothing here puts error text into a reply. Anything unexpected is thrown for the listener to answer
  * with a safe message. Reads only: one index GET and a presign for an archived id; one state GET per watched
- * organisation (in parallel) for latest/pending/list; for spend, per organisation its state, two spend records and a
+ * organisation (in parallel) for latest/pending/list; for spend, per organisation its state, five spend records and a
  * chart HEAD, in parallel (see answer-spend.ts).
  */
 export async function handleInvoiceCommand(

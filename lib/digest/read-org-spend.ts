@@ -3,23 +3,33 @@ import type { SpendReader, StoredSpend } from '../archive/spend-store';
 import { describeError } from '../errors';
 import type { OrgState } from '../invoices/types';
 import type { Logger } from '../log';
+import { backtestForecasts, calibrateForecastRange } from '../spend/backtest';
 import { addMonths, formatDay, monthOf, parseIsoDay } from '../spend/calendar';
+import type { RangeCalibration } from '../spend/forecast';
 import type { SpendSettings } from '../spend/settings';
 import { describeSpend, type SpendOverview } from '../spend/spend-overview';
+import type { UsageSeries } from '../spend/usage-series';
+
+/** Months before the watched one that are read: last month and the final months whose backtest sets the range. */
+export const SPEND_HISTORY_MONTHS = 4;
 
 /**
  * One organisation's spend as the poller stored it, for the digest and `/invoice spend`: its state (name, last poll,
- * which invoice is pending) and the usage records of the billing month and the month before, read in parallel, turned
- * into a `SpendOverview` by the spend domain. No Atlas call.
+ * which invoice is pending), the usage record of the billing month and the records of the months before it, turned
+ * into a `SpendOverview` by the spend domain exactly as the poller's spend watch builds its alerts and chart: last
+ * month extends the forecast's window and is the comparison, and the backtest of the final months among the
+ * `SPEND_HISTORY_MONTHS` before calibrates the forecast's range. So the figures, the range included, are the ones the
+ * alerts and the chart show. No Atlas call.
  *
  * Which month: the period of the newest PENDING invoice in the state (the invoice the poller records spend from),
- * else the current UTC month. The reads start with the current UTC month and the one before, alongside the state, so
- * the usual case is one round of three GETs; only when the pending invoice belongs to another month (the first days
- * of a month, before Atlas opens the new invoice) does a second round read that month's records.
+ * else the current UTC month. The reads start with the current UTC month and the four before it, alongside the state,
+ * so the usual case is one round of parallel GETs (about 10 kB each); only when the pending invoice belongs to another
+ * month (the first days of a month, before Atlas opens the new invoice), or the state names other months, does a
+ * second round read the rest.
  *
- * Failures: an unreadable state or previous month is logged and left out (the overview is still right, only less
- * complete: no name, no comparison with last month); an unreadable record of the month itself is reported as such.
- * Nothing is thrown.
+ * Failures: an unreadable state or earlier month is logged and left out (the overview is still right, only less
+ * complete: no name, no comparison, a range from the recent days); an unreadable record of the month itself is
+ * reported as such. Nothing is thrown.
  */
 export interface OrgSpendDeps {
   readonly state: StateReader;
@@ -82,10 +92,24 @@ export async function readOrgSpend(
     }
     return read;
   };
+  try {
+    return await readWith(deps, orgId, now, record, signal);
+  } finally {
+    // A guessed month nobody needed is still in flight: it ends here, not in the next invocation's time.
+    await Promise.allSettled(records.values());
+  }
+}
+
+async function readWith(
+  deps: OrgSpendDeps,
+  orgId: string,
+  now: number,
+  record: (month: string) => Promise<StoredSpend | undefined>,
+  signal: AbortSignal | undefined,
+): Promise<OrgSpend> {
   const guess = utcMonthOf(now);
   const stateRead = deps.state.readState(orgId, signal);
-  record(guess);
-  record(addMonths(guess, -1));
+  for (let back = 0; back <= SPEND_HISTORY_MONTHS; back++) record(addMonths(guess, -back));
 
   let state: OrgState | undefined;
   try {
@@ -104,12 +128,22 @@ export async function readOrgSpend(
     return { ...base, kind: 'unreadable', error };
   }
   if (current === undefined) return { ...base, kind: 'missing' };
-  let previous: StoredSpend | undefined;
-  try {
-    previous = await record(addMonths(month, -1));
-  } catch (error) {
-    deps.log.warn('reading last month’s spend record failed', { orgId, month, error: describeError(error) });
-  }
+  const history = await Promise.all(
+    historyMonths(state, month).map(async (m) => {
+      try {
+        return { month: m, stored: await record(m) };
+      } catch (error) {
+        deps.log.warn('an earlier spend record could not be read: the forecast leaves it out', {
+          orgId,
+          month: m,
+          error: describeError(error),
+        });
+        return { month: m, stored: undefined };
+      }
+    }),
+  );
+  const previous = history.find((h) => h.month === addMonths(month, -1))?.stored;
+  const finals = history.flatMap((h) => (h.stored?.record.final === true ? [h.stored.record.series] : []));
   const overview = describeSpend({
     orgId,
     ...(state?.orgName === undefined ? {} : { orgName: state.orgName }),
@@ -117,9 +151,36 @@ export async function readOrgSpend(
     previous: previous?.record.series,
     final: current.record.final,
     asOf: utcDayOf(now),
+    calibration: calibrateRange(finals.reverse()),
     settings: deps.settings,
   });
   return { ...base, kind: 'found', overview };
+}
+
+/**
+ * The months before `month` whose records the forecast reads, newest first: those of the invoices the state lists
+ * (as the poller takes them from the invoices Atlas lists), else the calendar months before it.
+ */
+function historyMonths(state: OrgState | undefined, month: string): string[] {
+  const listed = new Set<string>();
+  for (const entry of Object.values(state?.invoices ?? {})) {
+    const day = parseIsoDay(entry.startDate);
+    if (day !== undefined && monthOf(day) < month) listed.add(monthOf(day));
+  }
+  const months =
+    listed.size > 0
+      ? [...listed].sort().reverse()
+      : Array.from({ length: SPEND_HISTORY_MONTHS }, (_, i) => addMonths(month, -1 - i));
+  return months.slice(0, SPEND_HISTORY_MONTHS);
+}
+
+/**
+ * The forecast range's calibration from the backtest of final months (oldest first), as the poller's spend watch
+ * computes it; undefined without any.
+ */
+export function calibrateRange(finals: readonly UsageSeries[]): RangeCalibration | undefined {
+  if (finals.length === 0) return undefined;
+  return calibrateForecastRange(backtestForecasts(finals).samples);
 }
 
 /** The organisation's own monthly budget in cents (not a project's), if one is set. */

@@ -19,7 +19,8 @@ import { type OrgSpend, type OrgSpendDeps, orgBudgetCents, readOrgSpend } from '
 /**
  * The scheduled spend digest: one message per Slack channel with each organisation routed to it (month-to-date,
  * forecast against last month and the budget, top projects, biggest movers) and, for several, their total. Reads
- * only what the poller stored (per organisation its state and this and last month's spend records, all in parallel);
+ * only what the poller stored (per organisation its state and the spend records of the month and the months before
+ * it, all in parallel: see read-org-spend.ts);
  * no Atlas call. Organisations go where their notifications go (SLACK_CHANNEL_ROUTES, else SLACK_CHANNEL, or the
  * incoming webhook's channel), so a channel sees the organisations it already follows and no other.
  *

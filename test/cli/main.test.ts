@@ -15,6 +15,7 @@ import type { SpendReport } from '../../lib/cli/spend';
 import type { Env } from '../../lib/config';
 import { inspectCsv } from '../../lib/invoices/csv-summary';
 import { formatUsd } from '../../lib/invoices/money';
+import { backtestForecasts, calibrateForecastRange } from '../../lib/spend/backtest';
 import { forecastArithmetic } from '../../lib/spend/messages';
 import { DEFAULT_SPEND_SETTINGS } from '../../lib/spend/settings';
 import { describeSpend, type SpendOverview } from '../../lib/spend/spend-overview';
@@ -381,8 +382,9 @@ describe('credentials and Atlas errors', () => {
 });
 
 describe('invoices spend', () => {
-  // A sandbox organisation with a line item per usage day, seen on 2026-11-20: its pending November invoice and
-  // October's, which the forecast reads its rate window and weekend pattern from.
+  // A sandbox organisation with a line item per usage day, seen on 2026-11-20: its pending November invoice and the
+  // five months before, of which the four latest are read (the poller's records hold as many): October for the
+  // forecast's window and the comparison, all four (final) for the backtest that calibrates the range.
   let history: AtlasSandbox;
   let expected: SpendOverview;
 
@@ -400,26 +402,28 @@ describe('invoices spend', () => {
   beforeEach(async () => {
     history = await startAtlasSandbox({
       clock: () => HISTORY_NOW,
-      orgs: [historyOrg(4)],
+      orgs: [historyOrg(6)],
       serviceAccounts: [DEMO_SERVICE_ACCOUNT],
     });
-    // What the poller would record, read straight from the sandbox: November's and October's CSVs.
-    const [november, october] = history.listInvoices(HISTORY_ORG_ID);
-    if (november?.statusName !== 'PENDING' || october === undefined) throw new Error('sandbox seed changed');
-    const series = async (invoice: typeof november) =>
-      (
-        await inspectCsv(history.csvStream(HISTORY_ORG_ID, invoice.id), {
-          period: { start: invoice.startDate, end: invoice.endDate },
-        })
-      ).usage;
-    const current = await series(november);
-    if (current === undefined) throw new Error('no usage series');
+    // What the poller would record, read straight from the sandbox, newest first: November (pending), then
+    // October back to July.
+    const [november, ...before] = history.listInvoices(HISTORY_ORG_ID);
+    if (november?.statusName !== 'PENDING' || before.length !== 5) throw new Error('sandbox seed changed');
+    const series = async (invoice: typeof november) => {
+      const { usage } = await inspectCsv(history.csvStream(HISTORY_ORG_ID, invoice.id), {
+        period: { start: invoice.startDate, end: invoice.endDate },
+      });
+      if (usage === undefined) throw new Error('no usage series');
+      return usage;
+    };
+    const months = await Promise.all(before.slice(0, 4).map(series));
     expected = describeSpend({
       orgId: HISTORY_ORG_ID,
       orgName: 'Spend History <Org> & "Co"',
-      series: current,
-      previous: await series(october),
+      series: await series(november),
+      previous: months[0],
       asOf: '2026-11-20',
+      calibration: calibrateForecastRange(backtestForecasts([...months].reverse()).samples),
       settings: { ...DEFAULT_SPEND_SETTINGS, budgets: [{ orgId: HISTORY_ORG_ID, cents: 500_000 }] },
     });
     history.resetRequests();
@@ -438,7 +442,9 @@ describe('invoices spend', () => {
     expect(result.err).toBe('');
     expect(result.out).toContain('Spend: Spend History <Org> & "Co", November 2026');
     expect(result.out).toContain(`Month-end forecast: ${forecastArithmetic(f).replaceAll('*', '')}`);
-    expect(result.out).toContain(`Likely ${formatUsd(f.lowCents)}–${formatUsd(f.highCents)}`);
+    expect(result.out).toContain(
+      `Likely ${formatUsd(f.lowCents)}–${formatUsd(f.highCents)}: 10th–90th percentile of how this forecast did at this point of the month over 4 archived months`,
+    );
     expect(result.out).toContain(`Last month ${formatUsd(f.previousTotalCents ?? 0)}`);
     expect(result.out).toContain('Budget $5,000.00 (forecast ');
     expect(result.out).toContain('Top projects this month: ');
@@ -446,19 +452,16 @@ describe('invoices spend', () => {
     expect(f.previousTotalCents).toBeGreaterThan(0);
   });
 
-  it('reads the pending invoice, finds last month by date and streams both CSVs: four Atlas requests', async () => {
+  it('reads the pending invoice, lists the four months before and streams their CSVs: seven Atlas requests', async () => {
     await spend();
 
     const paths = history.requests.filter((r) => r.path !== '/api/oauth/token').map((r) => r.path);
-    const [november, october] = history.listInvoices(HISTORY_ORG_ID);
-    expect(paths.sort()).toEqual(
-      [
-        `/api/atlas/v2/orgs/${HISTORY_ORG_ID}/invoices`,
-        `/api/atlas/v2/orgs/${HISTORY_ORG_ID}/invoices/${november?.id}/csv`,
-        `/api/atlas/v2/orgs/${HISTORY_ORG_ID}/invoices/${october?.id}/csv`,
-        `/api/atlas/v2/orgs/${HISTORY_ORG_ID}/invoices/pending`,
-      ].sort(),
-    );
+    const invoices = `/api/atlas/v2/orgs/${HISTORY_ORG_ID}/invoices`;
+    const csvs = history
+      .listInvoices(HISTORY_ORG_ID)
+      .slice(0, 5)
+      .map((invoice) => `${invoices}/${invoice.id}/csv`);
+    expect(paths.sort()).toEqual([invoices, `${invoices}/pending`, ...csvs].sort());
   });
 
   it('prints the same figures as JSON with --output json', async () => {

@@ -113,12 +113,14 @@ describe('/invoice spend for one organisation', () => {
     expect(validateBlocks(reply.blocks ?? [])).toEqual([]);
   });
 
-  it('reads the state, this month and last month, and looks the chart up once: no other read', async () => {
+  it('reads the state, this month and the four before, and looks the chart up once: no other read', async () => {
     const d = deps();
     await ask(d, 'spend');
 
     expect((d.state as ReturnType<typeof fakeState>).reads).toEqual([ORG_A]);
-    expect((d.spend as ReturnType<typeof fakeSpend>).reads).toEqual([`${ORG_A}/2026-11`, `${ORG_A}/2026-10`]);
+    expect((d.spend as ReturnType<typeof fakeSpend>).reads).toEqual(
+      ['2026-11', '2026-10', '2026-09', '2026-08', '2026-07'].map((m) => `${ORG_A}/${m}`),
+    );
     expect((d.charts as ReturnType<typeof fakeChartLinks>).lookups).toEqual([`${ORG_A}/2026-11`]);
   });
 
@@ -167,11 +169,10 @@ describe('/invoice spend for one organisation', () => {
     });
     const reply = await ask(d, 'spend');
 
-    expect((d.spend as ReturnType<typeof fakeSpend>).reads).toEqual([
-      `${ORG_A}/2026-12`,
-      `${ORG_A}/2026-11`,
-      `${ORG_A}/2026-10`,
-    ]);
+    // The current month and four before it at once; once the state names November, July as well.
+    expect((d.spend as ReturnType<typeof fakeSpend>).reads).toEqual(
+      ['2026-12', '2026-11', '2026-10', '2026-09', '2026-08', '2026-07'].map((m) => `${ORG_A}/${m}`),
+    );
     expect((d.charts as ReturnType<typeof fakeChartLinks>).lookups).toEqual([
       `${ORG_A}/2026-12`,
       `${ORG_A}/2026-11`,

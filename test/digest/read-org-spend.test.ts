@@ -65,6 +65,40 @@ describe('readOrgSpend', () => {
     );
   });
 
+  it('calibrates the range on the backtest of the final months before, as the poller does', async () => {
+    const final = (month: string, days: number) => record(`${month}-01`, days, 9_000, days, true);
+    const d = deps({
+      [`${ORG_A}/2026-11`]: record('2026-11-01', 30, 10_000, 18),
+      [`${ORG_A}/2026-10`]: final('2026-10', 31),
+      [`${ORG_A}/2026-09`]: final('2026-09', 30),
+      [`${ORG_A}/2026-08`]: final('2026-08', 31),
+      [`${ORG_A}/2026-07`]: final('2026-07', 31),
+      [`${ORG_A}/2026-06`]: final('2026-06', 30),
+    });
+
+    const spend = await readOrgSpend(d, ORG_A, NOW);
+
+    expect(spend.kind === 'found' && spend.overview.forecast.kind === 'forecast').toBe(true);
+    if (spend.kind !== 'found' || spend.overview.forecast.kind !== 'forecast') return;
+    expect(spend.overview.forecast.range).toMatchObject({ basis: 'backtest', months: 4 });
+    expect(d.spend.reads).not.toContain(`${ORG_A}/2026-06`);
+  });
+
+  it('takes the history months from the invoices the state lists', async () => {
+    const d = deps({ [`${ORG_A}/2026-11`]: record('2026-11-01', 30, 10_000, 18) }, [
+      orgState(ORG_A, {
+        ['1'.repeat(24)]: pendingFrom('2026-11-01T00:00:00Z'),
+        ['2'.repeat(24)]: stateEntry({ statusName: 'PAID', startDate: '2026-05-01T00:00:00Z' }),
+      }),
+    ]);
+
+    await readOrgSpend(d, ORG_A, NOW);
+
+    expect(d.spend.reads).toEqual(
+      ['2026-11', '2026-10', '2026-09', '2026-08', '2026-07', '2026-05'].map((m) => `${ORG_A}/${m}`),
+    );
+  });
+
   it('still answers when last month cannot be read, without the comparison, and logs it', async () => {
     const d = deps({
       [`${ORG_A}/2026-11`]: record('2026-11-01', 30, 10_000, 18),
@@ -74,7 +108,7 @@ describe('readOrgSpend', () => {
     const spend = await readOrgSpend(d, ORG_A, NOW);
 
     expect(spend.kind === 'found' && spend.overview.forecast.previousTotalCents).toBeUndefined();
-    expect(d.log.lines.join('\n')).toContain('reading last month’s spend record failed');
+    expect(d.log.lines.join('\n')).toContain('an earlier spend record could not be read');
   });
 
   it('still answers without the state, with no name, and logs it', async () => {
@@ -113,7 +147,9 @@ describe('readOrgSpend', () => {
 
     const spend = await readOrgSpend(d, ORG_A, Date.parse('2026-12-01T06:00:00Z'));
 
-    expect(d.spend.reads).toEqual([`${ORG_A}/2026-12`, `${ORG_A}/2026-11`, `${ORG_A}/2026-10`]);
+    expect(d.spend.reads).toEqual(
+      ['2026-12', '2026-11', '2026-10', '2026-09', '2026-08', '2026-07'].map((m) => `${ORG_A}/${m}`),
+    );
     expect(spend.month).toBe('2026-11');
     expect(spend.kind === 'found' && spend.overview.forecast.previousTotalCents).toBe(279_000);
   });
