@@ -1,7 +1,13 @@
 import type { PresignedLink, StateReader } from '../archive/ports';
 import type { SpendReader } from '../archive/spend-store';
 import { withNotes } from '../digest/message-notes';
-import { type OrgSpend, orgBudgetCents, readOrgSpend, utcMonthOf } from '../digest/read-org-spend';
+import {
+  type OrgSpend,
+  orgBudgetCents,
+  readOrgSpend,
+  sharedSignal,
+  utcMonthOf,
+} from '../digest/read-org-spend';
 import { describeError } from '../errors';
 import type { Logger } from '../log';
 import { buildSpendReply, type ChartImage, spendAltText } from '../spend/messages';
@@ -53,7 +59,8 @@ export async function answerSpend(
   if (orgId !== undefined && !deps.orgIds.includes(orgId)) return unwatchedOrgReply(orgId);
   const orgIds = orgId === undefined ? deps.orgIds : [orgId];
   const now = deps.now();
-  const read = await Promise.all(orgIds.map((id) => readWithChart(deps, id, now, signal)));
+  const shared = sharedSignal(signal, orgIds.length);
+  const read = await Promise.all(orgIds.map((id) => readWithChart(deps, id, now, shared)));
 
   const found = read.filter((r) => r.spend.kind === 'found');
   const unreadable = read.filter((r) => r.spend.kind === 'unreadable').map((r) => orgOf(r.spend));

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { StateReader } from '../archive/ports';
 import type { SpendReader, StoredSpend } from '../archive/spend-store';
 import { describeError } from '../errors';
@@ -52,6 +53,19 @@ export type OrgSpend =
   | (OrgSpendBase & { readonly kind: 'missing' })
   /** The month's record exists but could not be read (S3 failed, or the stored record is refused by its codec). */
   | (OrgSpendBase & { readonly kind: 'unreadable'; readonly error: unknown });
+
+/** Requests one organisation's read has in flight at once: the state and the records (and a chart look-up). */
+export const READS_PER_ORG = SPEND_HISTORY_MONTHS + 3;
+
+/**
+ * A signal that aborts with `parent`, for `orgs` organisations read at once. Each request in flight listens to its
+ * signal; many on one signal would make Node warn of a listener leak that is not one, so this one allows them all.
+ */
+export function sharedSignal(parent: AbortSignal | undefined, orgs: number): AbortSignal {
+  const signal = AbortSignal.any(parent === undefined ? [] : [parent]);
+  setMaxListeners(Math.max(10, orgs * READS_PER_ORG), signal);
+  return signal;
+}
 
 /** `YYYY-MM-DD` (UTC) of an epoch-milliseconds instant. */
 export function utcDayOf(epochMs: number): string {

@@ -14,7 +14,13 @@ import { buildSpendDigest, type ChartImage, type SpendMessage, spendAltText } fr
 import type { SpendOverview } from '../spend/spend-overview';
 import type { SpendChartReader } from './chart-reader';
 import { withNotes } from './message-notes';
-import { type OrgSpend, type OrgSpendDeps, orgBudgetCents, readOrgSpend } from './read-org-spend';
+import {
+  type OrgSpend,
+  type OrgSpendDeps,
+  orgBudgetCents,
+  readOrgSpend,
+  sharedSignal,
+} from './read-org-spend';
 
 /**
  * The scheduled spend digest: one message per Slack channel with each organisation routed to it (month-to-date,
@@ -97,7 +103,7 @@ export function groupByChannel(
 
 export async function runSpendDigest(deps: DigestDeps): Promise<DigestReport> {
   const now = deps.now();
-  const signal = deps.deadline.signal;
+  const signal = sharedSignal(deps.deadline.signal, deps.orgIds.length);
   const spends = new Map(
     await Promise.all(
       deps.orgIds.map(async (orgId) => [orgId, await readOrgSpend(deps, orgId, now, signal)] as const),
@@ -106,7 +112,7 @@ export async function runSpendDigest(deps: DigestDeps): Promise<DigestReport> {
   const channels: ChannelDigest[] = [];
   for (const [channel, orgIds] of groupByChannel(deps.delivery, deps.orgIds)) {
     const of = orgIds.map((id) => spends.get(id)).filter((s): s is OrgSpend => s !== undefined);
-    channels.push(await postChannelDigest(deps, channel, of));
+    channels.push(await postChannelDigest(deps, channel, of, signal));
   }
   return {
     ok: channels.every((c) => c.posted && c.unreadable.length === 0),
@@ -118,6 +124,7 @@ async function postChannelDigest(
   deps: DigestDeps,
   channel: string | undefined,
   spends: readonly OrgSpend[],
+  signal: AbortSignal,
 ): Promise<ChannelDigest> {
   const overviews = spends.flatMap((s) => (s.kind === 'found' ? [s.overview] : []));
   const missing = spends.filter((s) => s.kind === 'missing');
@@ -135,7 +142,7 @@ async function postChannelDigest(
     );
   const first = spends[0];
   if (first === undefined) return { ...base, posted: true, charts: 0 };
-  const images = await uploadCharts(deps, overviews, shownOrgIds(overviews, compose));
+  const images = await uploadCharts(deps, overviews, shownOrgIds(overviews, compose), signal);
   try {
     await post(deps, first.orgId, compose(images), Object.keys(images).length > 0);
     return { ...base, posted: true, charts: Object.keys(images).length };
@@ -188,6 +195,7 @@ async function uploadCharts(
   deps: DigestDeps,
   overviews: readonly SpendOverview[],
   shown: ReadonlySet<string>,
+  signal: AbortSignal,
 ): Promise<Record<string, ChartImage>> {
   const charts = deps.charts;
   if (charts === undefined) return {};
@@ -197,7 +205,7 @@ async function uploadCharts(
       .map(async (overview): Promise<[string, ChartImage] | undefined> => {
         const { orgId, month } = overview;
         try {
-          const bytes = await charts.reader.readChart(orgId, month, deps.deadline.signal);
+          const bytes = await charts.reader.readChart(orgId, month, signal);
           if (bytes === undefined) return undefined;
           const altText = spendAltText({
             orgId,
