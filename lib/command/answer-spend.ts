@@ -45,9 +45,10 @@ const IMAGE_URL_MAX = 3000;
  * `/invoice spend [org id]`: one organisation in full, or every watched one (one section each, a total across them),
  * from what the poller stored: per organisation its state, the spend records of the month and the four before it
  * (the forecast's window, the comparison and the range's backtest, as the alerts use them) and a HEAD of the month's
- * chart, all in parallel (a second round only when the pending invoice is not the current month's). No Atlas call. An organisation without a record yet, or whose record cannot be read, gets a clear answer (or a note
- * when others could be shown). The chart is shown as a presigned link to the stored PNG, only when it exists, with
- * alt text carrying the figures.
+ * chart, all in parallel (a second round only when the pending invoice is not the current month's). No Atlas call.
+ * An organisation without a record yet, or whose record cannot be read, gets a clear answer (or a note when others
+ * could be shown). The chart is shown as a presigned link to the stored PNG, only when it exists, with alt text
+ * carrying the figures.
  */
 export async function answerSpend(
   deps: SpendCommandDeps,
