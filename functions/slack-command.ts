@@ -3,8 +3,10 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { createIndexStore } from '../lib/archive/index-store';
 import { createCsvLinkPresigner } from '../lib/archive/presign';
+import { createSpendStore } from '../lib/archive/spend-store';
 import { createStateStore } from '../lib/archive/state-store';
 import type { AtlasInvoiceApi } from '../lib/atlas/types';
+import { createSpendChartLinks } from '../lib/command/chart-links';
 import { createLazyAtlas } from '../lib/command/lazy-atlas';
 import { type CommandDeps, createCommandUseCase } from '../lib/command/use-case';
 import {
@@ -77,6 +79,9 @@ export function buildCommandDeps(
     index: createIndexStore({ s3, bucket, prefix }),
     state: createStateStore({ s3, bucket, prefix }),
     presigner: createCsvLinkPresigner({ s3, bucket, ttlSeconds: presignTtlSeconds, now }),
+    spend: createSpendStore({ s3, bucket, prefix }),
+    charts: createSpendChartLinks({ s3, bucket, prefix, ttlSeconds: presignTtlSeconds, now }),
+    spendSettings: config.spend,
     atlas: clients.atlas,
     orgIds: config.orgIds,
     access: config.slack.access,

@@ -21,6 +21,7 @@ export const ROOT = path.resolve(__dirname, '..');
 export const FUNCTIONS = {
   'poll-invoices': 'functions/poll-invoices.ts',
   'slack-command': 'functions/slack-command.ts',
+  'spend-digest': 'functions/spend-digest.ts',
 } as const;
 export type FunctionName = keyof typeof FUNCTIONS;
 
@@ -44,6 +45,8 @@ export const LAMBDA_TARGET = 'node24';
  *
  * slack-command: the Bolt modules a Lambda behind AwsLambdaReceiver never runs (BOLT_BUNDLE_STUBS, kept with the rest
  * of what this project knows about Bolt's insides in lib/slack/edge/bolt.ts).
+ *
+ * spend-digest: undici as for the others (the webhook notifier and the chart upload use `request`).
  */
 const UNDICI_UNREACHABLE = [
   'undici/lib/web/fetch/body',
@@ -53,6 +56,7 @@ const UNDICI_UNREACHABLE = [
 export const UNREACHABLE_MODULES: Readonly<Record<FunctionName, readonly string[]>> = {
   'poll-invoices': [...UNDICI_UNREACHABLE],
   'slack-command': [...BOLT_BUNDLE_STUBS, ...UNDICI_UNREACHABLE],
+  'spend-digest': [...UNDICI_UNREACHABLE],
 };
 
 /**
@@ -70,6 +74,8 @@ export const UNREACHABLE_MODULES: Readonly<Record<FunctionName, readonly string[
  *   measured at about 3 ms less cold start and is one entry here
  *   (`lazy: [{ source: 'lib/atlas/client.ts', file: 'atlas-client.js' }], shared: [{ source: 'lib/errors.ts', file:
  *   'errors.js' }]`), but the deployment test pins the slash-command zip to index.js and its map.
+ * - spend-digest: nothing. Every run posts, so `@slack/web-api` is needed at once; it draws no chart (it uploads the
+ *   PNGs the poller stored), so no renderer.
  */
 export const SPLIT_MODULES: Readonly<
   Record<FunctionName, { readonly lazy: readonly SplitModule[]; readonly shared: readonly SplitModule[] }>
@@ -82,6 +88,7 @@ export const SPLIT_MODULES: Readonly<
     shared: [],
   },
   'slack-command': { lazy: [], shared: [] },
+  'spend-digest': { lazy: [], shared: [] },
 };
 
 /**
@@ -112,6 +119,7 @@ export const RUNTIME_PACKAGES: Readonly<
     nativeBuilds: [{ of: '@resvg/resvg-js', lambda: '@resvg/resvg-js-linux-arm64-gnu' }],
   },
   'slack-command': { external: [], packages: [], nativeBuilds: [] },
+  'spend-digest': { external: [], packages: [], nativeBuilds: [] },
 };
 
 export interface SplitModule {

@@ -87,6 +87,17 @@ export interface CommandConfig {
   };
   /** How often the poller runs, so answers can say when a new invoice will be archived. */
   readonly pollIntervalMinutes: number | undefined;
+  /** The budgets `/invoice spend` measures against (SPEND_BUDGETS), with the rest of the spend settings. */
+  readonly spend: SpendSettings;
+  readonly logLevel: LogLevel;
+}
+
+/** The spend digest's function: the archive it reads, where it posts (the poller's routing) and the budgets. */
+export interface DigestConfig {
+  readonly orgIds: readonly string[];
+  readonly archive: ArchiveConfig;
+  readonly slack: SlackDelivery;
+  readonly spend: SpendSettings;
   readonly logLevel: LogLevel;
 }
 
@@ -154,7 +165,6 @@ const RANGES = {
 export function loadPollConfig(env: Env): PollConfig {
   requireFilledSecret(env, [ATLAS_NEED, SLACK_DELIVERY_NEED]);
   const orgIds = readOrgIds(env);
-  const { digestSchedule: _digest, ...spend } = readSpendConfig(env);
   return {
     orgIds,
     atlas: readAtlas(env, orgIds),
@@ -162,7 +172,7 @@ export function loadPollConfig(env: Env): PollConfig {
     slack: readSlackDelivery(env, orgIds),
     concurrency: readInteger(env, 'POLL_CONCURRENCY', DEFAULT_POLL_CONCURRENCY),
     logLevel: readLogLevel(env),
-    spend,
+    spend: readSpendSettings(env),
   };
 }
 
@@ -193,8 +203,31 @@ export function loadCommandConfig(env: Env): CommandConfig {
       readOptional(env, 'POLL_INTERVAL_MINUTES') === undefined
         ? undefined
         : readInteger(env, 'POLL_INTERVAL_MINUTES', 15),
+    spend: readSpendSettings(env),
     logLevel: readLogLevel(env),
   };
+}
+
+/**
+ * The digest reads only the archive (no Atlas call), so it needs no Atlas credential: only a way to post (the bot
+ * token, which can also upload the charts, or the webhook) and the same routing as the poller's notifications.
+ */
+export function loadDigestConfig(env: Env): DigestConfig {
+  requireFilledSecret(env, [SLACK_DELIVERY_NEED]);
+  const orgIds = readOrgIds(env);
+  return {
+    orgIds,
+    archive: readArchive(env),
+    slack: readSlackDelivery(env, orgIds),
+    spend: readSpendSettings(env),
+    logLevel: readLogLevel(env),
+  };
+}
+
+/** `readSpendConfig` without the digest's schedule, which only the deployment uses. */
+export function readSpendSettings(env: Env): SpendSettings {
+  const { digestSchedule: _schedule, ...settings } = readSpendConfig(env);
+  return settings;
 }
 
 /**

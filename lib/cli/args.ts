@@ -22,7 +22,7 @@ export const EXIT = {
   interrupted: 130,
 } as const;
 
-export const COMMANDS = ['list', 'get', 'pending', 'csv'] as const;
+export const COMMANDS = ['list', 'get', 'pending', 'csv', 'spend'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** The Atlas CLI's operation names (`atlas api invoices downloadInvoiceCsv`) accepted as aliases. */
@@ -58,12 +58,14 @@ const COMMAND_FLAGS: Readonly<Record<Command, readonly OptionName[]>> = {
   get: ['orgId', 'invoiceId', 'output'],
   pending: ['orgId', 'output'],
   csv: ['orgId', 'invoiceId', 'output', 'outputFile', 'progress'],
+  spend: ['orgId', 'output'],
 };
 const OUTPUTS: Readonly<Record<Command, readonly string[]>> = {
   list: ['json', 'table'],
   get: ['json'],
   pending: ['json', 'table'],
   csv: ['csv'],
+  spend: ['text', 'json'],
 };
 
 export interface ParsedCommand {
@@ -118,7 +120,7 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
   if (group !== 'invoices') throw new UsageError(`unknown command "${printable(group)}"`, undefined);
   if (name === undefined) {
     if (values.help) return { kind: 'help', text: mainHelp() };
-    throw new UsageError('missing subcommand: one of list, get, pending, csv', undefined);
+    throw new UsageError('missing subcommand: one of list, get, pending, csv, spend', undefined);
   }
   const command = resolveCommand(name);
   if (values.help) return { kind: 'help', text: commandHelp(command) };
@@ -211,7 +213,7 @@ function resolveCommand(name: string): Command {
   const alias = ALIASES[name];
   if (alias !== undefined) return alias;
   throw new UsageError(
-    `unknown subcommand "invoices ${printable(name)}": use list, get, pending or csv`,
+    `unknown subcommand "invoices ${printable(name)}": use list, get, pending, csv or spend`,
     undefined,
   );
 }
@@ -274,6 +276,7 @@ Commands:
   get       one invoice with line items and payments, as JSON (alias getInvoice)
   pending   the pending invoice(s) of an organisation (alias listPendingInvoices)
   csv       download one invoice as CSV (alias downloadInvoiceCsv)
+  spend     month-to-date spend and the month-end forecast, computed from the pending invoice
 
 Run "${PROGRAM} invoices <command> --help" for the flags of a command.
 
@@ -326,6 +329,19 @@ Flags:
   --outputFile <file>     write to this file instead of standard output
   --progress              show progress on standard error even when it is not a terminal
   -o, --output csv        the only format (as in "atlas api invoices downloadInvoiceCsv")`,
+    spend: `Usage: ${PROGRAM} invoices spend --orgId <id> [--output text|json]
+
+Month-to-date spend of the pending invoice, the month-end forecast with its arithmetic and likely
+range, last month, the budget (when SPEND_BUDGETS sets one), top projects and the biggest movers:
+the figures the Slack app's /invoice spend shows, computed here from the pending invoice's CSV and
+those of the four months before it (usage line items before tax, complete usage days only).
+
+Flags:
+  --orgId <id>            organisation id, 24 hexadecimal digits (required)
+  -o, --output <format>   text (default) or json (the figures as numbers, in cents)
+
+Also read: SPEND_BUDGETS (monthly US dollar budgets, "orgId=5000,orgId/projectId=1200"), whose
+organisations must be in ATLAS_ORG_IDS when that is set (else --orgId).`,
   };
   return `${usage[command]}\n\n${GLOBAL_HELP}\n\n${ENV_HELP}\n\n${EXIT_CODES_HELP}\n`;
 }

@@ -1,12 +1,13 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { type AtlasClient, type AtlasClientOptions, createAtlasClient } from '../atlas/client';
-import { credentialValues, type Env, readAtlas } from '../config';
+import { credentialValues, type Env, readAtlas, readSpendSettings } from '../config';
 import { AtlasApiError, ConfigError, DeadlineError, ValidationError } from '../errors';
 import { EXIT, type ParsedCommand, PROGRAM, parseCommandLine, UsageError } from './args';
 import { invoiceTable, json } from './format';
 import { OutputFileError, writeFileAtomically } from './output-file';
 import { createProgress } from './progress';
+import { computeSpend, spendText } from './spend';
 
 export interface CliIo {
   readonly stdout: Writable;
@@ -139,6 +140,20 @@ async function run(command: ParsedCommand, client: AtlasClient, io: CliIo): Prom
     }
     case 'csv': {
       await downloadCsv(command, client, io);
+      return;
+    }
+    case 'spend': {
+      // The deployment's budgets may name only watched organisations; without ATLAS_ORG_IDS, the one asked about.
+      const settings = readSpendSettings({
+        ...io.env,
+        ATLAS_ORG_IDS: io.env.ATLAS_ORG_IDS ?? command.orgId,
+      });
+      const report = await computeSpend(client, command.orgId, {
+        settings,
+        now: (io.now ?? Date.now)(),
+        signal,
+      });
+      await write(io.stdout, command.output === 'json' ? json(report, command.pretty) : spendText(report));
       return;
     }
   }

@@ -8,6 +8,8 @@ import type { Invoice } from '../invoices/invoice';
 import type { InvoiceIndexEntry, OrgState } from '../invoices/types';
 import type { Logger } from '../log';
 import { isAllowed, type SlackRequester } from './access';
+import type { SpendCommandDeps } from './answer-spend';
+import { estimateNextPoll } from './next-poll';
 import { type ParsedCommand, parseCommandText, type Visibility } from './parse';
 import {
   archivedInvoiceReply,
@@ -26,7 +28,7 @@ import {
   unwatchedOrgReply,
 } from './replies';
 
-export interface InvoiceCommandDeps {
+export interface InvoiceCommandDeps extends SpendCommandDeps {
   readonly index: IndexReader;
   readonly state: StateReader;
   readonly presigner: CsvLinkPresigner;
@@ -67,7 +69,8 @@ export const DEFAULT_REPLY_BUDGET_MS = 2_500;
  * `/invoice …`: authorise (before reading the text, so a refusal depends on nothing typed), parse, answer. Expected failures (bad input, S3 or Atlas trouble, a slow Atlas) become
  * short answers; nothing here puts error text into a reply. Anything unexpected is thrown for the listener to answer
  * with a safe message. Reads only: one index GET and a presign for an archived id; one state GET per watched
- * organisation (in parallel) for latest/pending/list.
+ * organisation (in parallel) for latest/pending/list; for spend, per organisation its state, five spend records and a
+ * chart HEAD, in parallel (see answer-spend.ts).
  */
 export async function handleInvoiceCommand(
   deps: InvoiceCommandDeps,
@@ -87,6 +90,11 @@ export async function handleInvoiceCommand(
     case 'pending':
     case 'list':
       return answerFromState(deps, parsed, input.command, budget);
+    case 'spend': {
+      // Loaded here, off the cold start of every other answer: only spend answers need the spend domain.
+      const { answerSpend } = await import('./answer-spend');
+      return answerSpend(deps, parsed.orgId, parsed.visibility, input.command, budget.signal());
+    }
   }
 }
 
@@ -157,7 +165,11 @@ async function answerFromAtlas(
   const states = readStates(deps, deps.orgIds, budget.signal());
   const lookup = await findInAtlas(deps, invoiceId, Math.min(deps.atlasDeadlineMs, budget.remaining()));
   const known = await withinBudget(states, budget.remaining(), []);
-  const nextPollAt = estimateNextPoll(deps, known);
+  const nextPollAt = estimateNextPoll(
+    deps.pollIntervalMinutes,
+    known.map((k) => k.state),
+    deps.now(),
+  );
   switch (lookup.kind) {
     case 'found': {
       // Loaded here, off the cold start of every other answer: only invoices not archived yet need it.
@@ -361,15 +373,6 @@ function stateNotes(known: readonly KnownState[]): string[] {
 
 function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
-}
-
-/** Every organisation is polled by the same run, so the latest `lastPollAt` plus the interval is the next run. */
-function estimateNextPoll(deps: InvoiceCommandDeps, known: readonly KnownState[]): number | undefined {
-  const interval = deps.pollIntervalMinutes;
-  if (interval === undefined || interval <= 0) return undefined;
-  const last = Math.max(...known.map((k) => Date.parse(k.state?.lastPollAt ?? '') || 0), 0);
-  if (last === 0) return undefined;
-  return Math.max(last + interval * 60_000, deps.now());
 }
 
 /** `promise`'s value, or `fallback` once `ms` have passed. */

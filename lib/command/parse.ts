@@ -27,6 +27,7 @@ export type ParsedCommand = { readonly visibility: Visibility } & (
   | { readonly kind: 'help' }
   | { readonly kind: 'invoice'; readonly invoiceId: string }
   | { readonly kind: 'latest'; readonly orgId: string | undefined }
+  | { readonly kind: 'spend'; readonly orgId: string | undefined }
   | { readonly kind: 'pending' }
   | { readonly kind: 'list'; readonly count: number }
   | { readonly kind: 'invalid'; readonly problem: InputProblem }
@@ -61,12 +62,13 @@ export function parseCommandText(raw: string | undefined): ParsedCommand {
       return rest.length > 0 ? extraWords(visibility, 'help', rest) : { visibility, kind: 'help' };
     case 'pending':
       return rest.length > 0 ? extraWords(visibility, 'pending', rest) : { visibility, kind: 'pending' };
-    case 'latest': {
+    case 'latest':
+    case 'spend': {
       const [orgId, ...more] = rest;
-      if (more.length > 0) return extraWords(visibility, 'latest', more);
-      if (orgId === undefined) return { visibility, kind: 'latest', orgId: undefined };
+      if (more.length > 0) return extraWords(visibility, keyword, more);
+      if (orgId === undefined) return { visibility, kind: keyword, orgId: undefined };
       if (!ID.test(orgId)) return invalid(visibility, { kind: 'malformed-org-id', excerpt: excerpt(orgId) });
-      return { visibility, kind: 'latest', orgId: orgId.toLowerCase() };
+      return { visibility, kind: keyword, orgId: orgId.toLowerCase() };
     }
     case 'list': {
       const [count, ...more] = rest;

@@ -58,6 +58,7 @@ export function helpReply(command: string, visibility: Visibility): SlackReply {
     `• ${usage(c, 'invoice')}: status, amounts, top projects and SKUs, and a download link for the CSV`,
     `• ${usage(c, 'latest')}: the most recent invoice of each watched organisation`,
     `• ${usage(c, 'pending')}: the current cycle so far and the invoices awaiting payment`,
+    `• ${usage(c, 'spend')}: month-to-date spend, the month-end forecast with its range and arithmetic, budgets, top projects and biggest movers, with a chart`,
     `• ${usage(c, 'list')}: the n most recent invoices (1 to ${COMMAND_LIMITS.maxListCount}, default ${COMMAND_LIMITS.defaultListCount})`,
     `• ${usage(c, 'help')}: this message`,
     `An invoice id is 24 characters, digits 0-9 and letters a-f, e.g. ${code(EXAMPLE_ID)}. Add \`public\` to post the answer in the channel; otherwise only you see it.`,
@@ -113,6 +114,7 @@ const USAGES: ReadonlyMap<string, string> = new Map([
   ['invoice', '<invoice id>'],
   ['latest', 'latest [org id]'],
   ['pending', 'pending'],
+  ['spend', 'spend [org id]'],
   ['list', 'list [n]'],
   ['help', 'help'],
 ]);
@@ -232,6 +234,45 @@ export function unknownInvoiceReply(invoiceId: string, orgCount: number, command
 
 export function unwatchedOrgReply(orgId: string): SlackReply {
   return ephemeral(`Organisation ${code(orgId)} is not one of the watched organisations.`);
+}
+
+/** An organisation of a `/invoice spend` answer, as its state names it. */
+export interface SpendOrg {
+  readonly orgId: string;
+  readonly orgName: string | undefined;
+}
+
+/** `/invoice spend` for organisations whose billing month the poller has not recorded yet. */
+export function spendNotRecordedReply(args: {
+  readonly orgs: readonly SpendOrg[];
+  readonly nextPollAt: number | undefined;
+  readonly command: string;
+}): SlackReply {
+  const c = commandName(args.command);
+  return ephemeral(
+    `Not enough data yet for ${orgList(args.orgs)}: the poller records spend from the pending invoice; next poll ${args.nextPollAt === undefined ? 'at its next run' : `at ${slackDate(args.nextPollAt)}`}. Ask \`${c} spend\` again after it.`,
+  );
+}
+
+/** `/invoice spend` when the stored spend of every organisation asked about could not be read. */
+export function spendUnreadableReply(orgs: readonly SpendOrg[]): SlackReply {
+  return ephemeral(spendUnreadableText(orgs));
+}
+
+/** The note a spend answer carries for organisations the poller has not recorded yet. */
+export function spendMissingText(orgs: readonly SpendOrg[]): string {
+  return `Not enough data yet for ${orgList(orgs)}: the poller records spend from the pending invoice.`;
+}
+
+/** The note a spend answer carries for organisations whose stored spend could not be read. */
+export function spendUnreadableText(orgs: readonly SpendOrg[]): string {
+  return `The stored spend of ${orgList(orgs)} could not be read right now. Try again in a minute; if it persists, ask whoever runs the Atlas invoice app to check the poller's logs.`;
+}
+
+function orgList(orgs: readonly SpendOrg[]): string {
+  const shown = orgs.slice(0, 10).map((o) => orgLabel(o.orgId, o.orgName));
+  const more = orgs.length > shown.length ? ` and ${orgs.length - shown.length} more` : '';
+  return `${shown.join(', ')}${more}`;
 }
 
 export function archiveUnavailableReply(): SlackReply {

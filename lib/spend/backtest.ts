@@ -160,3 +160,18 @@ export function calibrateForecastRange(samples: readonly BacktestSample[]): Rang
   }
   return { months: new Set(samples.map((s) => s.month)).size, byDay };
 }
+
+/**
+ * Months of history read before the watched one by the poller's spend watch, `/invoice spend`, the digest and the
+ * CLI alike: last month (the forecast's window reaches into it, the chart draws it) and the final months before it,
+ * whose backtest calibrates the forecast's range. Four give the calibration about 12 samples per day of the month
+ * (each month is forecast on every day, pooled over neighbouring days), twice the 6 it needs; more would sharpen the
+ * 10th and 90th percentiles a little at one more GET each.
+ */
+export const SPEND_HISTORY_MONTHS = 4;
+
+/** The forecast range's calibration from the backtest of final months (oldest first); undefined without any. */
+export function calibrateFromHistory(finals: readonly UsageSeries[]): RangeCalibration | undefined {
+  if (finals.length === 0) return undefined;
+  return calibrateForecastRange(backtestForecasts(finals).samples);
+}

@@ -11,8 +11,16 @@ import {
   startAtlasSandbox,
 } from '../../infra/local/atlas-sandbox';
 import { main } from '../../lib/cli/main';
+import type { SpendReport } from '../../lib/cli/spend';
 import type { Env } from '../../lib/config';
+import { inspectCsv } from '../../lib/invoices/csv-summary';
+import { formatUsd } from '../../lib/invoices/money';
+import { backtestForecasts, calibrateForecastRange } from '../../lib/spend/backtest';
+import { forecastArithmetic } from '../../lib/spend/messages';
+import { DEFAULT_SPEND_SETTINGS } from '../../lib/spend/settings';
+import { describeSpend, type SpendOverview } from '../../lib/spend/spend-overview';
 import { FAST_RETRY } from '../atlas/support';
+import { HISTORY_NOW, HISTORY_ORG_ID, historyOrg } from '../spend/sandbox-history';
 
 let sandbox: AtlasSandbox;
 let dir: string;
@@ -40,7 +48,7 @@ function sink() {
 
 async function run(
   argv: string[],
-  options: { env?: Env; signal?: AbortSignal; tty?: boolean } = {},
+  options: { env?: Env; signal?: AbortSignal; tty?: boolean; now?: () => number } = {},
 ): Promise<{ code: number; stdout: Buffer; out: string; err: string }> {
   const stdout = sink();
   const stderr = sink();
@@ -55,6 +63,7 @@ async function run(
     env,
     stderrIsTTY: options.tty ?? false,
     ...(options.signal !== undefined ? { signal: options.signal } : {}),
+    ...(options.now !== undefined ? { now: options.now } : {}),
     client: { retry: FAST_RETRY },
   });
   return { code, stdout: stdout.bytes(), out: stdout.text(), err: stderr.text() };
@@ -369,6 +378,143 @@ describe('credentials and Atlas errors', () => {
 
     expect(result.code).toBe(130);
     expect(result.err).toBe('error: interrupted\n');
+  });
+});
+
+describe('invoices spend', () => {
+  // A sandbox organisation with a line item per usage day, seen on 2026-11-20: its pending November invoice and the
+  // five months before, of which the four latest are read (the poller's records hold as many): October for the
+  // forecast's window and the comparison, all four (final) for the backtest that calibrates the range.
+  let history: AtlasSandbox;
+  let expected: SpendOverview;
+
+  const env = () => ({
+    ATLAS_BASE_URL: history.url,
+    ATLAS_CLIENT_ID: DEMO_SERVICE_ACCOUNT.clientId,
+    ATLAS_CLIENT_SECRET: DEMO_SERVICE_ACCOUNT.clientSecret,
+  });
+  const spend = (extra: string[] = [], more: Env = {}) =>
+    run(['invoices', 'spend', '--orgId', HISTORY_ORG_ID, ...extra], {
+      env: { ...env(), ...more },
+      now: () => HISTORY_NOW,
+    });
+
+  beforeEach(async () => {
+    history = await startAtlasSandbox({
+      clock: () => HISTORY_NOW,
+      orgs: [historyOrg(6)],
+      serviceAccounts: [DEMO_SERVICE_ACCOUNT],
+    });
+    // What the poller would record, read straight from the sandbox, newest first: November (pending), then
+    // October back to July.
+    const [november, ...before] = history.listInvoices(HISTORY_ORG_ID);
+    if (november?.statusName !== 'PENDING' || before.length !== 5) throw new Error('sandbox seed changed');
+    const series = async (invoice: typeof november) => {
+      const { usage } = await inspectCsv(history.csvStream(HISTORY_ORG_ID, invoice.id), {
+        period: { start: invoice.startDate, end: invoice.endDate },
+      });
+      if (usage === undefined) throw new Error('no usage series');
+      return usage;
+    };
+    const months = await Promise.all(before.slice(0, 4).map(series));
+    expected = describeSpend({
+      orgId: HISTORY_ORG_ID,
+      orgName: 'Spend History <Org> & "Co"',
+      series: await series(november),
+      previous: months[0],
+      asOf: '2026-11-20',
+      calibration: calibrateForecastRange(backtestForecasts([...months].reverse()).samples),
+      settings: { ...DEFAULT_SPEND_SETTINGS, budgets: [{ orgId: HISTORY_ORG_ID, cents: 500_000 }] },
+    });
+    history.resetRequests();
+  });
+
+  afterEach(async () => {
+    await history.close();
+  });
+
+  it('prints month-to-date, the forecast arithmetic and range, last month and the budget, as Slack shows them', async () => {
+    const result = await spend([], { SPEND_BUDGETS: `${HISTORY_ORG_ID}=5000` });
+    const f = expected.forecast;
+    if (f.kind !== 'forecast') throw new Error('expected a forecast on Nov 20');
+
+    expect(result.code).toBe(0);
+    expect(result.err).toBe('');
+    expect(result.out).toContain('Spend: Spend History <Org> & "Co", November 2026');
+    expect(result.out).toContain(`Month-end forecast: ${forecastArithmetic(f).replaceAll('*', '')}`);
+    expect(result.out).toContain(
+      `Likely ${formatUsd(f.lowCents)}–${formatUsd(f.highCents)}: 10th–90th percentile of how this forecast did at this point of the month over 4 archived months`,
+    );
+    expect(result.out).toContain(`Last month ${formatUsd(f.previousTotalCents ?? 0)}`);
+    expect(result.out).toContain('Budget $5,000.00 (forecast ');
+    expect(result.out).toContain('Top projects this month: ');
+    expect(f.completeDays).toBe(19);
+    expect(f.previousTotalCents).toBeGreaterThan(0);
+  });
+
+  it('reads the pending invoice, lists the four months before and streams their CSVs: seven Atlas requests', async () => {
+    await spend();
+
+    const paths = history.requests.filter((r) => r.path !== '/api/oauth/token').map((r) => r.path);
+    const invoices = `/api/atlas/v2/orgs/${HISTORY_ORG_ID}/invoices`;
+    const csvs = history
+      .listInvoices(HISTORY_ORG_ID)
+      .slice(0, 5)
+      .map((invoice) => `${invoices}/${invoice.id}/csv`);
+    expect(paths.sort()).toEqual([invoices, `${invoices}/pending`, ...csvs].sort());
+  });
+
+  it('prints the same figures as JSON with --output json', async () => {
+    const result = await spend(['--output', 'json'], { SPEND_BUDGETS: `${HISTORY_ORG_ID}=5000` });
+    const report = JSON.parse(result.out) as SpendReport;
+    const [november, october] = history.listInvoices(HISTORY_ORG_ID);
+
+    expect(result.code).toBe(0);
+    expect(report.invoiceId).toBe(november?.id);
+    expect(report.previousInvoiceId).toBe(october?.id);
+    expect(report.overview).toEqual(JSON.parse(JSON.stringify(expected)));
+  });
+
+  it('says so when the organisation has no pending invoice', async () => {
+    const paidOnly = history.createOrg({ name: 'Paid', invoices: [{ statusName: 'PAID' }] });
+    const result = await run(['invoices', 'spend', '--orgId', paidOnly.id], {
+      env: env(),
+      now: () => HISTORY_NOW,
+    });
+
+    expect(result.code).toBe(0);
+    expect(result.out).toBe(
+      `Organisation ${paidOnly.id} has no pending invoice: no spend to show for the current month.\n`,
+    );
+  });
+
+  it('exits 3 naming SPEND_BUDGETS when it is malformed, before asking Atlas', async () => {
+    const result = await spend([], { SPEND_BUDGETS: 'lots' });
+
+    expect(result.code).toBe(3);
+    expect(result.err).toContain('configuration: SPEND_BUDGETS: entry 1 must look like');
+    expect(history.requests.filter((r) => r.path !== '/api/oauth/token')).toHaveLength(0);
+  });
+
+  it.each([
+    [['invoices', 'spend'], 'missing required flag --orgId'],
+    [['invoices', 'spend', '--orgId', 'acme'], '--orgId must be 24 lower-case hexadecimal characters'],
+    [['invoices', 'spend', '--orgId', DEMO_ORG_ID, '-o', 'table'], 'must be text or json'],
+    [['invoices', 'spend', '--orgId', DEMO_ORG_ID, '--invoiceId', DEMO_ORG_ID], 'does not apply'],
+  ])('refuses %j with exit code 2 before reading credentials', async (argv, message) => {
+    const result = await run(argv, { env: {} });
+
+    expect(result.code).toBe(2);
+    expect(result.err).toContain(message);
+    expect(result.err).not.toContain('configuration');
+  });
+
+  it('has help', async () => {
+    const result = await run(['invoices', 'spend', '--help'], { env: {} });
+
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('Usage: atlas-invoices invoices spend --orgId <id> [--output text|json]');
+    expect(result.out).toContain('SPEND_BUDGETS');
   });
 });
 

@@ -1,11 +1,15 @@
 import type { CsvLinkPresigner, IndexReader, StateReader, StoredState } from '../../lib/archive/ports';
+import type { SpendReader, StoredSpend } from '../../lib/archive/spend-store';
 import type { AtlasInvoiceApi } from '../../lib/atlas/types';
+import type { SpendChartLinks } from '../../lib/command/chart-links';
 import type { CommandDeps } from '../../lib/command/use-case';
 import type { SlackAccess } from '../../lib/config';
 import { AtlasApiError } from '../../lib/errors';
 import type { Invoice } from '../../lib/invoices/invoice';
 import type { InvoiceIndexEntry, InvoiceStateEntry, OrgState } from '../../lib/invoices/types';
 import { createLogger, type Logger } from '../../lib/log';
+import { DEFAULT_SPEND_SETTINGS } from '../../lib/spend/settings';
+import type { SpendRecord } from '../../lib/spend/spend-record';
 
 /** Shared fakes for the slash-command tests: in-memory ports, no network. */
 export const ORG_A = 'aaaaaaaaaaaaaaaaaaaaaaa1';
@@ -115,6 +119,45 @@ export function fakeState(states: readonly OrgState[] = []): StateReader & { rea
       reads.push(orgId);
       const state = states.find((s) => s.orgId === orgId);
       return state === undefined ? undefined : { state, etag: '"etag"' };
+    },
+  };
+}
+
+/**
+ * Spend records by `{orgId}/{YYYY-MM}`; a value that is an Error is thrown by the read (an unreadable record).
+ * `reads` lists the keys asked for, in order.
+ */
+export function fakeSpend(
+  records: Record<string, SpendRecord | Error> = {},
+): SpendReader & { reads: string[] } {
+  const reads: string[] = [];
+  return {
+    reads,
+    async readSpend(orgId, month): Promise<StoredSpend | undefined> {
+      const key = `${orgId}/${month}`;
+      reads.push(key);
+      const found = records[key];
+      if (found instanceof Error) throw found;
+      return found === undefined ? undefined : { record: found, etag: '"spend-etag"' };
+    },
+  };
+}
+
+/** Charts that exist, as `{orgId}/{YYYY-MM}`; links look like presigned S3 URLs of the chart key. */
+export function fakeChartLinks(
+  existing: readonly string[] = [],
+  now = () => NOW,
+): SpendChartLinks & { lookups: string[] } {
+  const lookups: string[] = [];
+  return {
+    lookups,
+    async linkChart(orgId, month) {
+      lookups.push(`${orgId}/${month}`);
+      if (!existing.includes(`${orgId}/${month}`)) return undefined;
+      return {
+        url: `https://bucket.s3.amazonaws.com/atlas-invoices/spend/${orgId}/${month}.png?X-Amz-Signature=abc`,
+        expiresAt: now() + 900_000,
+      };
     },
   };
 }
@@ -242,6 +285,9 @@ export function commandDeps<L extends Logger>(
     index: fakeIndex([indexEntry()]),
     state: fakeState([]),
     presigner: fakePresigner(),
+    spend: fakeSpend(),
+    charts: fakeChartLinks(),
+    spendSettings: DEFAULT_SPEND_SETTINGS,
     atlas: fakeAtlas({}),
     orgIds: [ORG_A],
     access: openAccess,

@@ -5,12 +5,15 @@ import type { SlackAccess } from '../../lib/config';
 import { AtlasApiError } from '../../lib/errors';
 import type { Invoice } from '../../lib/invoices/invoice';
 import { silentLogger } from '../../lib/log';
+import { DEFAULT_SPEND_SETTINGS } from '../../lib/spend/settings';
 import {
   atlasInvoice,
   CHANNEL,
   fakeAtlas,
+  fakeChartLinks,
   fakeIndex,
   fakePresigner,
+  fakeSpend,
   fakeState,
   hangUntilAborted,
   INVOICE_1,
@@ -33,6 +36,9 @@ function deps(overrides: Partial<InvoiceCommandDeps> = {}): InvoiceCommandDeps {
     index: fakeIndex([indexEntry()]),
     state: fakeState([]),
     presigner: fakePresigner(),
+    spend: fakeSpend(),
+    charts: fakeChartLinks(),
+    spendSettings: DEFAULT_SPEND_SETTINGS,
     atlas: fakeAtlas({}),
     orgIds: [ORG_A, ORG_B],
     access: openAccess,

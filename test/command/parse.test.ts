@@ -36,6 +36,26 @@ describe('parseCommandText', () => {
     expect(parseCommandText(`latest ${ID}`)).toEqual({ kind: 'latest', orgId: ID, visibility: 'ephemeral' });
   });
 
+  it('reads spend with or without an organisation id, lower-casing the id', () => {
+    expect(parseCommandText('spend')).toEqual({ kind: 'spend', orgId: undefined, visibility: 'ephemeral' });
+    expect(parseCommandText(`Spend ${ID.toUpperCase()} public`)).toEqual({
+      kind: 'spend',
+      orgId: ID,
+      visibility: 'in_channel',
+    });
+  });
+
+  it('refuses spend with a malformed organisation id or more words', () => {
+    expect(parseCommandText('spend acme')).toMatchObject({
+      kind: 'invalid',
+      problem: { kind: 'malformed-org-id', excerpt: 'acme' },
+    });
+    expect(parseCommandText(`spend ${ID} now`)).toMatchObject({
+      kind: 'invalid',
+      problem: { kind: 'extra-words', usage: 'spend', excerpt: 'now' },
+    });
+  });
+
   it('defaults list to 5 and accepts 1 to 20', () => {
     expect(parseCommandText('list')).toMatchObject({ kind: 'list', count: COMMAND_LIMITS.defaultListCount });
     expect(parseCommandText('list 1')).toMatchObject({ kind: 'list', count: 1 });

@@ -85,7 +85,9 @@ describe('reply builders', () => {
     const reply = helpReply('/invoice', 'ephemeral');
 
     expect(replyText(reply)).toContain('`/invoice &lt;invoice id&gt;`: status, amounts');
-    expect(reply.text).toBe('/invoice &lt;invoice id&gt; | latest [org id] | pending | list [n] | help');
+    expect(reply.text).toBe(
+      '/invoice &lt;invoice id&gt; | latest [org id] | pending | spend [org id] | list [n] | help',
+    );
     expect(replyText(reply)).not.toContain('<invoice id>');
   });
 });

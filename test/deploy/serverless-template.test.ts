@@ -19,8 +19,8 @@ import {
 /**
  * Packages the real stack with osls (offline, placeholder credentials) through `npm run package`, then reads the
  * generated CloudFormation template as CloudFormation would deploy it with those parameters (conditions evaluated,
- * see cloudformation.ts): what is deployed is what is checked. Three deployments: the default (no VPC), a new VPC
- * with a fixed outbound address (staticEgress=true), and an existing VPC.
+ * see cloudformation.ts): what is deployed is what is checked. Four deployments: the default (no VPC, the weekly
+ * digest), a new VPC with a fixed outbound address (staticEgress=true), an existing VPC, and the digest turned off.
  */
 const SUBNETS = ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'];
 const SECURITY_GROUP = 'sg-0123456789abcdef0';
@@ -31,6 +31,7 @@ let packageOutput: string;
 let template: Template;
 let egress: Template;
 let ownVpc: Template;
+let digestOff: Template;
 
 beforeAll(() => {
   work = mkdtempSync(path.join(tmpdir(), 'serverless-template-'));
@@ -50,6 +51,9 @@ beforeAll(() => {
       `vpcSubnetIds=${SUBNETS.join(',')}`,
       `vpcSecurityGroupIds=${SECURITY_GROUP}`,
     ]),
+  );
+  digestOff = deployedTemplate(
+    packageTemplate(path.join(work, 'digest-off'), [...EXAMPLE_PARAMS, 'digestSchedule=off']),
   );
 }, 400_000);
 
@@ -83,6 +87,17 @@ function statementsOf(roleName: string, of: Template = template): Statement[] {
   return policies.flatMap((p) => p.PolicyDocument.Statement);
 }
 
+/** The EventBridge rules whose target is `functionName`. */
+function rulesTargeting(functionName: string, of: Template = template) {
+  return ofType('AWS::Events::Rule', of)
+    .map(([, rule]) => rule)
+    .filter((rule) =>
+      (rule.Properties.Targets as Json[]).some(
+        (t) => JSON.stringify((t as Json).Arn) === JSON.stringify({ 'Fn::GetAtt': [functionName, 'Arn'] }),
+      ),
+    );
+}
+
 const actionsOf = (statements: Statement[]) =>
   new Set(statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])));
 
@@ -104,11 +119,49 @@ describe('the packaged CloudFormation template', () => {
   });
 
   it('schedules the poll every 15 minutes and routes Slack to the command function', () => {
-    const [[, rule] = []] = ofType('AWS::Events::Rule');
+    const rule = rulesTargeting('PollInvoicesLambdaFunction');
     const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey);
 
-    expect(rule?.Properties.ScheduleExpression).toBe('rate(15 minutes)');
+    expect(rule.map((r) => r.Properties.ScheduleExpression)).toEqual(['rate(15 minutes)']);
     expect(routes).toEqual(['POST /slack/events']);
+  });
+
+  it('runs the spend digest as its own function, weekly on Monday 09:00 UTC by default, never retried', () => {
+    const digest = resource('SpendDigestLambdaFunction').Properties;
+    const permission = resource('SpendDigestSchedulePermission').Properties;
+    const retries = ofType('AWS::Lambda::EventInvokeConfig').find(
+      ([, c]) => JSON.stringify(c.Properties.FunctionName) === '{"Ref":"SpendDigestLambdaFunction"}',
+    );
+
+    expect(digest.Handler).toBe('dist/spend-digest/index.handler');
+    expect(digest.Runtime).toBe('nodejs24.x');
+    expect(digest.Architectures).toEqual(['arm64']);
+    expect(digest.Timeout).toBeLessThanOrEqual(300);
+    expect(rulesTargeting('SpendDigestLambdaFunction').map((r) => r.Properties.ScheduleExpression)).toEqual([
+      'cron(0 9 ? * MON *)',
+    ]);
+    expect(permission).toMatchObject({
+      Action: 'lambda:InvokeFunction',
+      Principal: 'events.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': ['SpendDigestLambdaFunction', 'Arn'] },
+      SourceArn: { 'Fn::GetAtt': ['SpendDigestSchedule', 'Arn'] },
+    });
+    expect(retries?.[1].Properties.MaximumRetryAttempts).toBe(0);
+  });
+
+  it('gives the digest the notifications routing and the budgets, and the slash command the budgets', () => {
+    const digest = (resource('SpendDigestLambdaFunction').Properties.Environment as { Variables: Json })
+      .Variables;
+    const command = (resource('SlackCommandLambdaFunction').Properties.Environment as { Variables: Json })
+      .Variables;
+
+    expect(digest).toMatchObject({
+      ATLAS_ORG_IDS: '5f1a2b3c4d5e6f708192a3b4,6a1b2c3d4e5f60718293a4b5',
+      SLACK_CHANNEL: 'C0123ABCD',
+      SLACK_CHANNEL_ROUTES: '',
+      SPEND_BUDGETS: '',
+    });
+    expect(command).toMatchObject({ SPEND_BUDGETS: '' });
   });
 
   it('keeps the archive bucket private, encrypted, versioned and TLS-only', () => {
@@ -143,22 +196,25 @@ describe('the packaged CloudFormation template', () => {
       's3:PutObject',
       'secretsmanager:GetSecretValue',
     ]);
-    expect([...actionsOf(statementsOf('SlackCommandRole'))].sort()).toEqual([
-      'logs:CreateLogStream',
-      'logs:PutLogEvents',
-      's3:GetObject',
-      's3:ListBucket',
-      'secretsmanager:GetSecretValue',
-    ]);
+    for (const readOnly of ['SlackCommandRole', 'SpendDigestRole']) {
+      expect([...actionsOf(statementsOf(readOnly))].sort()).toEqual([
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        's3:GetObject',
+        's3:ListBucket',
+        'secretsmanager:GetSecretValue',
+      ]);
+    }
     const functions = ofType('AWS::Lambda::Function').map(([, f]) => JSON.stringify(f.Properties.Role));
     expect(functions.sort()).toEqual([
       '{"Fn::GetAtt":["PollInvoicesRole","Arn"]}',
       '{"Fn::GetAtt":["SlackCommandRole","Arn"]}',
+      '{"Fn::GetAtt":["SpendDigestRole","Arn"]}',
     ]);
   });
 
   it('scopes every IAM statement to this bucket prefix, this secret or the function own logs', () => {
-    for (const role of ['PollInvoicesRole', 'SlackCommandRole']) {
+    for (const role of ['PollInvoicesRole', 'SlackCommandRole', 'SpendDigestRole']) {
       for (const statement of statementsOf(role)) {
         const actions = [...actionsOf([statement])];
         const target = JSON.stringify(statement.Resource);
@@ -166,7 +222,7 @@ describe('the packaged CloudFormation template', () => {
         expect(target).not.toBe('"*"');
         if (actions.some((a) => a.startsWith('logs:'))) {
           expect(target).toMatch(
-            /log-group:\/aws\/lambda\/atlas-invoice-notifier-ci-(pollInvoices|slackCommand):\*/,
+            /log-group:\/aws\/lambda\/atlas-invoice-notifier-ci-(pollInvoices|slackCommand|spendDigest):\*/,
           );
         } else if (actions.includes('s3:ListBucket')) {
           expect(target).toBe('{"Fn::GetAtt":["ArchiveBucket","Arn"]}');
@@ -222,12 +278,29 @@ describe('the packaged CloudFormation template', () => {
       { Name: 'FunctionName', Value: 'atlas-invoice-notifier-ci-pollInvoices' },
     ]);
     expect(alarm.AlarmActions).toEqual([{ Ref: 'PollFailuresTopic' }]);
-    expect(logGroups).toEqual([30, 30]);
+    expect(logGroups).toEqual([30, 30, 30]);
+  });
+
+  it('alarms on a failed digest through the same topic', () => {
+    const alarm = resource('DigestFailuresAlarm').Properties;
+
+    expect(alarm.MetricName).toBe('Errors');
+    expect(alarm.Dimensions).toEqual([
+      { Name: 'FunctionName', Value: 'atlas-invoice-notifier-ci-spendDigest' },
+    ]);
+    expect(alarm.AlarmActions).toEqual([{ Ref: 'PollFailuresTopic' }]);
   });
 
   it('ships each function as its own bundle and nothing else', () => {
-    for (const name of ['pollInvoices', 'slackCommand']) {
+    for (const name of ['pollInvoices', 'slackCommand', 'spendDigest']) {
       expect(existsSync(path.join(outDir, `${name}.zip`))).toBe(true);
+    }
+    const digestZip = spawnSync('unzip', ['-Z1', path.join(outDir, 'spendDigest.zip')], { encoding: 'utf8' });
+    if (digestZip.status === 0) {
+      expect(digestZip.stdout.trim().split('\n').sort()).toEqual([
+        'dist/spend-digest/index.js',
+        'dist/spend-digest/index.js.map',
+      ]);
     }
     const list = spawnSync('unzip', ['-Z1', path.join(outDir, 'slackCommand.zip')], { encoding: 'utf8' });
     if (list.status === 0) {
@@ -253,6 +326,17 @@ const ROLES = ['PollInvoicesRole', 'SlackCommandRole'];
 /** The statements of a role that allow anything on every resource. */
 const wildcardStatements = (role: string, of: Template) =>
   statementsOf(role, of).filter((s) => JSON.stringify(s.Resource) === '"*"');
+
+describe('with digestSchedule=off', () => {
+  it('keeps the digest function but never invokes it: no rule, no permission, no alarm', () => {
+    expect(digestOff.Resources).toHaveProperty('SpendDigestLambdaFunction');
+    expect(rulesTargeting('SpendDigestLambdaFunction', digestOff)).toEqual([]);
+    expect(digestOff.Resources).not.toHaveProperty('SpendDigestSchedule');
+    expect(digestOff.Resources).not.toHaveProperty('SpendDigestSchedulePermission');
+    expect(digestOff.Resources).not.toHaveProperty('DigestFailuresAlarm');
+    expect(rulesTargeting('PollInvoicesLambdaFunction', digestOff)).toHaveLength(1);
+  });
+});
 
 describe('without a VPC (the default)', () => {
   it('runs the functions outside any VPC, with no network resource and no EC2 permission', () => {
@@ -348,6 +432,13 @@ describe('with staticEgress=true', () => {
       expect(statementsOf(role, egress).length).toBe(statementsOf(role).length + 1);
     }
   });
+
+  it('leaves the digest, which calls no Atlas, outside the VPC and without EC2 actions', () => {
+    for (const variant of [egress, ownVpc]) {
+      expect(resource('SpendDigestLambdaFunction', variant).Properties).not.toHaveProperty('VpcConfig');
+      expect(wildcardStatements('SpendDigestRole', variant)).toEqual([]);
+    }
+  });
 });
 
 describe('with vpcSubnetIds and vpcSecurityGroupIds', () => {
@@ -371,7 +462,7 @@ describe('with vpcSubnetIds and vpcSecurityGroupIds', () => {
 
 describe('every resource of every variant', () => {
   it('validates against the CloudFormation registry schema of its type', async () => {
-    const templates = [template, egress, ownVpc];
+    const templates = [template, egress, ownVpc, digestOff];
 
     const problems = await validateAgainstRegistry(templates);
 
@@ -392,6 +483,7 @@ describe('the Slack app manifest', () => {
   );
 
   it('declares /invoice and the interactivity URL on the deployed route, with no scope beyond what is used', () => {
+    // chat:write posts, commands receives /invoice, files:write uploads the spend charts.
     const path = route.functions.slackCommand.events[0].httpApi.path;
 
     expect(manifest.features.slash_commands.map((c: { command: string }) => c.command)).toEqual(['/invoice']);
@@ -399,6 +491,7 @@ describe('the Slack app manifest', () => {
     expect(manifest.settings.interactivity).toMatchObject({ is_enabled: true });
     expect(manifest.settings.interactivity.request_url).toMatch(new RegExp(`${path}$`));
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual(['chat:write', 'commands', 'files:write']);
+    expect(manifest.features.slash_commands[0].usage_hint).toContain('spend [org id]');
     expect(manifest.settings.socket_mode_enabled).toBe(false);
   });
 });

@@ -15,7 +15,8 @@ import { type S3StandIn, startS3StandIn } from '../../infra/local/s3';
 import { type SecretsManagerStandIn, startSecretsManagerStandIn } from '../../infra/local/secrets-manager';
 import { type SlackStandIn, startSlackStandIn } from '../../infra/local/slack';
 import { createIndexStore } from '../../lib/archive/index-store';
-import { csvFileName, csvKey } from '../../lib/archive/keys';
+import { csvFileName, csvKey, spendChartKey } from '../../lib/archive/keys';
+import { createSpendStore } from '../../lib/archive/spend-store';
 import { createStateStore } from '../../lib/archive/state-store';
 import { refusalReply } from '../../lib/command/replies';
 import { loadCommandConfig } from '../../lib/config';
@@ -26,6 +27,7 @@ import { formatUsd, toAmounts } from '../../lib/invoices/money';
 import type { InvoiceIndexEntry, InvoiceStateEntry } from '../../lib/invoices/types';
 import { silentLogger } from '../../lib/log';
 import { createSecretsManagerReader, type SecretReader } from '../../lib/secrets';
+import { addMonths, civilDate, daysInMonth, monthOf, parseIsoDay } from '../../lib/spend/calendar';
 import { fakeAtlas, SLACK_VECTOR } from '../command/fixtures';
 import {
   blockActionsBody,
@@ -35,6 +37,7 @@ import {
   restApiEvent,
   slackHeaders,
 } from '../command/slack-events';
+import { seriesOfLines } from '../spend/support';
 
 // The real handler against real servers on 127.0.0.1: the Atlas sandbox, the S3 stand-in (which verifies SigV4,
 // presigned links and their expiry) and the Slack stand-in (response_url sink). The secret comes from an in-memory
@@ -105,7 +108,10 @@ function deps(overrides: Partial<SlackCommandHandlerDeps> = {}): SlackCommandHan
   };
 }
 
-function signedCommand(text: string, who: { team?: string; channel?: string; user?: string } = {}) {
+function signedCommand(
+  text: string,
+  who: { team?: string; channel?: string; user?: string; at?: number } = {},
+) {
   const body = commandBody({
     text,
     teamId: who.team ?? TEAM,
@@ -113,7 +119,7 @@ function signedCommand(text: string, who: { team?: string; channel?: string; use
     userId: who.user ?? USER,
     responseUrl: slack.responseUrl(undefined, 'commands'),
   });
-  return httpApiEvent(body, slackHeaders(body, { secret: SIGNING_SECRET, at: Date.now() }));
+  return httpApiEvent(body, slackHeaders(body, { secret: SIGNING_SECRET, at: who.at ?? Date.now() }));
 }
 
 interface Reply {
@@ -146,6 +152,11 @@ async function s3OperationsThisTest(): Promise<string[]> {
   return s3.requests
     .filter((r) => r.time >= testStartedAt && r.operation !== 'HeadBucket')
     .map((r) => r.operation);
+}
+
+/** `Dec` of a `YYYY-MM` month. */
+function monthShort(month: string): string {
+  return new Date(`${month}-01T00:00:00Z`).toLocaleDateString('en-US', { month: 'short', timeZone: 'UTC' });
 }
 
 function buttonUrl(blocks: readonly unknown[] | undefined): string {
@@ -522,6 +533,160 @@ describe('subcommands', () => {
     expect(reply.response_type).toBe('ephemeral');
     expect(reply.text).toContain(expected);
     expect(reply.text.length).toBeLessThan(400);
+  });
+});
+
+describe('/invoice spend', () => {
+  // The month of the sandbox's pending invoice as the poller would have stored it on its 20th at 10:00 UTC: 18
+  // complete days of $70.00 (Production) + $30.00 (a project with a hostile name) for ORG_1, $50.00 a day for ORG_2.
+  const PROJECT_1 = '0123456789abcdef01234567';
+  const PROJECT_2 = '89abcdef0123456789abcdef';
+  const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d]);
+  let month: string;
+  let days: number;
+  let at: number;
+  /** The handler's clock: the signature window, which days are complete and the links' signing time. */
+  let clock: number;
+  let spendHandler: SlackCommandHandler;
+
+  const line = (project: string, projectId: string, cluster: string, sku: string, cents: number) => ({
+    project,
+    projectId,
+    cluster,
+    sku,
+    daily: Array<number>(18).fill(cents),
+  });
+
+  beforeAll(async () => {
+    const first = parseIsoDay(org1.pending.startDate) as number;
+    const { year, month: m } = civilDate(first);
+    month = monthOf(first);
+    days = daysInMonth(year, m);
+    at = Date.parse(`${month}-20T10:00:00Z`);
+    const store = createSpendStore({ s3: new S3Client(s3.clientConfig()), bucket: BUCKET, prefix: PREFIX });
+    await store.writeSpend(
+      {
+        orgId: ORG_1,
+        final: false,
+        series: seriesOfLines(`${month}-01`, days, [
+          line('Production, "EU"', PROJECT_1, 'Cluster0', 'ATLAS_AWS_INSTANCE_M30', 7_000),
+          line('<!channel> staging & QA', PROJECT_2, 'qa<@U1>', 'ATLAS_DATA_TRANSFER', 3_000),
+        ]),
+      },
+      month,
+      undefined,
+    );
+    await store.writeSpend(
+      {
+        orgId: ORG_2,
+        final: false,
+        series: seriesOfLines(`${month}-01`, days, [
+          line('Beta', PROJECT_1, 'Cluster0', 'ATLAS_AWS_INSTANCE_M10', 5_000),
+        ]),
+      },
+      month,
+      undefined,
+    );
+    await s3.putObject(BUCKET, spendChartKey(PREFIX, ORG_1, month), PNG, { contentType: 'image/png' });
+    spendHandler = createSlackCommandHandler(deps({ now: () => clock }));
+  });
+
+  const askSpend = (text: string, when = at, who: Parameters<typeof signedCommand>[1] = {}) => {
+    clock = when;
+    return ask(text, { ...who, at: when }, spendHandler);
+  };
+
+  function imageUrls(reply: Reply): string[] {
+    return (reply.blocks ?? []).flatMap((b) => (b.type === 'image' ? [String(b.image_url)] : []));
+  }
+
+  it('answers one organisation from the stored record: month-to-date, forecast arithmetic, top projects', async () => {
+    const remaining = days - 18;
+    const forecast = formatUsd(180_000 + remaining * 10_000);
+    const reply = await askSpend(`spend ${ORG_1}`);
+    const text = allText(reply);
+
+    expect(reply.response_type).toBe('ephemeral');
+    expect(reply.text).toBe(`Acme &amp; &lt;Sons&gt; "EU": $1,800.00 month-to-date, forecast ${forecast}.`);
+    expect(text).toContain(
+      `$1,800.00 month-to-date (${monthShort(month)} 1–18) + ${remaining} days × $100.00/day = *${forecast}*`,
+    );
+    expect(text).toContain(
+      'Top projects this month: Production, \\"EU\\" $1,260.00 · &lt;!channel&gt; staging &amp; QA $540.00',
+    );
+    expect(text).not.toContain('<!channel>');
+    expect(text).not.toContain('<@U1>');
+  });
+
+  it('reads only the state, the spend records and the chart, at once: no Atlas, no Slack API', async () => {
+    await askSpend(`spend ${ORG_1}`);
+
+    // The state, this month's record and the four before it (the forecast's history), and the chart's HEAD.
+    expect((await s3OperationsThisTest()).sort()).toEqual([
+      ...Array<string>(6).fill('GetObject'),
+      'HeadObject',
+    ]);
+    expect(atlas.requests).toHaveLength(0);
+    expect(slack.requests).toHaveLength(0);
+  });
+
+  it('shows the stored chart through a presigned GET of its key that serves the PNG', async () => {
+    const reply = await askSpend(`spend ${ORG_1}`);
+    const [url] = imageUrls(reply);
+    const image = (reply.blocks ?? []).find((b) => b.type === 'image');
+
+    expect(imageUrls(reply)).toHaveLength(1);
+    expect(new URL(url ?? '').pathname).toBe(`/${BUCKET}/${spendChartKey(PREFIX, ORG_1, month)}`);
+    expect(new URL(url ?? '').searchParams.get('X-Amz-Expires')).toBe('900');
+    expect(String(image?.alt_text)).toContain('$1,800.00 month-to-date');
+    s3ClockOffsetMs = at - Date.now() + 60_000;
+    const response = await fetch(url ?? '');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await response.arrayBuffer())).toEqual(PNG);
+  });
+
+  it('answers every watched organisation with a total across them, a chart only where one is stored', async () => {
+    const reply = await askSpend('spend');
+    const forecast = formatUsd(270_000 + (days - 18) * 15_000);
+
+    expect(allText(reply)).toContain(
+      `*All 2 organisations:* *$2,700.00* month-to-date → forecast *${forecast}*.`,
+    );
+    expect(allText(reply)).toContain(`Forecast: $900.00 month-to-date (${monthShort(month)} 1–18)`);
+    expect(imageUrls(reply)).toHaveLength(1);
+  });
+
+  it('says there is not enough data yet for a month the poller has not recorded', async () => {
+    const nextMonth = Date.parse(`${addMonths(month, 1)}-20T10:00:00Z`);
+    const reply = await askSpend(`spend ${ORG_2}`, nextMonth);
+
+    expect(reply.text).toBe(
+      `Not enough data yet for \`${ORG_2}\`: the poller records spend from the pending invoice; next poll at its next run. Ask \`/invoice spend\` again after it.`,
+    );
+  });
+
+  it('says the stored spend cannot be read when the record is corrupt', async () => {
+    const corrupt = addMonths(month, -3);
+    await s3.putObject(BUCKET, `${PREFIX}spend/${ORG_2}/${corrupt}.json`, '{"v":1,"org":"not an id"}', {
+      contentType: 'application/json',
+    });
+    const reply = await askSpend(`spend ${ORG_2}`, Date.parse(`${corrupt}-20T10:00:00Z`));
+
+    expect(reply.text).toContain(`The stored spend of \`${ORG_2}\` could not be read right now.`);
+    expect(reply.text).not.toContain('not an id');
+  });
+
+  it('answers an unwatched organisation and refuses outsiders like every other subcommand', async () => {
+    expect((await askSpend(`spend ${UNKNOWN_ID}`)).text).toBe(
+      `Organisation \`${UNKNOWN_ID}\` is not one of the watched organisations.`,
+    );
+    expect(await askSpend('spend', at, { team: 'T0EVIL' })).toEqual(refusalReply());
+    expect(await askSpend('spend', at, { user: 'U0MALLORY' })).toEqual(refusalReply());
+  });
+
+  it('is listed by help', async () => {
+    expect(allText(await ask('help'))).toContain('`/invoice spend [org id]`: month-to-date spend');
   });
 });
 

@@ -70,6 +70,12 @@ const rows = (name: string) =>
     entry: stateEntry({ statusName, ...(i % 2 === 0 ? { archived: undefined } : {}) }),
   }));
 
+/** Organisations of a spend answer: every name above, one without a name, and more than the ten listed. */
+const spendOrgs = () => [
+  ...NAMES.map((orgName) => ({ orgId: ORG_A, orgName })),
+  ...Array.from({ length: 10 }, () => ({ orgId: ORG_A, orgName: undefined })),
+];
+
 /** Each builder's outputs over the inputs above, by the builder's exported name. */
 const CASES: Record<string, () => SlackPayload[]> = {
   helpReply: () => COMMANDS.map((c) => replies.helpReply(c, 'in_channel')),
@@ -151,6 +157,13 @@ const CASES: Record<string, () => SlackPayload[]> = {
         }),
       ),
     ),
+  spendNotRecordedReply: () =>
+    COMMANDS.flatMap((command) =>
+      [undefined, NOW + 600_000].map((nextPollAt) =>
+        replies.spendNotRecordedReply({ orgs: spendOrgs(), nextPollAt, command }),
+      ),
+    ),
+  spendUnreadableReply: () => [replies.spendUnreadableReply(spendOrgs())],
   staleButtonReply: () => [replies.staleButtonReply()],
   notArchivedButtonReply: () => [replies.notArchivedButtonReply(HOSTILE)],
   buttonErrorReply: () => [replies.buttonErrorReply(replies.refusalReply())],

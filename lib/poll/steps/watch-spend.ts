@@ -3,13 +3,13 @@ import { CorruptObjectError } from '../../archive/s3-errors';
 import { compareBillingPeriod } from '../../invoices/diff';
 import { plainText } from '../../slack/mrkdwn';
 import { decideSpendAlerts, forecastOrg, type SpendAlert, type SpendWatchInput } from '../../spend/alerts';
-import { backtestForecasts, calibrateForecastRange } from '../../spend/backtest';
+import { calibrateFromHistory, SPEND_HISTORY_MONTHS } from '../../spend/backtest';
 import { addMonths } from '../../spend/calendar';
 import { spendChartAltText } from '../../spend/chart/alt-text';
 import { formatChartMonth } from '../../spend/chart/format';
 import type { SpendChartInput } from '../../spend/chart/types';
 import { toSpendChartData } from '../../spend/chart-data';
-import type { MonthForecast, RangeCalibration } from '../../spend/forecast';
+import type { MonthForecast } from '../../spend/forecast';
 import { buildSpendAlertMessage, spendAltText } from '../../spend/messages';
 import { budgetsOf } from '../../spend/settings';
 import type { UsageSeries } from '../../spend/usage-series';
@@ -17,20 +17,6 @@ import type { PollDeps } from '../deps';
 import { failStep, mergedState, type OrgPoll } from '../org-poll';
 import { POLL_STEPS } from '../report';
 import { type ArchivedInvoice, recordArchived } from './archive-invoice';
-
-/**
- * Months of history read for the watched month: last month (the forecast's window reaches into it, the chart draws
- * it) and the final months before it, whose backtest calibrates the forecast's range. Four months give the
- * calibration about 12 samples per day of the month (each month is forecast on every day, pooled over neighbouring
- * days), twice the 6 it needs; more would sharpen the 10th and 90th percentiles a little at one more GET each.
- *
- * They are read (small GETs of about 10 kB, one after the other: every request of the poll shares the deadline's
- * signal, and organisations run side by side) only when the PENDING invoice changed, about once a day, never on a
- * quiet poll: about 120 GETs a month per organisation, next to the state's 2,880. Not cached across polls: a final
- * month's record changes only when its invoice does, and a cache per warm Lambda could then go stale. Months archived
- * by the same run (a first run: all of them) are taken from memory.
- */
-export const SPEND_HISTORY_MONTHS = 4;
 
 /** The invoice the spend watch follows: the PENDING invoice of the latest billing period listed. */
 export function watchedInvoiceId(poll: OrgPoll): string | undefined {
@@ -151,7 +137,14 @@ async function postAlert(
   return true;
 }
 
-/** The watch's input: the series, last month's and the calibration from the stored months (see the constant). */
+/**
+ * The watch's input: the series, last month's and the calibration from the stored months. The months of history
+ * (`SPEND_HISTORY_MONTHS`) are small GETs of about 10 kB, one after the other (every request of the poll shares the
+ * deadline's signal, and organisations run side by side), made only when the PENDING invoice changed, about once a
+ * day, never on a quiet poll: about 120 GETs a month per organisation, next to the state's 2,880. Not cached across
+ * polls: a final month's record changes only when its invoice does, and a cache per warm Lambda could then go stale.
+ * Months archived by the same run (a first run: all of them) are taken from memory.
+ */
 async function watchInput(
   deps: PollDeps,
   poll: OrgPoll,
@@ -187,7 +180,7 @@ async function watchInput(
     previous,
     final: false,
     asOf: poll.now.slice(0, 10),
-    calibration: calibrate(finals),
+    calibration: calibrateFromHistory(finals),
     settings: deps.spend,
   };
 }
@@ -206,11 +199,6 @@ async function readMonth(
     poll.log.warn('spend record could not be read: the month is left out of the forecast', { month, error });
     return {};
   }
-}
-
-function calibrate(finals: readonly UsageSeries[]): RangeCalibration | undefined {
-  if (finals.length === 0) return undefined;
-  return calibrateForecastRange(backtestForecasts(finals).samples);
 }
 
 /** The chart's PNG; undefined when it cannot be drawn (logged as an error: no retry would help). */
