@@ -193,9 +193,10 @@ export interface BuildFunctionsOptions {
   /** Stub the unreachable modules listed above (default true). */
   readonly stubUnreachable?: boolean;
   /**
-   * Deep-import only the undici parts used, write the lazy modules to their own files and prefer dependencies' ES
-   * module builds (default true). False is a plain esbuild bundle: undici's package index, everything in index.js,
-   * dependencies' CommonJS builds.
+   * Deep-import only the undici parts used, write the lazy modules to their own files, prefer dependencies' ES
+   * module builds and take the SDK's credentials from the environment only (default true). False is a plain esbuild
+   * bundle: undici's package index, everything in index.js, dependencies' CommonJS builds, the SDK's default
+   * credential chain.
    */
   readonly slim?: boolean;
   /**
@@ -223,11 +224,12 @@ export async function buildFunctions(options: BuildFunctionsOptions = {}): Promi
           ...(separate.length > 0 ? [separateFiles(separate)] : []),
         ];
         const outfile = path.join(dir, file);
+        const base = functionBuildOptions({ ...options, preferEsm: slim, envCredentials: slim });
         const result = await build({
-          ...functionBuildOptions({ ...options, preferEsm: slim }),
+          ...base,
           entryPoints: [isPackage(entry) ? entry : path.join(ROOT, entry)],
           outfile,
-          plugins,
+          plugins: [...base.plugins, ...plugins],
           external: [...RUNTIME_PACKAGES[name].external],
         });
         assertLoadedLazily(result.metafile, lazy, entry);
@@ -301,9 +303,12 @@ export function functionBuildOptions(options: {
   sourcemap?: boolean;
   /** Default true; false bundles dependencies' CommonJS builds, as esbuild does by default. */
   preferEsm?: boolean;
-}): BuildOptions & { metafile: true } {
+  /** Default true: the SDK's credentials from the environment only (see LAMBDA_CREDENTIALS_MODULE). */
+  envCredentials?: boolean;
+}): BuildOptions & { metafile: true; plugins: Plugin[] } {
   return {
     ...commonOptions(options),
+    plugins: options.envCredentials === false ? [] : [lambdaCredentials()],
     // import() becomes require(): lazily loaded files (ours, and node:http in the SDK's credential providers) are
     // CommonJS, and require() reaches them without starting the ESM loader.
     supported: { 'dynamic-import': false },
@@ -385,6 +390,52 @@ function slimUndici(): Plugin {
         contents: UNDICI_SLIM,
         loader: 'js',
         resolveDir: ROOT,
+      }));
+    },
+  };
+}
+
+/**
+ * The AWS SDK's default credential provider (`@aws-sdk/credential-provider-node`, imported by every client's runtime
+ * configuration) resolved to the environment provider alone. Lambda hands a function its role's credentials in
+ * `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`, which is where the default chain looks first
+ * and finds them; the rest of the chain (SSO, shared ini files with role assumption and the STS and SSO clients they
+ * carry, credential processes, web identity, container and instance metadata: about 110 kB minified) is never reached
+ * in Lambda but is bundled and compiled at every cold start. The source keeps the default chain: `npm start` runs it
+ * unbundled and still reads profiles and SSO. A Lambda bundle without credentials in its environment fails its first
+ * AWS call with the SDK's own CredentialsProviderError ("Unable to find environment variable credentials").
+ */
+const LAMBDA_CREDENTIALS_MODULE = `
+import { fromEnv } from '@aws-sdk/credential-provider-env';
+
+// @aws-sdk/credential-provider-node's defaultProvider(init), reduced to its first link.
+export const defaultProvider = (init = {}) => fromEnv(init);
+`;
+
+function lambdaCredentials(): Plugin {
+  return {
+    name: 'lambda-credentials',
+    setup(b) {
+      b.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, async (args) => {
+        if ((args.pluginData as { inner?: boolean } | undefined)?.inner) return undefined;
+        // credential-provider-env is resolved from the default provider's own files, as its dependency.
+        const real = await b.resolve(args.path, {
+          kind: args.kind,
+          resolveDir: args.resolveDir,
+          importer: args.importer,
+          pluginData: { inner: true },
+        });
+        if (real.errors.length > 0) return { errors: real.errors };
+        return {
+          path: args.path,
+          namespace: 'lambda-credentials',
+          pluginData: { resolveDir: path.dirname(real.path) },
+        };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'lambda-credentials' }, (args) => ({
+        contents: LAMBDA_CREDENTIALS_MODULE,
+        loader: 'js',
+        resolveDir: (args.pluginData as { resolveDir: string }).resolveDir,
       }));
     },
   };
