@@ -65,11 +65,9 @@ export const UNREACHABLE_MODULES: Readonly<Record<FunctionName, readonly string[
  * - poll-invoices: `@slack/web-api` (about 65 kB with its dependencies, and after the SDK the costliest module to
  *   initialise) is needed only to post through the bot token, which most polls never do. The spend chart's renderer
  *   (d3, the chart code and the `require` of resvg's native addon, see RUNTIME_PACKAGES) only when a chart is drawn.
- * - slack-command: nothing. Its Atlas client and undici (about 190 kB) are already loaded only for ids that are not
- *   archived (a dynamic import, so not initialised at start); a file of their own, with lib/errors.ts shared, was
- *   measured at about 3 ms less cold start and is one entry here
- *   (`lazy: [{ source: 'lib/atlas/client.ts', file: 'atlas-client.js' }], shared: [{ source: 'lib/errors.ts', file:
- *   'errors.js' }]`), but the deployment test pins the slash-command zip to index.js and its map.
+ * - slack-command: the Atlas client and undici (about 190 kB), needed only for an id that is not archived yet (the
+ *   handler imports it with `import()`). lib/errors.ts is shared so that the AtlasApiError the client throws is the
+ *   class the use case checks with `instanceof`.
  */
 export const SPLIT_MODULES: Readonly<
   Record<FunctionName, { readonly lazy: readonly SplitModule[]; readonly shared: readonly SplitModule[] }>
@@ -81,7 +79,10 @@ export const SPLIT_MODULES: Readonly<
     ],
     shared: [],
   },
-  'slack-command': { lazy: [], shared: [] },
+  'slack-command': {
+    lazy: [{ source: 'lib/atlas/client.ts', file: 'atlas-client.js' }],
+    shared: [{ source: 'lib/errors.ts', file: 'errors.js' }],
+  },
 };
 
 /**

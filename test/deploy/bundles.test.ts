@@ -143,6 +143,19 @@ describe('the slack-command bundle', () => {
     ]);
   });
 
+  it('answers help and an archived invoice without its Atlas client file (loaded only for an id not archived)', async () => {
+    const bundle = await copyWithout('slack-command', 'atlas-client.js');
+
+    const help = await invoke<HttpResult>({ bundle, kind: 'invoke', event: command('help') }, env);
+    const archived = await invoke<HttpResult>({ bundle, kind: 'invoke', event: command(archivedId) }, env);
+
+    expect(SPLIT_MODULES['slack-command'].lazy.map((m) => m.file)).toEqual(['atlas-client.js']);
+    expect(help.statusCode).toBe(200);
+    expect(help.body).toContain('/invoice help');
+    expect(archived.statusCode).toBe(200);
+    expect(archived.body).toContain('X-Amz-Signature');
+  });
+
   it('answers /invoice help', async () => {
     const bundle = bundles['slack-command']?.file ?? '';
 
