@@ -230,6 +230,38 @@ describe('createCsvParser', () => {
     expect(parse('5" disk,b\n')).toEqual([{ fields: ['5" disk', 'b'] }]);
   });
 
+  it('reads a row holding quotes among many unquoted fields, a quote inside one of them kept as content', () => {
+    const input =
+      '12/15/2026,12/14/2026,"AWS Data Transfer (Internet), ""egress""",,Bench Org,65f0,Staging,' +
+      'Cluster2,5" disk,"x\ny",GB,0.09,246.08,,22.15\r\nnext,row\n';
+    const expected = [
+      {
+        fields: [
+          '12/15/2026',
+          '12/14/2026',
+          'AWS Data Transfer (Internet), "egress"',
+          '',
+          'Bench Org',
+          '65f0',
+          'Staging',
+          'Cluster2',
+          '5" disk',
+          'x\ny',
+          'GB',
+          '0.09',
+          '246.08',
+          '',
+          '22.15',
+        ],
+      },
+      { fields: ['next', 'row'] },
+    ];
+
+    expect(parse(input)).toEqual(expected);
+    expect(parse(input, [1])).toEqual(expected);
+    expect(parse(input, [64, 5, 33])).toEqual(expected);
+  });
+
   it('flags text after a closing quote and keeps that field verbatim', () => {
     expect(parse('"abc"def,g\nh\n')).toEqual([
       { fields: ['"abc"def', 'g'], issue: 'text-after-quote' },
@@ -392,6 +424,39 @@ describe('createCsvParser', () => {
       expect(parse(text, randomSizes(random, 20, 9), { maxRowBytes: 12 }), JSON.stringify(text)).toEqual(
         limited,
       );
+    }
+  });
+
+  it('agrees with the reference on long rows mixing quoted and unquoted fields, however they are chunked', () => {
+    const cells = [
+      'AWS Instance M10',
+      '(Internet) GB',
+      '',
+      '0.0033',
+      '"Org, Inc."',
+      '"a ""b"""',
+      '"x\r\ny"',
+      '""',
+      '5" disk',
+      'a"b"',
+      '"q"z',
+      'é日',
+    ];
+    const ends = ['\n', '\r\n', '\r', '\n\n'];
+    const random = seededRandom(777);
+    for (let round = 0; round < 60; round++) {
+      let text = '';
+      const rows = 1 + Math.floor(random() * 12);
+      for (let row = 0; row < rows; row++) {
+        const count = 10 + Math.floor(random() * 16);
+        const fields = Array.from({ length: count }, () => cells[Math.floor(random() * cells.length)]);
+        text += fields.join(',') + ends[Math.floor(random() * ends.length)];
+      }
+      const expected = referenceParse(text);
+
+      expect(parse(text), JSON.stringify(text)).toEqual(expected);
+      expect(parse(text, randomSizes(random, 30, 80)), JSON.stringify(text)).toEqual(expected);
+      expect(parse(text, [], { maxRowBytes: 120 }), JSON.stringify(text)).toEqual(referenceParse(text, 120));
     }
   });
 
