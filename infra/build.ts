@@ -216,12 +216,10 @@ export async function buildFunctions(options: BuildFunctionsOptions = {}): Promi
       const dir = path.join(outDir, name);
       await rm(dir, { recursive: true, force: true });
       await mkdir(dir, { recursive: true });
-      const stubs = options.stubUnreachable === false ? [] : UNREACHABLE_MODULES[name];
       const { lazy, shared } = slim ? SPLIT_MODULES[name] : { lazy: [], shared: [] };
       const bundle = async (entry: string, file: string, separate: readonly SplitModule[]) => {
         const plugins = [
-          ...(stubs.length > 0 ? [stubModules(stubs)] : []),
-          ...(slim ? [slimUndici()] : []),
+          ...functionPlugins(name, { stubUnreachable: options.stubUnreachable !== false, slim }),
           ...(separate.length > 0 ? [separateFiles(separate)] : []),
         ];
         const outfile = path.join(dir, file);
@@ -255,6 +253,19 @@ export async function buildFunctions(options: BuildFunctionsOptions = {}): Promi
       return { name, file: main.file, bytes: main.bytes, metafile: main.metafile, files, runtimeFiles };
     }),
   );
+}
+
+/**
+ * The plugins that shape what a function's bundle holds (besides `functionBuildOptions`' own): the unreachable
+ * modules stubbed and, when slim, our undici imports deep-imported. Benchmarks build their references of a function's
+ * parts with them too.
+ */
+export function functionPlugins(
+  name: FunctionName,
+  options: { readonly stubUnreachable: boolean; readonly slim: boolean },
+): Plugin[] {
+  const stubs = options.stubUnreachable ? UNREACHABLE_MODULES[name] : [];
+  return [...(stubs.length > 0 ? [stubModules(stubs)] : []), ...(options.slim ? [slimUndici()] : [])];
 }
 
 const isPackage = (specifier: string) => !specifier.startsWith('.') && !/\.[cm]?[jt]s$/.test(specifier);
