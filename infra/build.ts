@@ -387,9 +387,12 @@ module.exports = new Proxy(function () {}, { get: (_t, key) => (key === '__esMod
   };
 }
 
-/** `import ... from 'undici'` in our own sources resolves to UNDICI_SLIM; dependencies keep the package index. */
+/**
+ * `import ... from 'undici'` in our own sources (and the benchmarks' references built like them) resolves to
+ * UNDICI_SLIM; dependencies keep the package index.
+ */
 function slimUndici(): Plugin {
-  const ours = [path.join(ROOT, 'lib') + path.sep, path.join(ROOT, 'functions') + path.sep];
+  const ours = ['lib', 'functions', 'test/bench/fixtures'].map((dir) => path.join(ROOT, dir) + path.sep);
   return {
     name: 'slim-undici',
     setup(b) {

@@ -41,6 +41,8 @@ export interface BenchBundles {
   readonly plainFloors: Readonly<Record<FunctionName, RefBundle>>;
   readonly stockBolt: RefBundle;
   readonly s3ReadPresign: RefBundle;
+  /** The poller's Slack posts through either transport, built like the poller (fixtures/slack-post.ts). */
+  readonly slackPost: RefBundle;
 }
 
 const FIXTURES = path.join(ROOT, 'test', 'bench', 'fixtures');
@@ -91,6 +93,7 @@ async function buildAll(): Promise<BenchBundles> {
     plainCommand,
     stockBolt,
     s3ReadPresign,
+    slackPost,
   ] = await Promise.all([
     buildFunctions({ outDir: path.join(dir, 'ours'), sourcemap: false }),
     buildFunctions({
@@ -110,6 +113,7 @@ async function buildAll(): Promise<BenchBundles> {
     buildReference('floor-slack-command.ts', dir, 'plain'),
     buildReference('stock-bolt.ts', dir, 'plain'),
     buildReference('s3-read-presign.ts', dir),
+    buildReference('slack-post.ts', dir, 'refs', 'poll-invoices'),
   ]);
   const byName = (bundles: BuiltBundle[], name: FunctionName) => {
     const found = bundles.find((b) => b.name === name);
@@ -126,6 +130,7 @@ async function buildAll(): Promise<BenchBundles> {
     plainFloors: { 'poll-invoices': plainPoll, 'slack-command': plainCommand },
     stockBolt,
     s3ReadPresign,
+    slackPost,
   };
 }
 
