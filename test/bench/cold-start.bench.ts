@@ -24,7 +24,13 @@ import path from 'node:path';
 import { DEMO_SERVICE_ACCOUNT, startAtlasSandbox } from '../../infra/local/atlas-sandbox';
 import { LOCAL_AWS_CREDENTIALS, startS3StandIn } from '../../infra/local/s3';
 import { startSlackStandIn } from '../../infra/local/slack';
-import { type BenchBundles, benchBundles, bundleBytes, removeBenchBundles } from './lib/bundles';
+import {
+  type BenchBundles,
+  benchBundles,
+  bundleBytes,
+  type RefBundle,
+  removeBenchBundles,
+} from './lib/bundles';
 import { childEnv, runBareNode, runCold, type SampleWork } from './lib/child';
 import { SCHEDULED_EVENT, signedCommandEvent } from './lib/events';
 import {
@@ -140,48 +146,28 @@ function variants(bundles: BenchBundles, standIns: StandInEnv): Record<VariantId
     } as SampleWork,
     env: childEnv(COMMAND_ENV),
   });
+  /** A reference bundle that only loads (its module scope builds its clients). */
+  const loadOnly = (label: string, bundle: RefBundle): Variant => ({
+    label,
+    work: 'load',
+    bytes: bundleBytes(bundle),
+    sample: () => ({ bundle: bundle.file, work: { kind: 'load' }, env: childEnv(AWS_ENV) }),
+  });
   return {
     bare: { label: 'node -e ""', work: 'start and exit' },
-    'floor-poll': {
-      label: 'floor: S3 + Secrets Manager',
-      work: 'load',
-      bytes: bundleBytes(bundles.floors['poll-invoices']),
-      sample: () => ({
-        bundle: bundles.floors['poll-invoices'].file,
-        work: { kind: 'load' },
-        env: childEnv(AWS_ENV),
-      }),
-    },
-    'floor-poll-atlas': {
-      label: 'floor + the Atlas client (undici)',
-      work: 'load',
-      bytes: bundleBytes(bundles.floorsWithPart['poll-invoices']),
-      sample: () => ({
-        bundle: bundles.floorsWithPart['poll-invoices'].file,
-        work: { kind: 'load' },
-        env: childEnv(AWS_ENV),
-      }),
-    },
-    'chain-floor-poll': {
-      label: "floor with the SDK's default credential chain",
-      work: 'load',
-      bytes: bundleBytes(bundles.chainFloors['poll-invoices']),
-      sample: () => ({
-        bundle: bundles.chainFloors['poll-invoices'].file,
-        work: { kind: 'load' },
-        env: childEnv(AWS_ENV),
-      }),
-    },
-    'plain-floor-poll': {
-      label: 'floor, esbuild defaults (SDK CommonJS builds, default chain)',
-      work: 'load',
-      bytes: bundleBytes(bundles.plainFloors['poll-invoices']),
-      sample: () => ({
-        bundle: bundles.plainFloors['poll-invoices'].file,
-        work: { kind: 'load' },
-        env: childEnv(AWS_ENV),
-      }),
-    },
+    'floor-poll': loadOnly('floor: S3 + Secrets Manager', bundles.floors['poll-invoices']),
+    'floor-poll-atlas': loadOnly(
+      'floor + the Atlas client (undici)',
+      bundles.floorsWithPart['poll-invoices'],
+    ),
+    'chain-floor-poll': loadOnly(
+      "floor with the SDK's default credential chain",
+      bundles.chainFloors['poll-invoices'],
+    ),
+    'plain-floor-poll': loadOnly(
+      'floor, esbuild defaults (SDK CommonJS builds, default chain)',
+      bundles.plainFloors['poll-invoices'],
+    ),
     poll: {
       label: 'poll-invoices',
       work: 'load + prepare()',
@@ -198,42 +184,21 @@ function variants(bundles: BenchBundles, standIns: StandInEnv): Record<VariantId
         env: childEnv(standIns.env(round)),
       }),
     },
-    'floor-command': {
-      label: 'floor: S3 + Secrets Manager + presigner',
-      work: 'load',
-      bytes: bundleBytes(bundles.floors['slack-command']),
-      sample: () => ({
-        bundle: bundles.floors['slack-command'].file,
-        work: { kind: 'load' },
-        env: childEnv(AWS_ENV),
-      }),
-    },
+    'floor-command': loadOnly('floor: S3 + Secrets Manager + presigner', bundles.floors['slack-command']),
     'floor-command-edge': {
       label: 'floor + the Slack edge (Bolt), one fixed reply',
       work: 'load + signed /invoice help',
       bytes: bundleBytes(bundles.floorsWithPart['slack-command']),
       sample: help(bundles.floorsWithPart['slack-command'].file, 'latest [org id]'),
     },
-    'chain-floor-command': {
-      label: "floor with the SDK's default credential chain",
-      work: 'load',
-      bytes: bundleBytes(bundles.chainFloors['slack-command']),
-      sample: () => ({
-        bundle: bundles.chainFloors['slack-command'].file,
-        work: { kind: 'load' },
-        env: childEnv(AWS_ENV),
-      }),
-    },
-    'plain-floor-command': {
-      label: 'floor, esbuild defaults (SDK CommonJS builds, default chain)',
-      work: 'load',
-      bytes: bundleBytes(bundles.plainFloors['slack-command']),
-      sample: () => ({
-        bundle: bundles.plainFloors['slack-command'].file,
-        work: { kind: 'load' },
-        env: childEnv(AWS_ENV),
-      }),
-    },
+    'chain-floor-command': loadOnly(
+      "floor with the SDK's default credential chain",
+      bundles.chainFloors['slack-command'],
+    ),
+    'plain-floor-command': loadOnly(
+      'floor, esbuild defaults (SDK CommonJS builds, default chain)',
+      bundles.plainFloors['slack-command'],
+    ),
     command: {
       label: 'slack-command',
       work: 'load + signed /invoice help',

@@ -44,6 +44,28 @@ function randomSizes(random: () => number, count: number, max: number): number[]
   return Array.from({ length: count }, () => 1 + Math.floor(random() * max));
 }
 
+/** Rows of `cells` joined by commas, each ended by one of `ends`; counts drawn from the inclusive ranges. */
+function randomRows(
+  random: () => number,
+  shape: {
+    cells: readonly string[];
+    ends: readonly string[];
+    rows: readonly [number, number];
+    fields: readonly [number, number];
+  },
+): string {
+  const between = ([low, high]: readonly [number, number]) => low + Math.floor(random() * (high - low + 1));
+  const pick = (items: readonly string[]) => items[Math.floor(random() * items.length)];
+  let text = '';
+  const rows = between(shape.rows);
+  for (let row = 0; row < rows; row++) {
+    const count = between(shape.fields);
+    const fields = Array.from({ length: count }, () => pick(shape.cells));
+    text += fields.join(',') + pick(shape.ends);
+  }
+  return text;
+}
+
 /**
  * A deliberately simple, character-at-a-time reading of the parser's documented contract, to compare against on
  * generated input.
@@ -445,13 +467,7 @@ describe('createCsvParser', () => {
     const ends = ['\n', '\r\n', '\r', '\n\n'];
     const random = seededRandom(777);
     for (let round = 0; round < 60; round++) {
-      let text = '';
-      const rows = 1 + Math.floor(random() * 12);
-      for (let row = 0; row < rows; row++) {
-        const count = 10 + Math.floor(random() * 16);
-        const fields = Array.from({ length: count }, () => cells[Math.floor(random() * cells.length)]);
-        text += fields.join(',') + ends[Math.floor(random() * ends.length)];
-      }
+      const text = randomRows(random, { cells, ends, rows: [1, 12], fields: [10, 25] });
       const expected = referenceParse(text);
 
       expect(parse(text), JSON.stringify(text)).toEqual(expected);
@@ -475,13 +491,7 @@ describe('createCsvParser', () => {
     const ends = ['\n', '\n', '\n', '\r\n', '\r', '\n\n'];
     const random = seededRandom(42);
     for (let round = 0; round < 40; round++) {
-      let text = '';
-      const rows = 1 + Math.floor(random() * 40);
-      for (let row = 0; row < rows; row++) {
-        const count = 1 + Math.floor(random() * 8);
-        const fields = Array.from({ length: count }, () => cells[Math.floor(random() * cells.length)]);
-        text += fields.join(',') + ends[Math.floor(random() * ends.length)];
-      }
+      const text = randomRows(random, { cells, ends, rows: [1, 40], fields: [1, 8] });
       const expected = referenceParse(text);
 
       expect(parse(text), JSON.stringify(text)).toEqual(expected);
