@@ -371,9 +371,9 @@ function section(
       'to the end of require(bundle) and to the end of the work. "CPU": the child\'s CPU time (user + system, all ' +
       'threads: compilation and GC helpers count) from its start to the end of the work, what a Lambda with less ' +
       'than one vCPU pays in time.',
-    `"x floor": the ratio of the medians, and in brackets the lowest and highest ratio of ${BATCHES} consecutive ` +
-      'batches of rounds (what a rerun on the same machine is expected to land in); "CPU x floor" the same for CPU ' +
-      'time. A budget is met when the whole range is within it.',
+    `"x floor": the rounds cut into ${BATCHES} consecutive batches, the ratio of the medians in each batch: their ` +
+      'median, and in brackets the lowest and highest (what a rerun on the same machine is expected to land in); ' +
+      '"CPU x floor" the same for CPU time. A budget is met when the whole range is within it.',
     'Budgets compare the "median" of each function with its floor: the poller with "S3 + Secrets Manager", the ' +
       'slash command (and the plain and stock Bolt bundles, for reading) with "S3 + Secrets Manager + presigner". ' +
       "Both floors are built with the functions' own esbuild options (the SDK's ES module builds, credentials from " +

@@ -216,8 +216,9 @@ function section(
       'ratios (round median over the floor\'s round median) with the lowest and highest. "CPU/req": the serving ' +
       "process's CPU time per request, all threads.",
     `Cold: ${info.coldRounds} interleaved fresh processes per variant, from process start to the answer being ready ` +
-      '(reading the secret included: APP_SECRET_ID set, as deployed); ranges are the lowest and highest median of ' +
-      `${COLD_BATCHES} consecutive batches of rounds. "cold CPU": the process's CPU time (all threads) over the same span.`,
+      '(reading the secret included: APP_SECRET_ID set, as deployed); cut into ' +
+      `${COLD_BATCHES} consecutive batches of rounds: the median of the batches' medians (and of their ratios to the ` +
+      'floor\'s), with the lowest and highest. "cold CPU": the process\'s CPU time (all threads) over the same span.',
     `S3 GetObject requests during the warm runs: ${info.gets} for ${info.answers} answers ` +
       `(${(info.gets / info.answers).toFixed(2)} per answer; our answer is one index GET plus a presign, like the ` +
       `floor). Secrets Manager reads: ${info.secretReads} for ${info.warmRounds * VARIANTS.length} warm containers ` +

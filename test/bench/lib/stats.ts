@@ -59,8 +59,8 @@ export async function interleave<K extends string>(
 }
 
 /**
- * How far a figure moves between parts of one run: the median over all samples and the lowest and highest median of
- * consecutive batches. Publishing `low`–`high` (rather than one median) states what a rerun on the same machine
+ * How far a figure moves between parts of one run: the median of the medians of consecutive batches (or of rounds),
+ * and the lowest and highest of them. Publishing `low`–`high` (rather than one median) states what a rerun on the same machine
  * reproduces; a rerun whose medians fall outside it says the machine was not the same (or not quiet).
  */
 export interface Spread {
@@ -84,21 +84,18 @@ export function batchMedians(samples: readonly number[], batches: number): numbe
   return out;
 }
 
-/** The median of `samples` and the range of its batch medians. */
+/** The median of `samples`' batch medians, and their range. */
 export function spreadOf(samples: readonly number[], batches: number): Spread {
-  const medians = batchMedians(samples, batches);
-  return { median: median(samples), low: Math.min(...medians), high: Math.max(...medians) };
+  return spreadOfRounds(batchMedians(samples, batches));
 }
 
 /**
  * `a` over `b` where both were sampled in the same rounds (index i of each taken side by side): the ratio of their
- * medians, and the lowest and highest ratio of their medians batch by batch.
+ * medians batch by batch, and the median and range of those ratios (so the figure always lies within its range).
  */
 export function ratioSpread(a: readonly number[], b: readonly number[], batches: number): Spread {
-  const ma = batchMedians(a, batches);
   const mb = batchMedians(b, batches);
-  const ratios = ma.map((value, i) => value / (mb[i] ?? Number.NaN));
-  return { median: median(a) / median(b), low: Math.min(...ratios), high: Math.max(...ratios) };
+  return spreadOfRounds(batchMedians(a, batches).map((value, i) => value / (mb[i] ?? Number.NaN)));
 }
 
 /** The median, low and high of per-round figures (each round already one figure, e.g. a ratio of round medians). */
