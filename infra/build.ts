@@ -69,11 +69,9 @@ export const UNREACHABLE_MODULES: Readonly<Record<FunctionName, readonly string[
  * - poll-invoices: `@slack/web-api` (about 65 kB with its dependencies, and after the SDK the costliest module to
  *   initialise) is needed only to post through the bot token, which most polls never do. The spend chart's renderer
  *   (d3, the chart code and the `require` of resvg's native addon, see RUNTIME_PACKAGES) only when a chart is drawn.
- * - slack-command: nothing. Its Atlas client and undici (about 190 kB) are already loaded only for ids that are not
- *   archived (a dynamic import, so not initialised at start); a file of their own, with lib/errors.ts shared, was
- *   measured at about 3 ms less cold start and is one entry here
- *   (`lazy: [{ source: 'lib/atlas/client.ts', file: 'atlas-client.js' }], shared: [{ source: 'lib/errors.ts', file:
- *   'errors.js' }]`), but the deployment test pins the slash-command zip to index.js and its map.
+ * - slack-command: the Atlas client and undici (about 190 kB), needed only for an id that is not archived yet (the
+ *   handler imports it with `import()`). lib/errors.ts is shared so that the AtlasApiError the client throws is the
+ *   class the use case checks with `instanceof`.
  * - spend-digest: nothing. Every run posts, so `@slack/web-api` is needed at once; it draws no chart (it uploads the
  *   PNGs the poller stored), so no renderer.
  */
@@ -87,7 +85,10 @@ export const SPLIT_MODULES: Readonly<
     ],
     shared: [],
   },
-  'slack-command': { lazy: [], shared: [] },
+  'slack-command': {
+    lazy: [{ source: 'lib/atlas/client.ts', file: 'atlas-client.js' }],
+    shared: [{ source: 'lib/errors.ts', file: 'errors.js' }],
+  },
   'spend-digest': { lazy: [], shared: [] },
 };
 
@@ -201,9 +202,10 @@ export interface BuildFunctionsOptions {
   /** Stub the unreachable modules listed above (default true). */
   readonly stubUnreachable?: boolean;
   /**
-   * Deep-import only the undici parts used, write the lazy modules to their own files and prefer dependencies' ES
-   * module builds (default true). False is a plain esbuild bundle: undici's package index, everything in index.js,
-   * dependencies' CommonJS builds.
+   * Deep-import only the undici parts used, write the lazy modules to their own files, prefer dependencies' ES
+   * module builds and take the SDK's credentials from the environment only (default true). False is a plain esbuild
+   * bundle: undici's package index, everything in index.js, dependencies' CommonJS builds, the SDK's default
+   * credential chain.
    */
   readonly slim?: boolean;
   /**
@@ -222,20 +224,19 @@ export async function buildFunctions(options: BuildFunctionsOptions = {}): Promi
       const dir = path.join(outDir, name);
       await rm(dir, { recursive: true, force: true });
       await mkdir(dir, { recursive: true });
-      const stubs = options.stubUnreachable === false ? [] : UNREACHABLE_MODULES[name];
       const { lazy, shared } = slim ? SPLIT_MODULES[name] : { lazy: [], shared: [] };
       const bundle = async (entry: string, file: string, separate: readonly SplitModule[]) => {
         const plugins = [
-          ...(stubs.length > 0 ? [stubModules(stubs)] : []),
-          ...(slim ? [slimUndici()] : []),
+          ...functionPlugins(name, { stubUnreachable: options.stubUnreachable !== false, slim }),
           ...(separate.length > 0 ? [separateFiles(separate)] : []),
         ];
         const outfile = path.join(dir, file);
+        const base = functionBuildOptions({ ...options, preferEsm: slim, envCredentials: slim });
         const result = await build({
-          ...functionBuildOptions({ ...options, preferEsm: slim }),
+          ...base,
           entryPoints: [isPackage(entry) ? entry : path.join(ROOT, entry)],
           outfile,
-          plugins,
+          plugins: [...base.plugins, ...plugins],
           external: [...RUNTIME_PACKAGES[name].external],
         });
         assertLoadedLazily(result.metafile, lazy, entry);
@@ -260,6 +261,19 @@ export async function buildFunctions(options: BuildFunctionsOptions = {}): Promi
       return { name, file: main.file, bytes: main.bytes, metafile: main.metafile, files, runtimeFiles };
     }),
   );
+}
+
+/**
+ * The plugins that shape what a function's bundle holds (besides `functionBuildOptions`' own): the unreachable
+ * modules stubbed and, when slim, our undici imports deep-imported. Benchmarks build their references of a function's
+ * parts with them too.
+ */
+export function functionPlugins(
+  name: FunctionName,
+  options: { readonly stubUnreachable: boolean; readonly slim: boolean },
+): Plugin[] {
+  const stubs = options.stubUnreachable ? UNREACHABLE_MODULES[name] : [];
+  return [...(stubs.length > 0 ? [stubModules(stubs)] : []), ...(options.slim ? [slimUndici()] : [])];
 }
 
 const isPackage = (specifier: string) => !specifier.startsWith('.') && !/\.[cm]?[jt]s$/.test(specifier);
@@ -309,9 +323,12 @@ export function functionBuildOptions(options: {
   sourcemap?: boolean;
   /** Default true; false bundles dependencies' CommonJS builds, as esbuild does by default. */
   preferEsm?: boolean;
-}): BuildOptions & { metafile: true } {
+  /** Default true: the SDK's credentials from the environment only (see LAMBDA_CREDENTIALS_MODULE). */
+  envCredentials?: boolean;
+}): BuildOptions & { metafile: true; plugins: Plugin[] } {
   return {
     ...commonOptions(options),
+    plugins: options.envCredentials === false ? [] : [lambdaCredentials()],
     // import() becomes require(): lazily loaded files (ours, and node:http in the SDK's credential providers) are
     // CommonJS, and require() reaches them without starting the ESM loader.
     supported: { 'dynamic-import': false },
@@ -378,9 +395,12 @@ module.exports = new Proxy(function () {}, { get: (_t, key) => (key === '__esMod
   };
 }
 
-/** `import ... from 'undici'` in our own sources resolves to UNDICI_SLIM; dependencies keep the package index. */
+/**
+ * `import ... from 'undici'` in our own sources (and the benchmarks' references built like them) resolves to
+ * UNDICI_SLIM; dependencies keep the package index.
+ */
 function slimUndici(): Plugin {
-  const ours = [path.join(ROOT, 'lib') + path.sep, path.join(ROOT, 'functions') + path.sep];
+  const ours = ['lib', 'functions', 'test/bench/fixtures'].map((dir) => path.join(ROOT, dir) + path.sep);
   return {
     name: 'slim-undici',
     setup(b) {
@@ -393,6 +413,52 @@ function slimUndici(): Plugin {
         contents: UNDICI_SLIM,
         loader: 'js',
         resolveDir: ROOT,
+      }));
+    },
+  };
+}
+
+/**
+ * The AWS SDK's default credential provider (`@aws-sdk/credential-provider-node`, imported by every client's runtime
+ * configuration) resolved to the environment provider alone. Lambda hands a function its role's credentials in
+ * `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`, which is where the default chain looks first
+ * and finds them; the rest of the chain (SSO, shared ini files with role assumption and the STS and SSO clients they
+ * carry, credential processes, web identity, container and instance metadata: about 110 kB minified) is never reached
+ * in Lambda but is bundled and compiled at every cold start. The source keeps the default chain: `npm start` runs it
+ * unbundled and still reads profiles and SSO. A Lambda bundle without credentials in its environment fails its first
+ * AWS call with the SDK's own CredentialsProviderError ("Unable to find environment variable credentials").
+ */
+const LAMBDA_CREDENTIALS_MODULE = `
+import { fromEnv } from '@aws-sdk/credential-provider-env';
+
+// @aws-sdk/credential-provider-node's defaultProvider(init), reduced to its first link.
+export const defaultProvider = (init = {}) => fromEnv(init);
+`;
+
+function lambdaCredentials(): Plugin {
+  return {
+    name: 'lambda-credentials',
+    setup(b) {
+      b.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, async (args) => {
+        if ((args.pluginData as { inner?: boolean } | undefined)?.inner) return undefined;
+        // credential-provider-env is resolved from the default provider's own files, as its dependency.
+        const real = await b.resolve(args.path, {
+          kind: args.kind,
+          resolveDir: args.resolveDir,
+          importer: args.importer,
+          pluginData: { inner: true },
+        });
+        if (real.errors.length > 0) return { errors: real.errors };
+        return {
+          path: args.path,
+          namespace: 'lambda-credentials',
+          pluginData: { resolveDir: path.dirname(real.path) },
+        };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'lambda-credentials' }, (args) => ({
+        contents: LAMBDA_CREDENTIALS_MODULE,
+        loader: 'js',
+        resolveDir: (args.pluginData as { resolveDir: string }).resolveDir,
       }));
     },
   };

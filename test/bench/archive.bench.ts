@@ -21,9 +21,15 @@
 import { type ChildProcess, type StdioOptions, spawn, spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { type BenchOptions, type BenchSection, formatSeconds, runStandalone } from './lib/report';
+import {
+  type BenchOptions,
+  type BenchSection,
+  formatRatioSpread,
+  formatSeconds,
+  runStandalone,
+} from './lib/report';
 import { bundleSelf, flagValue, isEntryPoint, progress, serveRole, stopChild } from './lib/self-process';
-import { median } from './lib/stats';
+import { median, type Spread, spreadOfRounds } from './lib/stats';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROLE_FLAG = '--archive-bench-role';
@@ -104,7 +110,7 @@ interface CaseResult {
   readonly type: 'case-result';
   readonly kind: CaseKind;
   readonly ms: number;
-  /** Main-thread CPU (user + system) while the case ran. */
+  /** The process's CPU time (user + system, all its threads) while the case ran. */
   readonly cpuMs: number;
   /** The same path on the small warm-up CSV, first thing in the fresh process. */
   readonly warmupMs: number;
@@ -125,16 +131,27 @@ interface InMemoryInput {
   readonly rounds: number;
 }
 
+/** What each layer of the inspection costs in memory, CPU time (ms), best of the rounds. */
+interface InMemoryParts {
+  /** A PassThrough that hashes: the sha256 alone. */
+  readonly sha256: number;
+  /** The CSV parser alone, every row read and none used. */
+  readonly parser: number;
+  /** The inspector on the same CSV without its Billing Period row: hash, parse and summary, no usage series. */
+  readonly summary: number;
+  /** The inspector as the archive runs it: hash, parse, summary and the daily usage series. */
+  readonly inspector: number;
+}
+
 interface InMemoryResult {
   readonly type: 'in-memory-result';
   readonly bytes: number;
-  readonly plainMs: number;
-  readonly inspectorMs: number;
+  readonly cpuMs: InMemoryParts;
   readonly correct: boolean;
 }
 
 export interface ArchiveBenchOptions extends BenchOptions {
-  /** Rounds of every case; default 1 quick, 3 full. */
+  /** Rounds of every case; default 1 quick, 7 full. */
   readonly rounds?: number;
   /** A subset of the cases (`plain` is needed for the ratios); default all. */
   readonly cases?: readonly CaseKind[];
@@ -143,7 +160,7 @@ export interface ArchiveBenchOptions extends BenchOptions {
 }
 
 export async function run(options: ArchiveBenchOptions): Promise<BenchSection> {
-  const rounds = options.rounds ?? (options.quick ? 1 : 3);
+  const rounds = options.rounds ?? (options.quick ? 1 : 7);
   const kinds = options.cases ?? CASES;
   const bundle = await bundleSelf(SELF, 'archive-bench');
   const pinning = corePinning();
@@ -274,16 +291,31 @@ function section(
   const of = (sizeMb: number, kind: CaseKind) => results.get(`${sizeMb}:${kind}`) ?? [];
   const rows: string[][] = [];
   const ratios = new Map<number, number>();
+  const cpuRatios = new Map<number, Spread>();
+  const wallRatios = new Map<number, Spread>();
   const archivePeaks: { bytes: number; peak: number; highest: number }[] = [];
   const cpuPerMb = new Map<CaseKind, number[]>();
   const wrong: string[] = [];
   const upload: { partSize?: number; queueSize?: number } = {};
   for (const csv of csvs) {
     const plain = of(csv.sizeMb, 'plain');
-    // Each round's cases ran back to back: a ratio is taken within each round, then the median of the rounds.
-    const ratioOf = (kind: CaseKind) =>
-      median(of(csv.sizeMb, kind).map((r, i) => r.ms / (plain[i]?.ms ?? Number.NaN)));
-    if (plain.length > 0 && kinds.includes('archive')) ratios.set(csv.sizeMb, ratioOf('archive'));
+    // Each round's cases ran back to back: a ratio is taken within each round, then the median and range of the rounds.
+    const spreadOf = (kind: CaseKind, pick: (r: CaseResult) => number): Spread =>
+      spreadOfRounds(
+        of(csv.sizeMb, kind).map((r, i) => pick(r) / (plain[i] === undefined ? Number.NaN : pick(plain[i]))),
+      );
+    const ratioOf = (kind: CaseKind) => spreadOf(kind, (r) => r.ms).median;
+    if (plain.length > 0 && kinds.includes('archive')) {
+      ratios.set(csv.sizeMb, ratioOf('archive'));
+      cpuRatios.set(
+        csv.sizeMb,
+        spreadOf('archive', (r) => r.cpuMs),
+      );
+      wallRatios.set(
+        csv.sizeMb,
+        spreadOf('archive', (r) => r.ms),
+      );
+    }
     for (const kind of kinds) {
       const runs = of(csv.sizeMb, kind);
       const first = runs[0];
@@ -308,8 +340,9 @@ function section(
         CASE_LABELS[kind],
         formatSeconds(ms),
         (csv.bytes / MB / (ms / 1000)).toFixed(0),
-        plain.length === 0 ? 'n/a' : `${ratioOf(kind).toFixed(2)}x`,
+        plain.length === 0 ? 'n/a' : formatRatioSpread(spreadOf(kind, (r) => r.ms)),
         formatSeconds(cpuMs),
+        plain.length === 0 ? 'n/a' : formatRatioSpread(spreadOf(kind, (r) => r.cpuMs)),
         (csv.bytes / MB / (cpuMs / 1000)).toFixed(0),
         megabytes(peakRss),
         `+${megabytes(median(runs.map((r) => r.peak.rss - r.baseline.rss)))}`,
@@ -318,21 +351,24 @@ function section(
     }
   }
   const inMemoryMb = inMemory.bytes / MB;
-  const inMemoryRow = (label: string, ms: number) => [
+  const inMemoryRow = (label: string, cpuMs: number) => [
     `${inMemoryMb.toFixed(0)} MB`,
     label,
-    formatSeconds(ms),
-    (inMemoryMb / (ms / 1000)).toFixed(0),
-    `${(ms / inMemory.plainMs).toFixed(2)}x`,
-    formatSeconds(ms),
-    (inMemoryMb / (ms / 1000)).toFixed(0),
+    formatSeconds(cpuMs),
+    (inMemoryMb / (cpuMs / 1000)).toFixed(0),
+    '-',
+    formatSeconds(cpuMs),
+    '-',
+    (inMemoryMb / (cpuMs / 1000)).toFixed(0),
     '',
     '',
     '',
   ];
   rows.push(
-    inMemoryRow('in memory: PassThrough + sha256', inMemory.plainMs),
-    inMemoryRow('in memory: inspector (sha256 + summary)', inMemory.inspectorMs),
+    inMemoryRow('in memory: sha256 alone (PassThrough)', inMemory.cpuMs.sha256),
+    inMemoryRow('in memory: CSV parser alone', inMemory.cpuMs.parser),
+    inMemoryRow('in memory: inspector without the usage series', inMemory.cpuMs.summary),
+    inMemoryRow('in memory: inspector (sha256, parser, summary, usage series)', inMemory.cpuMs.inspector),
   );
   if (!inMemory.correct) wrong.push('in memory: the inspector and the plain hash disagree');
 
@@ -355,10 +391,7 @@ function section(
         );
       });
       notes.push(
-        `Gap: ${gaps.join('; ')}. The extra is the inspection itself (sha256, then parsing and summing every row), ` +
-          'on a CSV too short for the stand-ins to set the pace. Tried and kept: a parser fast path for whole rows ' +
-          '(native line search, commas found four bytes at a time, quoted rows without the state machine), a ' +
-          'cheaper interning of projects and SKUs, and the HeadObject sent while the bytes stream. Not done: ' +
+        `Gap: ${gaps.join('; ')}. The extra is the inspection itself (see where the CPU goes below). Not done: ` +
           'parsing in a worker thread, which would not help a Lambda below 1,769 MB (less than one vCPU) nor this ' +
           'client pinned to one core, and would complicate the bundle.',
       );
@@ -392,13 +425,55 @@ function section(
       );
     }
   }
-  const cpu = (kind: CaseKind) => median(cpuPerMb.get(kind) ?? []);
-  if (cpuPerMb.has('archive') && cpuPerMb.has('plain')) {
+  if (cpuRatios.size > 0) {
+    const budgeted = [...cpuRatios].filter(([size]) => size >= 100);
+    const met = budgeted.every(([, spread]) => spread.high <= 1.3);
     notes.push(
-      `Client CPU (100 MB and up): the archive path ${cpu('archive').toFixed(1)} ms per MB against ` +
-        `${cpu('plain').toFixed(1)} ms for the plain copy (the SDK hashes and checksums every part in both). A ` +
-        'client sharing its core with the servers pays the difference in time; one faster than its servers does ' +
-        'not. "MB per CPU s" is the rate a client could reach on one core if the network never limited it.',
+      `Budget: the archive path's client CPU at most 1.3x the plain copy's from 100 MB up (a Lambda below 1,769 MB ` +
+        `has less than one vCPU, so its CPU time is its time): ${[...cpuRatios]
+          .map(([size, spread]) => `${size} MB ${formatRatioSpread(spread)}`)
+          .join(', ')} → ${budgeted.length === 0 ? 'not measured' : met ? 'met' : 'NOT met'}. Wall time ` +
+        `against the plain copy, for reading: ${[...wallRatios]
+          .map(([size, spread]) => `${size} MB ${formatRatioSpread(spread)}`)
+          .join(
+            ', ',
+          )} (the stand-ins share one core, so the servers set the pace of both and hide the client's CPU).`,
+    );
+  }
+  const cpu = (kind: CaseKind) => median(cpuPerMb.get(kind) ?? []);
+  const residueCsv = csvs.find(
+    (csv) => csv.sizeMb === 100 && of(100, 'archive').length > 0 && of(100, 'plain').length > 0,
+  );
+  if (residueCsv !== undefined) {
+    const archiveRuns = of(residueCsv.sizeMb, 'archive');
+    const plainRuns = of(residueCsv.sizeMb, 'plain');
+    const extra = median(archiveRuns.map((r, i) => r.cpuMs - (plainRuns[i]?.cpuMs ?? Number.NaN)));
+    const plainCpu = median(plainRuns.map((r) => r.cpuMs));
+    const scale = residueCsv.bytes / inMemory.bytes;
+    const parts = inMemory.cpuMs;
+    const line = (label: string, ms: number) => `${label} ${(ms * scale).toFixed(0)} ms`;
+    notes.push(
+      `Where the archive path's extra CPU goes at ${residueCsv.sizeMb} MB: ${extra.toFixed(0)} ms over the plain ` +
+        "copy (median of the rounds' differences), of which, measured in memory on the same CSV (rows below, best " +
+        `of rounds): ${[
+          line('the sha256 of every byte', parts.sha256),
+          line('parsing every row', parts.parser),
+          line(
+            'the summary (amounts, projects and SKUs interned and summed)',
+            parts.summary - parts.sha256 - parts.parser,
+          ),
+          line('the daily usage series (per day, project, SKU and cluster)', parts.inspector - parts.summary),
+        ].join(
+          ', ',
+        )}; and ${(extra - parts.inspector * scale).toFixed(0)} ms more for the same work inside the ` +
+        'running transfer: two more stream stages and the gate, and above all the inspection itself running slower ' +
+        "between socket reads and the SDK's work on each part than over chunks in memory (timed in one process on " +
+        'the same chunks it is about a third slower inside the transfer; garbage collection is the same in both ' +
+        "paths, and inspecting 2 MB at a time instead of each chunk did not change it). The plain copy's own " +
+        `${plainCpu.toFixed(0)} ms (${cpu('plain').toFixed(1)} ms per MB) is the SDK's work on every part, common to ` +
+        'both paths: a sha256 of the part for its SigV4 signature, its CRC32, concatenating the part, the sockets. ' +
+        `The 1.3x budget leaves the inspection ${(0.3 * plainCpu).toFixed(0)} ms, less than the sha256 and the ` +
+        'parse alone.',
     );
   }
   const warmups = kinds
@@ -426,8 +501,10 @@ function section(
     );
   }
   notes.push(
-    `Times are medians of ${rounds} round(s); "vs plain copy" is the median over rounds of each case's time over ` +
-      'the plain copy of the same round. Case order rotates every round. Memory: the median over rounds of each ' +
+    `Times are medians of ${rounds} round(s); "vs plain copy" and "CPU vs plain" are the median over rounds of each ` +
+      "case's time (CPU time) over the plain copy's in the same round, with the lowest and highest round in " +
+      'brackets: the range a rerun on the same machine is expected to reproduce. "client CPU" is the measured ' +
+      "process's user + system time on all its threads. Case order rotates every round. Memory: the median over rounds of each " +
       `run's peak, sampled every ${SAMPLE_EVERY_MS} ms; "over baseline" subtracts the RSS sampled just before the ` +
       'measured CSV (bundle loaded, connections open, token fetched, warm-up CSV done).',
     'Processes: the Atlas sandbox (rate limit off) and the S3 stand-in (disk-backed, SigV4 and checksums verified, ' +
@@ -442,8 +519,10 @@ function section(
     `Every Upload: part size ${megabytes(upload.partSize ?? Number.NaN)}, queue size ${upload.queueSize} (the ` +
       "archive's defaults) and the SDK's default CRC32 checksums. The identical case hands the archive the " +
       "sandbox's hash as the state's, so the gate stops the upload before its last part and nothing is stored.",
-    'In memory: the 100 MB CSV as 64 KiB chunks through a PassThrough that hashes and through the inspector, best ' +
-      'of several rounds in one process, no network: what inspecting costs in CPU over hashing alone.',
+    'In memory: the 100 MB CSV as 64 KiB chunks in one process, no network, CPU time, best of several rounds: a ' +
+      'PassThrough that hashes; the parser alone; the inspector on the CSV without its Billing Period row (no usage ' +
+      'series); the inspector as the archive runs it. "MB per CPU s" is the rate one core reaches when nothing ' +
+      'else limits it.',
   );
   return {
     title: 'Archiving an invoice CSV: Atlas sandbox → S3 stand-in',
@@ -454,6 +533,7 @@ function section(
       'MB/s',
       'vs plain copy',
       'client CPU',
+      'CPU vs plain',
       'MB per CPU s',
       'peak RSS',
       'over baseline',
@@ -733,48 +813,80 @@ async function measureInMemory(input: InMemoryInput): Promise<InMemoryResult> {
   const { pipeline } = await import('node:stream/promises');
   const { generateCsvChunks } = await import('../../infra/local/atlas-sandbox/csv');
   const { createCsvInspector } = await import('../../lib/invoices/csv-summary');
+  const { createCsvParser } = await import('../../lib/invoices/csv-parser');
   type Spec = Parameters<typeof generateCsvChunks>[0];
 
-  // Re-cut into exact 64 KiB chunks, as a socket would deliver them, so both sides see the same chunking.
+  // Re-cut into exact 64 KiB chunks, as a socket would deliver them, so every layer sees the same chunking.
+  const cut = (bytes: Buffer) => {
+    const chunks: Buffer[] = [];
+    for (let offset = 0; offset < bytes.length; offset += 64 * 1024)
+      chunks.push(bytes.subarray(offset, offset + 64 * 1024));
+    return chunks;
+  };
   const all = Buffer.concat([...generateCsvChunks(input.spec as Spec)]);
-  const chunks: Buffer[] = [];
-  for (let offset = 0; offset < all.length; offset += 64 * 1024)
-    chunks.push(all.subarray(offset, offset + 64 * 1024));
+  const chunks = cut(all);
+  // Without its Billing Period row the inspector knows no period and builds no usage series.
+  const periodAt = all.indexOf('\nBilling Period,') + 1;
+  const withoutPeriod = cut(
+    Buffer.concat([all.subarray(0, periodAt), all.subarray(all.indexOf('\n', periodAt) + 1)]),
+  );
   const sink = () =>
     new Writable({
       write(_chunk, _encoding, callback) {
         callback();
       },
     });
-  const plain = async () => {
-    const hash = createHash('sha256');
-    const through = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        hash.update(chunk);
-        callback(null, chunk);
-      },
-    });
-    await pipeline(Readable.from(chunks), through, sink());
-    return hash.digest('hex');
+  const layers = {
+    async sha256() {
+      const hash = createHash('sha256');
+      const through = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          hash.update(chunk);
+          callback(null, chunk);
+        },
+      });
+      await pipeline(Readable.from(chunks), through, sink());
+      return hash.digest('hex');
+    },
+    async parser() {
+      let rows = 0;
+      const parser = createCsvParser(() => {
+        rows++;
+      });
+      for (const chunk of chunks) parser.write(chunk);
+      parser.end();
+      return String(rows);
+    },
+    async summary() {
+      const inspector = createCsvInspector();
+      await pipeline(Readable.from(withoutPeriod), inspector.stream, sink());
+      return (await inspector.result()).sha256;
+    },
+    async inspector() {
+      const inspector = createCsvInspector();
+      await pipeline(Readable.from(chunks), inspector.stream, sink());
+      const result = await inspector.result();
+      return result.usage === undefined ? 'no usage series' : result.sha256;
+    },
+  } satisfies Record<keyof InMemoryParts, () => Promise<string>>;
+  const best: Record<keyof InMemoryParts, number> = {
+    sha256: Number.POSITIVE_INFINITY,
+    parser: Number.POSITIVE_INFINITY,
+    summary: Number.POSITIVE_INFINITY,
+    inspector: Number.POSITIVE_INFINITY,
   };
-  const inspected = async () => {
-    const inspector = createCsvInspector();
-    await pipeline(Readable.from(chunks), inspector.stream, sink());
-    return (await inspector.result()).sha256;
-  };
-  let plainMs = Number.POSITIVE_INFINITY;
-  let inspectorMs = Number.POSITIVE_INFINITY;
   let correct = true;
   for (let round = 0; round < input.rounds; round++) {
-    let startedAt = performance.now();
-    const a = await plain();
-    plainMs = Math.min(plainMs, performance.now() - startedAt);
-    startedAt = performance.now();
-    const b = await inspected();
-    inspectorMs = Math.min(inspectorMs, performance.now() - startedAt);
-    correct &&= a === b;
+    const answers: Partial<Record<keyof InMemoryParts, string>> = {};
+    for (const layer of Object.keys(layers) as (keyof InMemoryParts)[]) {
+      const before = process.cpuUsage();
+      answers[layer] = await layers[layer]();
+      const used = process.cpuUsage(before);
+      best[layer] = Math.min(best[layer], (used.user + used.system) / 1000);
+    }
+    correct &&= answers.sha256 === answers.inspector;
   }
-  return { type: 'in-memory-result', bytes: all.length, plainMs, inspectorMs, correct };
+  return { type: 'in-memory-result', bytes: all.length, cpuMs: best, correct };
 }
 
 // Entry points

@@ -29,6 +29,7 @@ import {
 export const SECTIONS = [
   { name: 'cold-start', module: './cold-start.bench' },
   { name: 'slash-command-latency', module: './slash-command-latency.bench' },
+  { name: 'slack-post', module: './slack-post.bench' },
   { name: 'archive', module: './archive.bench' },
   { name: 'poll-cost', module: './poll-cost.bench' },
   { name: 'chart', module: './chart.bench' },

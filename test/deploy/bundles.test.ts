@@ -1,11 +1,15 @@
 import { existsSync } from 'node:fs';
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BuiltBundle, buildFunctions, RUNTIME_PACKAGES, SPLIT_MODULES } from '../../infra/build';
 import { DEMO_SERVICE_ACCOUNT } from '../../infra/local/atlas-sandbox';
+import { closeServer, listenLocal, readSmallBody } from '../../infra/local/aws/local-server';
+import { headerValue, parseQuery, verifySigV4 } from '../../infra/local/aws/sigv4';
+import { LOCAL_AWS_CREDENTIALS, LOCAL_AWS_REGION } from '../../infra/local/s3';
 import { createIndexStore } from '../../lib/archive/index-store';
 import { csvKey } from '../../lib/archive/keys';
 import type { PollReport } from '../../lib/poll/report';
@@ -137,6 +141,19 @@ describe('the slack-command bundle', () => {
       ...lazy.map((m) => `dist/slack-command/${m.file}`),
       ...shared.map((m) => `dist/slack-command/${m.file}`),
     ]);
+  });
+
+  it('answers help and an archived invoice without its Atlas client file (loaded only for an id not archived)', async () => {
+    const bundle = await copyWithout('slack-command', 'atlas-client.js');
+
+    const help = await invoke<HttpResult>({ bundle, kind: 'invoke', event: command('help') }, env);
+    const archived = await invoke<HttpResult>({ bundle, kind: 'invoke', event: command(archivedId) }, env);
+
+    expect(SPLIT_MODULES['slack-command'].lazy.map((m) => m.file)).toEqual(['atlas-client.js']);
+    expect(help.statusCode).toBe(200);
+    expect(help.body).toContain('/invoice help');
+    expect(archived.statusCode).toBe(200);
+    expect(archived.body).toContain('X-Amz-Signature');
   });
 
   it('answers /invoice help', async () => {
@@ -336,5 +353,172 @@ describe('the spend chart renderer as bundled', () => {
       files.filter((f) => f.endsWith('.node') || f.endsWith('.ttf') || f.includes('node_modules')),
     ).toEqual([]);
     expect(await readFile(bundles['slack-command']?.file ?? '', 'utf8')).not.toContain('resvg');
+  });
+});
+
+/** Every bundled input of a built function, across its entry and its separately written files. */
+function bundledInputs(bundle: BuiltBundle): string[] {
+  return Object.keys(bundle.metafile.inputs);
+}
+
+/** The SDK's credential providers other than the environment's, and what only they bring in. */
+const CHAIN_ONLY =
+  /@aws-sdk\/(credential-provider-(node|sso|ini|process|web-identity|http|login)|nested-clients|token-providers)\/|@smithy\/credential-provider-imds\//;
+
+describe('AWS credentials in the Lambda bundles', () => {
+  /** A Secrets Manager endpoint that checks each request's SigV4 signature and session token, answering one secret. */
+  async function startSigningCheck(secret: Record<string, string>) {
+    const seen: {
+      ok: boolean;
+      accessKeyId: string | undefined;
+      token: string | undefined;
+      signed: string[];
+    }[] = [];
+    const server = createServer(async (req, res) => {
+      const body = await readSmallBody(req, 64 * 1024);
+      const [rawPath = '/', rawQuery = ''] = (req.url ?? '/').split('?');
+      const verdict = await verifySigV4(
+        {
+          method: req.method ?? 'POST',
+          path: rawPath,
+          query: parseQuery(rawQuery),
+          rawHeaders: req.rawHeaders,
+          body,
+        },
+        {
+          service: 'secretsmanager',
+          region: LOCAL_AWS_REGION,
+          credentials: [LOCAL_AWS_CREDENTIALS],
+          now: Date.now(),
+          uriEscapePath: true,
+        },
+      );
+      const authorization = headerValue(req.rawHeaders, 'authorization') ?? '';
+      seen.push({
+        ok: verdict.ok,
+        accessKeyId: /Credential=([^/]+)\//.exec(authorization)?.[1],
+        token: headerValue(req.rawHeaders, 'x-amz-security-token'),
+        signed: /SignedHeaders=([^,]+)/.exec(authorization)?.[1]?.split(';') ?? [],
+      });
+      res.writeHead(verdict.ok ? 200 : 400, { 'content-type': 'application/x-amz-json-1.1' });
+      res.end(
+        verdict.ok
+          ? JSON.stringify({
+              ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:app',
+              Name: 'app',
+              SecretString: JSON.stringify(secret),
+            })
+          : JSON.stringify({ __type: 'InvalidSignatureException', message: verdict.message }),
+      );
+    });
+    const { url } = await listenLocal(server);
+    return { url, seen, close: () => closeServer(server) };
+  }
+
+  /** The credentials as Lambda sets them for the function's role: a key pair and a session token. */
+  const lambdaCredentials = {
+    AWS_REGION: LOCAL_AWS_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
+    AWS_SESSION_TOKEN: 'IQoJb3JpZ2luX2VjEL7//////////wEaCXVzLWVhc3QtMSJHMEUCIQ-lambda-session-token',
+  };
+
+  it('bundles the environment provider and none of the rest of the default chain', () => {
+    for (const name of ['poll-invoices', 'slack-command'] as const) {
+      const inputs = bundledInputs(bundles[name] as BuiltBundle);
+
+      expect(
+        inputs.filter((input) => CHAIN_ONLY.test(input)),
+        name,
+      ).toEqual([]);
+      expect(
+        inputs.some((input) => input.includes('@aws-sdk/credential-provider-env/')),
+        name,
+      ).toBe(true);
+    }
+  });
+
+  it('signs with the key pair and session token Lambda puts in the environment (both functions)', async () => {
+    const secret = { SLACK_SIGNING_SECRET: SIGNING_SECRET, ATLAS_CLIENT_ID: DEMO_SERVICE_ACCOUNT.clientId };
+    const check = await startSigningCheck(secret);
+    try {
+      const env = {
+        ...lambdaCredentials,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: check.url,
+        APP_SECRET_ID: 'app',
+        ATLAS_ORG_IDS: '65f0c0ffee00de00000000be',
+        ATLAS_CLIENT_SECRET: DEMO_SERVICE_ACCOUNT.clientSecret,
+        ARCHIVE_BUCKET: BUCKET,
+        SLACK_BOT_TOKEN: 'xoxb-bundle-test',
+        SLACK_CHANNEL: CHANNEL,
+        SLACK_ALLOWED_TEAM_IDS: TEAM,
+        LOG_LEVEL: 'warn',
+      };
+      sample += 1;
+      const prepared = await runCold(
+        { bundle: bundles['poll-invoices']?.file ?? '', kind: 'prepare', returnResult: true },
+        path.join(dir, `spec-${sample}.json`),
+        childEnv(env),
+      );
+      sample += 1;
+      const answered = await runCold(
+        {
+          bundle: bundles['slack-command']?.file ?? '',
+          kind: 'invoke',
+          event: signedCommandEvent('help', SIGNING_SECRET, TEAM),
+          returnResult: true,
+        },
+        path.join(dir, `spec-${sample}.json`),
+        childEnv(env),
+      );
+
+      expect(prepared.result).toBeUndefined();
+      expect((answered.result as HttpResult).statusCode).toBe(200);
+      expect(check.seen).toHaveLength(2);
+      for (const request of check.seen) {
+        expect(request).toMatchObject({
+          ok: true,
+          accessKeyId: lambdaCredentials.AWS_ACCESS_KEY_ID,
+          token: lambdaCredentials.AWS_SESSION_TOKEN,
+        });
+        expect(request.signed).toContain('x-amz-security-token');
+      }
+    } finally {
+      await check.close();
+    }
+  });
+
+  it('does not fall back to a shared credentials file: without credentials in the environment the secret is not read', async () => {
+    const check = await startSigningCheck({});
+    const credentialsFile = path.join(dir, 'aws-credentials');
+    await writeFile(
+      credentialsFile,
+      `[default]\naws_access_key_id = ${LOCAL_AWS_CREDENTIALS.accessKeyId}\naws_secret_access_key = ${LOCAL_AWS_CREDENTIALS.secretAccessKey}\n`,
+    );
+    try {
+      sample += 1;
+      const run = runCold(
+        { bundle: bundles['poll-invoices']?.file ?? '', kind: 'prepare' },
+        path.join(dir, `spec-${sample}.json`),
+        childEnv({
+          AWS_REGION: LOCAL_AWS_REGION,
+          AWS_SHARED_CREDENTIALS_FILE: credentialsFile,
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: check.url,
+          APP_SECRET_ID: 'app',
+          ATLAS_ORG_IDS: '65f0c0ffee00de00000000be',
+          ATLAS_CLIENT_ID: DEMO_SERVICE_ACCOUNT.clientId,
+          ATLAS_CLIENT_SECRET: DEMO_SERVICE_ACCOUNT.clientSecret,
+          ARCHIVE_BUCKET: BUCKET,
+          SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/x',
+        }),
+      );
+
+      await expect(run).rejects.toThrow(
+        /APP_SECRET_ID: could not read the secret \(CredentialsProviderError\)/,
+      );
+      expect(check.seen).toEqual([]);
+    } finally {
+      await check.close();
+    }
   });
 });

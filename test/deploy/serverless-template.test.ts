@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { SPLIT_MODULES } from '../../infra/build';
 import { EXAMPLE_PARAMS } from '../../infra/serverless/package';
 import { CREDENTIAL_NAMES, DEPLOY_PARAMETERS } from '../../lib/config';
 import {
@@ -304,10 +305,11 @@ describe('the packaged CloudFormation template', () => {
     }
     const list = spawnSync('unzip', ['-Z1', path.join(outDir, 'slackCommand.zip')], { encoding: 'utf8' });
     if (list.status === 0) {
-      expect(list.stdout.trim().split('\n').sort()).toEqual([
-        'dist/slack-command/index.js',
-        'dist/slack-command/index.js.map',
-      ]);
+      const { lazy, shared } = SPLIT_MODULES['slack-command'];
+      const files = ['index.js', ...[...lazy, ...shared].map((m) => m.file)];
+      expect(list.stdout.trim().split('\n').sort()).toEqual(
+        files.flatMap((file) => [`dist/slack-command/${file}`, `dist/slack-command/${file}.map`]).sort(),
+      );
     }
   });
 });

@@ -44,6 +44,28 @@ function randomSizes(random: () => number, count: number, max: number): number[]
   return Array.from({ length: count }, () => 1 + Math.floor(random() * max));
 }
 
+/** Rows of `cells` joined by commas, each ended by one of `ends`; counts drawn from the inclusive ranges. */
+function randomRows(
+  random: () => number,
+  shape: {
+    cells: readonly string[];
+    ends: readonly string[];
+    rows: readonly [number, number];
+    fields: readonly [number, number];
+  },
+): string {
+  const between = ([low, high]: readonly [number, number]) => low + Math.floor(random() * (high - low + 1));
+  const pick = (items: readonly string[]) => items[Math.floor(random() * items.length)];
+  let text = '';
+  const rows = between(shape.rows);
+  for (let row = 0; row < rows; row++) {
+    const count = between(shape.fields);
+    const fields = Array.from({ length: count }, () => pick(shape.cells));
+    text += fields.join(',') + pick(shape.ends);
+  }
+  return text;
+}
+
 /**
  * A deliberately simple, character-at-a-time reading of the parser's documented contract, to compare against on
  * generated input.
@@ -230,6 +252,38 @@ describe('createCsvParser', () => {
     expect(parse('5" disk,b\n')).toEqual([{ fields: ['5" disk', 'b'] }]);
   });
 
+  it('reads a row holding quotes among many unquoted fields, a quote inside one of them kept as content', () => {
+    const input =
+      '12/15/2026,12/14/2026,"AWS Data Transfer (Internet), ""egress""",,Bench Org,65f0,Staging,' +
+      'Cluster2,5" disk,"x\ny",GB,0.09,246.08,,22.15\r\nnext,row\n';
+    const expected = [
+      {
+        fields: [
+          '12/15/2026',
+          '12/14/2026',
+          'AWS Data Transfer (Internet), "egress"',
+          '',
+          'Bench Org',
+          '65f0',
+          'Staging',
+          'Cluster2',
+          '5" disk',
+          'x\ny',
+          'GB',
+          '0.09',
+          '246.08',
+          '',
+          '22.15',
+        ],
+      },
+      { fields: ['next', 'row'] },
+    ];
+
+    expect(parse(input)).toEqual(expected);
+    expect(parse(input, [1])).toEqual(expected);
+    expect(parse(input, [64, 5, 33])).toEqual(expected);
+  });
+
   it('flags text after a closing quote and keeps that field verbatim', () => {
     expect(parse('"abc"def,g\nh\n')).toEqual([
       { fields: ['"abc"def', 'g'], issue: 'text-after-quote' },
@@ -395,6 +449,33 @@ describe('createCsvParser', () => {
     }
   });
 
+  it('agrees with the reference on long rows mixing quoted and unquoted fields, however they are chunked', () => {
+    const cells = [
+      'AWS Instance M10',
+      '(Internet) GB',
+      '',
+      '0.0033',
+      '"Org, Inc."',
+      '"a ""b"""',
+      '"x\r\ny"',
+      '""',
+      '5" disk',
+      'a"b"',
+      '"q"z',
+      'é日',
+    ];
+    const ends = ['\n', '\r\n', '\r', '\n\n'];
+    const random = seededRandom(777);
+    for (let round = 0; round < 60; round++) {
+      const text = randomRows(random, { cells, ends, rows: [1, 12], fields: [10, 25] });
+      const expected = referenceParse(text);
+
+      expect(parse(text), JSON.stringify(text)).toEqual(expected);
+      expect(parse(text, randomSizes(random, 30, 80)), JSON.stringify(text)).toEqual(expected);
+      expect(parse(text, [], { maxRowBytes: 120 }), JSON.stringify(text)).toEqual(referenceParse(text, 120));
+    }
+  });
+
   it('agrees with the reference on long invoice-like inputs of many rows, however they are chunked', () => {
     const cells = [
       '06/01/2024',
@@ -410,13 +491,7 @@ describe('createCsvParser', () => {
     const ends = ['\n', '\n', '\n', '\r\n', '\r', '\n\n'];
     const random = seededRandom(42);
     for (let round = 0; round < 40; round++) {
-      let text = '';
-      const rows = 1 + Math.floor(random() * 40);
-      for (let row = 0; row < rows; row++) {
-        const count = 1 + Math.floor(random() * 8);
-        const fields = Array.from({ length: count }, () => cells[Math.floor(random() * cells.length)]);
-        text += fields.join(',') + ends[Math.floor(random() * ends.length)];
-      }
+      const text = randomRows(random, { cells, ends, rows: [1, 40], fields: [1, 8] });
       const expected = referenceParse(text);
 
       expect(parse(text), JSON.stringify(text)).toEqual(expected);

@@ -1,8 +1,9 @@
 'use strict';
 // One benchmark sample in a fresh Node process, as Lambda's Node runtime runs a CommonJS handler: `require()` the
 // built bundle, then do the spec's work. Plain JavaScript so that nothing but the bundle is compiled or loaded.
-// Prints one line `BENCH_RESULT {json}` (times from process start, via performance.now()) and exits at once;
-// anything else on stdout is the bundle's own logging. Exits 1 with a message on stderr when the work failed.
+// Prints one line `BENCH_RESULT {json}` (times from process start, via performance.now(); `cpuMs`, the process's
+// user + system CPU time on all its threads from its start, via process.cpuUsage()) and exits at once; anything else
+// on stdout is the bundle's own logging. Exits 1 with a message on stderr when the work failed.
 //
 //   node child-runner.cjs <spec.json>
 //
@@ -12,8 +13,10 @@
 //   invoke   require, then `await handler(event, context)`; with `expectStatus` the result's statusCode is checked
 //            and with `expectText` its body must contain that text; a poll report must be `ok`
 //   call     require, then `await bundle[exportName](...args)`
-//   warm     require every bundle in `variants`, then `rounds` interleaved rounds of one sample each (after
-//            `warmup` discarded rounds), each sample being one invoke/call as above; reports samples per variant
+//   serve    a warm container of one bundle, driven over IPC (spawned with an IPC channel): require, send
+//            `{ type: 'ready' }`; for each `{ type: 'sample' }` do one invoke/call of `work` (event `index` of
+//            `work.events`) and answer `{ type: 'sample', ms, cpuMs }` (this process's time and CPU for that one
+//            request); exit on `{ type: 'close' }` or when the channel closes
 // With `returnResult: true` the result of an invoke or call is printed too (tests read it).
 const { readFileSync } = require('node:fs');
 
@@ -69,32 +72,54 @@ async function perform(bundle, work, index) {
   throw new Error(`unknown work kind ${work.kind}`);
 }
 
+function cpuMs(since) {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1000;
+}
+
 async function main() {
   const spec = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-  if (spec.kind !== 'warm') {
-    const bundle = require(spec.bundle);
-    const loadedMs = performance.now();
-    const result = await perform(bundle, spec, 0);
-    return { loadedMs, doneMs: performance.now(), ...(spec.returnResult ? { result } : {}) };
-  }
-  const names = Object.keys(spec.variants);
-  const bundles = Object.fromEntries(names.map((name) => [name, require(spec.variants[name].bundle)]));
-  const samples = Object.fromEntries(names.map((name) => [name, []]));
-  for (let round = -spec.warmup; round < spec.rounds; round++) {
-    const offset = (((round % names.length) + names.length) % names.length) | 0;
-    for (let i = 0; i < names.length; i++) {
-      const name = names[(i + offset) % names.length];
-      const started = performance.now();
-      await perform(bundles[name], spec.variants[name], round + spec.warmup);
-      const elapsed = performance.now() - started;
-      if (round >= 0) samples[name].push(elapsed);
-    }
-  }
-  return { samples };
+  if (spec.kind === 'serve') return serve(spec);
+  const bundle = require(spec.bundle);
+  const loadedMs = performance.now();
+  const result = await perform(bundle, spec, 0);
+  return {
+    loadedMs,
+    doneMs: performance.now(),
+    cpuMs: cpuMs(),
+    ...(spec.returnResult ? { result } : {}),
+  };
+}
+
+// Requests are handled one at a time, in the order the parent sends them; the IPC round trip is outside the times.
+function serve(spec) {
+  const bundle = require(spec.bundle);
+  return new Promise((resolve, reject) => {
+    let queue = Promise.resolve();
+    process.on('message', (message) => {
+      if (message?.type === 'close') {
+        resolve(undefined);
+        return;
+      }
+      if (message?.type !== 'sample') return;
+      queue = queue
+        .then(async () => {
+          const cpuBefore = process.cpuUsage();
+          const started = performance.now();
+          await perform(bundle, spec.work, message.index ?? 0);
+          const ms = performance.now() - started;
+          process.send({ type: 'sample', ms, cpuMs: cpuMs(cpuBefore) });
+        })
+        .catch(reject);
+    });
+    process.once('disconnect', () => resolve(undefined));
+    process.send({ type: 'ready', loadedMs: performance.now() });
+  });
 }
 
 main().then(
   (result) => {
+    if (result === undefined) process.exit(0);
     // Exit once the line is handed to the pipe: a result larger than the pipe's buffer (a PNG) would be cut off by
     // exiting straight after write().
     process.stdout.write(`${MARK}${JSON.stringify(result)}\n`, () => process.exit(0));

@@ -26,11 +26,10 @@ export interface SampleWork {
 
 export type ColdSpec = SampleWork & { readonly bundle: string };
 
+/** A warm container of one bundle (see `startWarm`): every sample is one `work`, event `index` of `work.events`. */
 export interface WarmSpec {
-  readonly kind: 'warm';
-  readonly rounds: number;
-  readonly warmup: number;
-  readonly variants: Readonly<Record<string, SampleWork & { readonly bundle: string }>>;
+  readonly bundle: string;
+  readonly work: SampleWork;
 }
 
 export interface ColdResult {
@@ -40,20 +39,36 @@ export interface ColdResult {
   readonly loadedMs: number;
   /** From the child's process start to the end of the work (ms). */
   readonly doneMs: number;
+  /** The child's CPU time (user + system, all threads) from its start to the end of the work (ms). */
+  readonly cpuMs: number;
   /** With `returnResult`: what the handler or export returned, as JSON. */
   readonly result?: unknown;
 }
 
-export interface WarmResult {
-  readonly samples: Record<string, number[]>;
+/** One warm request, as the container that served it measured it. */
+export interface WarmSample {
+  /** From the handler call to its answer (ms). */
+  readonly ms: number;
+  /** The container's CPU time (user + system, all threads) over that request (ms). */
+  readonly cpuMs: number;
+}
+
+/** A running warm container: one Node process that loaded one bundle and serves requests one at a time. */
+export interface WarmContainer {
+  sample(index: number): Promise<WarmSample>;
+  close(): Promise<void>;
 }
 
 /**
  * The environment of every child: only what is given (plus PATH), so NODE_OPTIONS, AWS profiles or proxies of the
- * calling shell never change what is measured.
+ * calling shell never change what is measured. The AWS SDK's warning about this machine's Node version is turned off:
+ * Lambda runs the functions on Node 24, where the SDK prints none (printing it costs every client bundle alike).
  */
 export function childEnv(vars: Readonly<Record<string, string | undefined>>): Record<string, string> {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
   for (const [name, value] of Object.entries(vars)) if (value !== undefined) env[name] = value;
   return env;
 }
@@ -105,7 +120,7 @@ function parseResult<T>(stdout: string): T {
   return JSON.parse(line.slice('BENCH_RESULT '.length)) as T;
 }
 
-/** `node -e ""`: Node's own start and exit, the reference every cold start is compared with. */
+/** `node -e ""`: Node's own start and exit, the reference every cold start is compared with (wall time only). */
 export async function runBareNode(env: Record<string, string>): Promise<number> {
   return (await spawnNode(['-e', ''], env, 30_000)).wallMs;
 }
@@ -122,18 +137,60 @@ export async function runCold(
 ): Promise<ColdResult> {
   await writeFile(specFile, JSON.stringify(spec));
   const exit = await spawnNode([CHILD_RUNNER, specFile], env, timeoutMs);
-  const marks = parseResult<{ loadedMs: number; doneMs: number; result?: unknown }>(exit.stdout);
+  const marks = parseResult<{ loadedMs: number; doneMs: number; cpuMs: number; result?: unknown }>(
+    exit.stdout,
+  );
   return { wallMs: exit.wallMs, ...marks };
 }
 
-/** Many warm samples of several bundles, interleaved, in one process. */
-export async function runWarm(
+/**
+ * A warm container of `spec.bundle` in a process of its own, as Lambda keeps one per concurrent request: its own heap,
+ * garbage collector and JIT state, so variants measured side by side never share them. Resolves once the bundle is
+ * loaded; the caller sends samples one at a time (interleaving several containers) and closes it.
+ */
+export async function startWarm(
   spec: WarmSpec,
   specFile: string,
   env: Record<string, string>,
-  timeoutMs = 600_000,
-): Promise<WarmResult> {
-  await writeFile(specFile, JSON.stringify(spec));
-  const exit = await spawnNode([CHILD_RUNNER, specFile], env, timeoutMs);
-  return parseResult<WarmResult>(exit.stdout);
+): Promise<WarmContainer> {
+  await writeFile(specFile, JSON.stringify({ kind: 'serve', ...spec }));
+  const child = spawn(process.execPath, [CHILD_RUNNER, specFile], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  const err: Buffer[] = [];
+  child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const failure = () =>
+    new Error(`warm container ${spec.bundle} ended: ${Buffer.concat(err).toString('utf8').slice(0, 2000)}`);
+  const next = <T>(type: string) =>
+    new Promise<T>((resolve, reject) => {
+      const onMessage = (message: { type?: string }) => {
+        if (message?.type !== type) return;
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        resolve(message as T);
+      };
+      const onExit = () => {
+        child.off('message', onMessage);
+        // Let stderr drain first so the error says why.
+        setImmediate(() => reject(failure()));
+      };
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+    });
+  await next('ready');
+  return {
+    async sample(index) {
+      const answer = next<WarmSample & { type: string }>('sample');
+      child.send({ type: 'sample', index });
+      const { ms, cpuMs } = await answer;
+      return { ms, cpuMs };
+    },
+    async close() {
+      if (child.exitCode === null && child.signalCode === null && child.connected)
+        child.send({ type: 'close' });
+      await exited;
+    },
+  };
 }

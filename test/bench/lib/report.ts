@@ -28,6 +28,19 @@ export function ratio(value: number, reference: number, digits = 2): string {
   return `${(value / reference).toFixed(digits)}x`;
 }
 
+/** A ratio with its range over batches or rounds: `1.12x (1.08–1.17x)`; `n/a` when not finite. */
+export function formatRatioSpread(spread: { median: number; low: number; high: number }, digits = 2): string {
+  const { median, low, high } = spread;
+  if (![median, low, high].every(Number.isFinite)) return 'n/a';
+  return `${median.toFixed(digits)}x (${low.toFixed(digits)}–${high.toFixed(digits)}x)`;
+}
+
+/** Milliseconds with their range: `12.3 ms (11.9–12.8)`. */
+export function formatMsSpread(spread: { median: number; low: number; high: number }): string {
+  const bare = (ms: number) => formatMs(ms).replace(/ ms$/, '');
+  return `${formatMs(spread.median)} (${bare(spread.low)}–${bare(spread.high)})`;
+}
+
 /** Milliseconds with one decimal below 100 ms, none above. */
 export function formatMs(ms: number): string {
   if (!Number.isFinite(ms)) return 'n/a';
@@ -87,6 +100,25 @@ export function sectionMarkdown(section: BenchSection): string {
   return out.join('\n');
 }
 
+/**
+ * How the figures are taken, the same for every run: each variant runs the way Lambda runs it, and every ratio comes
+ * with the range a rerun on the same machine reproduces (publish a range only after two runs agree on it).
+ */
+export const METHOD = [
+  'Cold start: a fresh Node process per sample, as a Lambda cold start, variants interleaved round by round; wall ' +
+    "time from spawn to exit and the process's CPU time (all threads); each function against its floor (the SDK " +
+    'clients it cannot do without, built with the same options); ratios with the lowest and highest of 5 batches of ' +
+    'rounds.',
+  '/invoice latency: warm, one process per variant (a Lambda container each: its own heap, GC and JIT), requests ' +
+    'interleaved across the processes, a fresh set of processes per round and the range over rounds; cold, a fresh ' +
+    'process per sample, to the answer, reading the app secret from Secrets Manager as deployed (APP_SECRET_ID set).',
+  'Archiving: every case in a fresh process pinned alone to a core, the stand-ins on the other; the archive path ' +
+    'against a plain streaming copy in CPU time (what a Lambda below one vCPU pays) and wall time, a ratio per round ' +
+    "and the range over rounds; the inspection's layers measured in memory to say where the extra CPU goes.",
+  'A range is what a rerun on the same quiet machine is expected to reproduce; a machine shared with other work ' +
+    'widens it, so figures are published from a quiet machine, two runs agreeing.',
+] as const;
+
 export interface ReportHeader {
   /** ISO date-time of the run. */
   readonly date: string;
@@ -104,6 +136,8 @@ export function reportMarkdown(header: ReportHeader, sections: readonly BenchSec
     '',
     'Figures are medians of interleaved runs measured side by side in this one run; ratios compare them with the ' +
       'reference named in each table. Nothing here is asserted by the test suite.',
+    '',
+    ...METHOD.map((line) => `- ${line}`),
     '',
     ...sections.flatMap((section) => [sectionMarkdown(section), '']),
   ].join('\n');

@@ -57,3 +57,48 @@ export async function interleave<K extends string>(
   }
   return samples;
 }
+
+/**
+ * How far a figure moves between parts of one run: the median of the medians of consecutive batches (or of rounds),
+ * and the lowest and highest of them. Publishing `low`–`high` (rather than one median) states what a rerun on the same machine
+ * reproduces; a rerun whose medians fall outside it says the machine was not the same (or not quiet).
+ */
+export interface Spread {
+  readonly median: number;
+  readonly low: number;
+  readonly high: number;
+}
+
+/**
+ * `samples` (in the order taken) cut into `batches` consecutive groups of near-equal size, the median of each. Fewer
+ * samples than batches give one group per sample.
+ */
+export function batchMedians(samples: readonly number[], batches: number): number[] {
+  const count = Math.max(1, Math.min(batches, samples.length));
+  const out: number[] = [];
+  for (let b = 0; b < count; b++) {
+    const from = Math.floor((b * samples.length) / count);
+    const to = Math.floor(((b + 1) * samples.length) / count);
+    out.push(median(samples.slice(from, to)));
+  }
+  return out;
+}
+
+/** The median of `samples`' batch medians, and their range. */
+export function spreadOf(samples: readonly number[], batches: number): Spread {
+  return spreadOfRounds(batchMedians(samples, batches));
+}
+
+/**
+ * `a` over `b` where both were sampled in the same rounds (index i of each taken side by side): the ratio of their
+ * medians batch by batch, and the median and range of those ratios (so the figure always lies within its range).
+ */
+export function ratioSpread(a: readonly number[], b: readonly number[], batches: number): Spread {
+  const mb = batchMedians(b, batches);
+  return spreadOfRounds(batchMedians(a, batches).map((value, i) => value / (mb[i] ?? Number.NaN)));
+}
+
+/** The median, low and high of per-round figures (each round already one figure, e.g. a ratio of round medians). */
+export function spreadOfRounds(values: readonly number[]): Spread {
+  return { median: median(values), low: Math.min(...values), high: Math.max(...values) };
+}
