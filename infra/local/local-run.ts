@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -332,6 +333,12 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
         onExchange: (exchange) => {
           const shown = describeExchange(exchange, paint, options.color ?? false);
           if (shown !== undefined) print(shown);
+          // A spend answer links its chart presigned: the readable copy of that stored chart, when there is one.
+          for (const key of archiveKeysShown(exchange)) {
+            const path = chartMirror?.pathOf(key);
+            if (path !== undefined && key.endsWith('.png') && existsSync(path))
+              print(`  ${paint.dim('chart')} ${displayPath(path)}`);
+          }
         },
       });
       closers.push(() => (bridge as HttpBridge).close());
@@ -617,6 +624,25 @@ function describeExchange(exchange: HttpExchange, paint: Paint, color: boolean):
   );
   const visibility = reply.response_type === 'in_channel' ? 'in channel' : 'ephemeral';
   return boxed(`${paint.bold(asked)} ${paint.dim(`→ reply (${visibility})`)}`, rendered, paint);
+}
+
+/** The archive keys a slash-command reply's image blocks link to (presigned, path-style URLs of the stand-in). */
+function archiveKeysShown(exchange: HttpExchange): string[] {
+  let reply: { blocks?: unknown };
+  try {
+    reply = JSON.parse(exchange.response.body.toString('utf8')) as typeof reply;
+  } catch {
+    return [];
+  }
+  const keys: string[] = [];
+  for (const block of Array.isArray(reply.blocks) ? reply.blocks : []) {
+    const url = (block as { type?: unknown; image_url?: unknown } | null)?.image_url;
+    if ((block as { type?: unknown } | null)?.type !== 'image' || typeof url !== 'string') continue;
+    const path = URL.canParse(url) ? new URL(url).pathname : '';
+    const prefix = `/${LOCAL_ARCHIVE_BUCKET}/`;
+    if (path.startsWith(prefix)) keys.push(decodeURIComponent(path.slice(prefix.length)));
+  }
+  return keys;
 }
 
 /** The ids of the uploaded files a message's image blocks show (`slack_file.id`). */

@@ -73,6 +73,25 @@ describe('npm start with the slash-command endpoint', () => {
     expect(reply.text).toMatch(/[0-9a-f]{24}/);
   });
 
+  it('mints a request for /invoice spend with --sign "spend", answered from what the poll recorded', async () => {
+    const signer = startProcess(['--sign', 'spend', '--data-dir', dataDir]);
+    const { code } = await signer.exited;
+    expect(code, signer.stderr()).toBe(0);
+    const fresh = parseCurl(signer.stdout().trim());
+
+    const response = await send(fresh);
+
+    expect(run.stdout()).toContain('(also "spend", "latest", "pending", "list", "help")');
+    expect(new URLSearchParams(fresh.body).get('text')).toBe('spend');
+    expect(response.status).toBe(200);
+    const reply = (await response.json()) as { text: string; blocks: unknown[] };
+    expect(reply.text).toMatch(
+      /^Ünïcode &amp; &lt;Co&gt; "Demo": \$[\d,]+\.\d\d month-to-date, forecast \$[\d,]+\.\d\d, budget \$[\d,]+\.00\.$/,
+    );
+    expect(JSON.stringify(reply.blocks)).toContain('Month-end forecast');
+    await run.waitFor(/┌ \/invoice spend → reply \(ephemeral\)\n│ Spend: Ünïcode & <Co> "Demo", /);
+  });
+
   it('prints the sandbox base URL and credentials, which the command line accepts', async () => {
     const printed = (name: string) => new RegExp(`${name}=(\\S+)`).exec(run.stdout())?.[1] ?? '';
     const orgId = /--orgId ([0-9a-f]{24})/.exec(run.stdout())?.[1] ?? '';
