@@ -94,7 +94,7 @@ describe('the daily spend pattern', () => {
     );
   });
 
-  it('places a spike on a chosen day instead of its month\'s own, leaving other months as they were', () => {
+  it("places a spike on a chosen day instead of its month's own, leaving other months as they were", () => {
     const month = monthDays('2025-03');
     const placed = { ...ORG, placedSpike: { day: '2025-03-05', project: 1, factor: 30 } };
     const egress = (org: typeof placed | typeof ORG, day: number) =>
@@ -105,13 +105,15 @@ describe('the daily spend pattern', () => {
     const fifth = month[4] as number;
 
     expect(egress(placed, fifth) / egress(ORG, fifth)).toBeCloseTo(30, 1);
-    const spiked = month.filter((d) => dayTotal(d, placed) > 1.5 * median(month.map((m) => dayTotal(m, placed))));
+    const spiked = month.filter(
+      (d) => dayTotal(d, placed) > 1.5 * median(month.map((m) => dayTotal(m, placed))),
+    );
     expect(spiked).toEqual([fifth]);
     for (const day of [...monthDays('2025-02'), ...monthDays('2025-04')])
       expect(dayTotal(day, placed)).toBe(dayTotal(day));
   });
 
-  it('tells what a usage day costs, as the sum of that day\'s CSV rows, before the day has accrued', async () => {
+  it("tells what a usage day costs, as the sum of that day's CSV rows, before the day has accrued", async () => {
     const seedOf = { id: '5f0000000000000000005eed', lineItems: 'daily' as const, invoices: 1, live: true };
     let now = Date.parse('2026-03-10T10:00:00Z');
     sandbox = await startAtlasSandbox({ clock: () => now, orgs: [seedOf] });
