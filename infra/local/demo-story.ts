@@ -1,3 +1,4 @@
+import { formatDay, parseMonth } from '../../lib/spend/calendar';
 import {
   type AtlasSandboxOptions,
   createDemoSandboxOptions,
@@ -5,6 +6,7 @@ import {
   DEMO_ORG_ID,
   type PlacedSpike,
 } from './atlas-sandbox';
+import { DAY_MS } from './atlas-sandbox/model';
 
 /**
  * The demo organisation's story as `npm start` tells it: where in the month it starts, where its spike lands and the
@@ -40,17 +42,22 @@ export interface DemoStory {
   readonly spike: PlacedSpike;
 }
 
-/** The story of a month (`YYYY-MM`). */
+/** The story of a month (`YYYY-MM`). Throws RangeError for anything else. */
 export function planDemoStory(month: string): DemoStory {
-  const match = /^(\d{4})-(\d{2})$/.exec(month);
-  if (match === null) throw new RangeError(`a story month looks like 2026-12 (got ${month})`);
-  const firstDay = `${month}-${String(STORY_START_DAY).padStart(2, '0')}`;
+  const firstDay = formatDay(storyDayNumber(month, 1));
   return {
     month,
-    start: Date.UTC(Number(match[1]), Number(match[2]) - 1, STORY_START_DAY),
+    start: storyDayNumber(month, 1) * DAY_MS,
     firstDay,
     spike: { day: firstDay, project: SPIKE_PROJECT, factor: SPIKE_FACTOR },
   };
+}
+
+/** The day number (days since 1970-01-01) of story day `n` (1 = the first) of a month's story. */
+function storyDayNumber(month: string, n: number): number {
+  const first = parseMonth(month);
+  if (first === undefined) throw new RangeError(`a story month looks like 2026-12 (got ${month})`);
+  return first + STORY_START_DAY - 1 + n - 1;
 }
 
 /** The sandbox of the story: the demo organisation with the story's spike, its data dated from the story's start. */
@@ -70,10 +77,10 @@ export function demoStorySandboxOptions(
  * for the demo organisation).
  */
 export function chooseDemoBudgetCents(story: DemoStory, usageDayCents: (day: string) => number): number {
-  const lastDay = STORY_START_DAY + BUDGET_THROUGH_STORY_DAY - 1;
+  const last = storyDayNumber(story.month, BUDGET_THROUGH_STORY_DAY);
   let spent = 0;
-  for (let day = 1; day <= lastDay; day++)
-    spent += usageDayCents(`${story.month}-${String(day).padStart(2, '0')}`);
+  for (let day = parseMonth(story.month) as number; day <= last; day++)
+    spent += usageDayCents(formatDay(day));
   // A day costs far more than $50, so the hundreds below twice the spend are still above twice the day before's.
   return Math.floor((2 * spent) / 10_000) * 10_000;
 }

@@ -11,6 +11,15 @@ import {
 } from '../../infra/local/demo-story';
 import { type LocalRun, type PollOutcome, startLocalRun } from '../../infra/local/local-run';
 import { startS3StandIn } from '../../infra/local/s3';
+import {
+  addMonths,
+  daysInMonth,
+  formatDay,
+  formatDayRange,
+  formatMonthName,
+  formatShortDay,
+  parseMonth,
+} from '../../lib/spend/calendar';
 import { forecastMonthEnd } from '../../lib/spend/forecast';
 import { DEFAULT_SPEND_SETTINGS } from '../../lib/spend/settings';
 import { detectSpikes } from '../../lib/spend/spikes';
@@ -59,11 +68,21 @@ async function pollDay(story: StoryRun, n: number): Promise<{ outcome: PollOutco
   return { outcome, printed: story.since(from) };
 }
 
+/** Where the readable copy of the story month's chart goes. */
+function chartCopy(story: StoryRun): string {
+  const month = story.run.demo?.story.month as string;
+  const spend = join(story.dataDir, 's3', 'local-invoice-archive', 'atlas-invoices', 'spend');
+  return join(spend, DEMO_ORG_ID, `${month}.png`);
+}
+
 const headersOf = (printed: string) =>
   [...printed.matchAll(/^│ (.*): Ünïcode & <Co> "Demo"$/gm)].map((m) => m[1]);
 
-/** A month's Dec 8 as the date, `YYYY-MM-DD`. */
-const storyDay = (month: string, n: number) => `${month}-${String(STORY_START_DAY + n - 1).padStart(2, '0')}`;
+const firstOf = (month: string) => parseMonth(month) as number;
+/** Story day `n` (1 = the first) of a month's story, `YYYY-MM-DD`. */
+const storyDay = (month: string, n: number) => formatDay(firstOf(month) + STORY_START_DAY + n - 2);
+/** `Dec 1–8`: the first `days` days of a month. */
+const firstDays = (month: string, days: number) => formatDayRange(firstOf(month), firstOf(month) + days - 1);
 
 describe('the demo story', () => {
   let story: StoryRun | undefined;
@@ -96,7 +115,9 @@ describe('the demo story', () => {
       expect(first.printed).toContain(`passes its ${budgetText} budget around`);
       expect(first.outcome.report?.totals.spendAlerts).toBe(1);
 
-      expect(headersOf(second.printed)).toEqual([`Spend spike on ${shortDay(storyDay(storyMonth, 1))}`]);
+      expect(headersOf(second.printed)).toEqual([
+        `Spend spike on ${formatShortDay(firstOf(storyMonth) + STORY_START_DAY - 1)}`,
+      ]);
       expect(second.printed).toContain('check project Production, "EU"\'s cluster Cluster0');
       expect(second.outcome.report?.totals.spendAlerts).toBe(1);
 
@@ -112,15 +133,7 @@ describe('the demo story', () => {
     const { printed } = await pollDay(story, 1);
     const { outcome } = await pollDay(story, 2);
     const month = story.run.demo?.story.month as string;
-    const file = join(
-      story.dataDir,
-      's3',
-      'local-invoice-archive',
-      'atlas-invoices',
-      'spend',
-      DEMO_ORG_ID,
-      `${month}.png`,
-    );
+    const file = chartCopy(story);
 
     const bytes = await readFile(file);
 
@@ -149,19 +162,8 @@ describe('the demo story', () => {
 
     const { outcome, printed } = await pollDay(story, 5);
 
-    const month = story.run.demo?.story.month as string;
     expect(printed).not.toContain('┌ Slack');
-    expect(outcome.chartFiles).toEqual([
-      join(
-        story.dataDir,
-        's3',
-        'local-invoice-archive',
-        'atlas-invoices',
-        'spend',
-        DEMO_ORG_ID,
-        `${month}.png`,
-      ),
-    ]);
+    expect(outcome.chartFiles).toEqual([chartCopy(story)]);
     expect(outcome.report?.totals.spendRecords).toBe(1);
   });
 
@@ -180,8 +182,8 @@ describe('the demo story', () => {
       expect.objectContaining({ channel: 'C0LOCAL00', orgIds: [DEMO_ORG_ID], posted: true, charts: 1 }),
     ]);
     expect(printed.match(/┌ Slack C0LOCAL00 \(chat\.postMessage\)/g)).toHaveLength(1);
-    expect(printed).toContain(`│ Atlas spend, ${monthName(month)}`);
-    expect(printed).toContain(`month-to-date (${shortDay(`${month}-01`)}–${STORY_START_DAY})`);
+    expect(printed).toContain(`│ Atlas spend, ${formatMonthName(firstOf(month))}`);
+    expect(printed).toContain(`month-to-date (${firstDays(month, STORY_START_DAY)})`);
     expect(printed).toMatch(/ {2}chart .*spend\/65f0c0ffee00de0000000001\/\d{4}-\d{2}\.png$/m);
   });
 
@@ -203,7 +205,7 @@ describe('the demo story', () => {
     expect(spent).toMatch(/^\$/);
     expect(reply.text).toContain(`Ünïcode &amp; &lt;Co&gt; "Demo": ${spent} month-to-date, forecast`);
     expect(JSON.stringify(reply.blocks)).toContain(
-      `${spent} month-to-date (${shortDay(`${month}-01`)}–${STORY_START_DAY + 1})`,
+      `${spent} month-to-date (${firstDays(month, STORY_START_DAY + 1)})`,
     );
     await expect
       .poll(() => story?.since(0))
@@ -212,10 +214,7 @@ describe('the demo story', () => {
 });
 
 describe("the demo story's plan, on the sandbox's numbers of every month from 2025 to 2028", () => {
-  const months = Array.from(
-    { length: 48 },
-    (_, i) => `${2025 + Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}`,
-  );
+  const months = Array.from({ length: 48 }, (_, i) => addMonths('2025-01', i));
   let sandboxes: AtlasSandbox[] = [];
   beforeAll(async () => {
     sandboxes = await Promise.all(
@@ -237,7 +236,7 @@ describe("the demo story's plan, on the sandbox's numbers of every month from 20
       const dayCents = (day: string) => sandbox.usageDayCents(DEMO_ORG_ID, day);
       const budget = chooseDemoBudgetCents(story, dayCents);
       const current = seriesOf(month, dayCents);
-      const previous = seriesOf(addMonth(month, -1), dayCents);
+      const previous = seriesOf(addMonths(month, -1), dayCents);
       const upTo = (day: number) => current.dailyCents.slice(0, day).reduce((a, b) => a + b, 0);
       const onStoryDay = (n: number) => ({
         series: { ...current, lastUsageDay: STORY_START_DAY + n - 1 },
@@ -264,40 +263,17 @@ describe("the demo story's plan, on the sandbox's numbers of every month from 20
 
 function seriesOf(month: string, dayCents: (day: string) => number): UsageSeries {
   const [year, m] = month.split('-').map(Number) as [number, number];
-  const days = new Date(Date.UTC(year, m, 0)).getUTCDate();
+  const days = daysInMonth(year, m);
   const empty = { lines: [], otherCount: 0 };
   return {
     start: `${month}-01`,
     days,
     lastUsageDay: days,
-    dailyCents: Array.from({ length: days }, (_, d) =>
-      dayCents(`${month}-${String(d + 1).padStart(2, '0')}`),
-    ),
+    dailyCents: Array.from({ length: days }, (_, d) => dayCents(formatDay(firstOf(month) + d))),
     projects: empty,
     skus: empty,
     clusters: empty,
     undated: { cents: 0, rows: 0 },
     outOfPeriod: { cents: 0, rows: 0 },
   };
-}
-
-function addMonth(month: string, offset: number): string {
-  const [year, m] = month.split('-').map(Number) as [number, number];
-  return new Date(Date.UTC(year, m - 1 + offset, 1)).toISOString().slice(0, 7);
-}
-
-function shortDay(day: string): string {
-  return new Date(`${day}T00:00:00Z`).toLocaleDateString('en-US', {
-    month: 'short',
-    day: 'numeric',
-    timeZone: 'UTC',
-  });
-}
-
-function monthName(month: string): string {
-  return new Date(`${month}-01T00:00:00Z`).toLocaleDateString('en-US', {
-    month: 'long',
-    year: 'numeric',
-    timeZone: 'UTC',
-  });
 }

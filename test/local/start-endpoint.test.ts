@@ -20,6 +20,14 @@ async function send(curl: ParsedCurl): Promise<Response> {
   return fetch(curl.url, { method: curl.method, headers: curl.headers, body: curl.body });
 }
 
+/** `npm start -- --sign "<text>"` from another process, as a user runs it: the curl it printed. */
+async function signFromAnotherProcess(text: string): Promise<ParsedCurl> {
+  const signer = startProcess(['--sign', text, '--data-dir', dataDir]);
+  const { code } = await signer.exited;
+  expect(code, signer.stderr()).toBe(0);
+  return parseCurl(signer.stdout().trim());
+}
+
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'npm-start-endpoint-'));
   run = startProcess(['--port', '0', '--interval', '3600', '--data-dir', dataDir]);
@@ -59,10 +67,7 @@ describe('npm start with the slash-command endpoint', () => {
   });
 
   it('mints a freshly signed request for the running endpoint with --sign', async () => {
-    const signer = startProcess(['--sign', 'latest', '--data-dir', dataDir]);
-    const { code } = await signer.exited;
-    expect(code, signer.stderr()).toBe(0);
-    const fresh = parseCurl(signer.stdout().trim());
+    const fresh = await signFromAnotherProcess('latest');
 
     const response = await send(fresh);
 
@@ -74,10 +79,7 @@ describe('npm start with the slash-command endpoint', () => {
   });
 
   it('mints a request for /invoice spend with --sign "spend", answered from what the poll recorded', async () => {
-    const signer = startProcess(['--sign', 'spend', '--data-dir', dataDir]);
-    const { code } = await signer.exited;
-    expect(code, signer.stderr()).toBe(0);
-    const fresh = parseCurl(signer.stdout().trim());
+    const fresh = await signFromAnotherProcess('spend');
 
     const response = await send(fresh);
 
