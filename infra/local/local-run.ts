@@ -95,7 +95,10 @@ export interface PollOutcome {
   readonly error?: unknown;
   /** Readable copies of the CSVs this poll archived (stand-in archive only). */
   readonly archivedFiles: readonly string[];
-  /** Readable copies of the spend charts this poll stored (stand-in archive only). */
+  /**
+   * Readable copies of the spend charts this poll stored that none of its messages showed (a message showing one has
+   * the copy's path printed under it). Stand-in archive only.
+   */
   readonly chartFiles: readonly string[];
   readonly startedAt: number;
   readonly durationMs: number;
@@ -377,9 +380,12 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
             ),
       );
       if (story !== undefined) {
-        const day = story.firstDay;
         lines.push(
-          row('Story', 'sandbox', `begins ${day}, one day per poll: spend alerts from the first poll on`),
+          row(
+            'Story',
+            'sandbox',
+            `begins ${story.firstDay}, one day per poll: spend alerts from the first poll on`,
+          ),
         );
       }
       if (standInBudgets && env.SPEND_BUDGETS !== undefined) {
