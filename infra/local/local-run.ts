@@ -265,6 +265,7 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
       s3: ({ forcePathStyle }) => s3Client(forcePathStyle),
       writeLog: logTo('command'),
       pollIntervalMinutes: options.intervalSeconds / 60,
+      now,
       calendar,
     });
     const digestHandler = createDigestHandler({
