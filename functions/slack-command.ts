@@ -35,6 +35,8 @@ export interface SlackCommandHandlerDeps extends CommandTuning {
   readonly atlas?: ((config: AtlasConfig, log: Logger) => AtlasInvoiceApi) | undefined;
   /** Epoch milliseconds (signature window, deadlines, link signing). Default `Date.now`. */
   readonly now?: (() => number) | undefined;
+  /** Epoch milliseconds of the billing calendar the spend answers read (see SpendCommandDeps). Default `now`. */
+  readonly calendar?: (() => number) | undefined;
   /** Where log lines go (default stdout). */
   readonly writeLog?: ((line: string) => void) | undefined;
 }
@@ -56,6 +58,8 @@ export interface CommandClients {
   readonly log: Logger;
   /** Epoch milliseconds. */
   readonly now: () => number;
+  /** The billing calendar of the spend answers; default `now`. */
+  readonly calendar?: (() => number) | undefined;
 }
 
 export type SlackCommandEvent = APIGatewayProxyEvent | APIGatewayProxyEventV2;
@@ -86,6 +90,7 @@ export function buildCommandDeps(
     orgIds: config.orgIds,
     access: config.slack.access,
     now,
+    calendar: clients.calendar,
     log,
     atlasDeadlineMs: tuning.atlasDeadlineMs ?? DEFAULT_ATLAS_DEADLINE_MS,
     pollIntervalMinutes: tuning.pollIntervalMinutes ?? config.pollIntervalMinutes,
@@ -116,6 +121,7 @@ export function createSlackCommandHandler(deps: SlackCommandHandlerDeps): SlackC
       atlas: deps.atlas ? deps.atlas(config.atlas, log) : interactiveAtlas(config.atlas, log),
       log,
       now,
+      calendar: deps.calendar,
     };
     return createSlackEdge({
       signingSecret: config.slack.signingSecret,

@@ -1,13 +1,14 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 /**
- * Readable copies of the archived CSVs. The S3 stand-in keeps objects as content-addressed blobs, so after each poll
- * the current version of every `.csv` key is copied to `{root}/{key}`, the key's own path: what a user would see
- * in the bucket. Only keys whose ETag changed since the last copy are written. Read-only towards the archive.
+ * Readable copies of archived objects: the CSVs, and (with `suffix: '.png'`) the spend charts. The S3 stand-in keeps
+ * objects as content-addressed blobs, so after each poll the current version of every key under the prefix ending in
+ * the suffix is copied to `{root}/{key}`, the key's own path: what a user would see in the bucket. Only keys whose
+ * ETag changed since the last copy are written. Read-only towards the archive.
  */
 
 /** The part of the S3 stand-in the mirror reads. */
@@ -20,12 +21,18 @@ export interface MirrorSource {
 export interface CsvMirror {
   /** Where the copies are, `{root}`. */
   readonly root: string;
-  /** Copies the CSVs that changed; returns their file paths, in key order. */
+  /** Copies the objects that changed; returns their file paths, in key order. */
   sync(): Promise<string[]>;
   /** Every copy made so far (this run and earlier ones still in the bucket), in key order. */
   files(): string[];
   /** Where the copy of `key` goes; undefined for a key that would leave `root`. */
   pathOf(key: string): string | undefined;
+  /**
+   * The key whose current object has this ETag (quoted MD5 hex for objects put in one part), written to its copy at
+   * once if it was not yet; undefined when no mirrored key holds these bytes. For bytes that arrived by another way
+   * (a chart uploaded to Slack) while the poll that stored them is still running.
+   */
+  copyMatching(etag: string, bytes: Uint8Array): { readonly key: string; readonly path: string } | undefined;
 }
 
 export function createCsvMirror(options: {
@@ -33,8 +40,11 @@ export function createCsvMirror(options: {
   readonly bucket: string;
   readonly prefix: string;
   readonly root: string;
+  /** Which keys are copied. Default `.csv`. */
+  readonly suffix?: string;
 }): CsvMirror {
   const { source, bucket, prefix } = options;
+  const suffix = options.suffix ?? '.csv';
   const root = resolve(options.root);
   const copied = new Map<string, string>();
 
@@ -43,13 +53,14 @@ export function createCsvMirror(options: {
     const inside = relative(root, path);
     return inside === '' || inside.startsWith('..') || inside.startsWith(sep) ? undefined : path;
   };
-  const csvKeys = () => source.listKeys(bucket, prefix).filter((key) => key.endsWith('.csv') && pathOf(key));
+  const mirroredKeys = () =>
+    source.listKeys(bucket, prefix).filter((key) => key.endsWith(suffix) && pathOf(key));
 
   return {
     root,
     async sync() {
       const written: string[] = [];
-      for (const key of csvKeys()) {
+      for (const key of mirroredKeys()) {
         const etag = source.headObject(bucket, key)?.etag;
         const path = pathOf(key);
         if (etag === undefined || path === undefined || copied.get(key) === etag) continue;
@@ -62,7 +73,20 @@ export function createCsvMirror(options: {
       }
       return written;
     },
-    files: () => csvKeys().flatMap((key) => pathOf(key) ?? []),
+    files: () => mirroredKeys().flatMap((key) => pathOf(key) ?? []),
     pathOf,
+    copyMatching(etag, bytes) {
+      const key = mirroredKeys().find((k) => source.headObject(bucket, k)?.etag === etag);
+      const path = key === undefined ? undefined : pathOf(key);
+      if (key === undefined || path === undefined) return undefined;
+      if (copied.get(key) !== etag) {
+        mkdirSync(dirname(path), { recursive: true });
+        const temp = `${path}.copy.tmp`;
+        writeFileSync(temp, bytes);
+        renameSync(temp, path);
+        copied.set(key, etag);
+      }
+      return { key, path };
+    },
   };
 }

@@ -8,6 +8,8 @@ import { CONFIG_NAMES, type Env, readOptional } from '../../lib/config';
  *   set then fails the handlers' own validation, naming the variable, rather than silently falling back.
  * - Slack delivery is real with SLACK_BOT_TOKEN or SLACK_WEBHOOK_URL.
  * - The archive is real with ARCHIVE_BUCKET (the AWS SDK then finds region and credentials as it always does).
+ * - With the sandbox, the demo organisation's budget is a stand-in too (see demo-story.ts), until SPEND_BUDGETS is
+ *   exported (it must then name the demo organisation, as it must name the watched ones).
  * APP_SECRET_ID is not read locally: export the settings themselves.
  */
 
@@ -55,6 +57,8 @@ export interface StandInEndpoints {
     readonly orgId: string;
     readonly clientId: string;
     readonly clientSecret: string;
+    /** `SPEND_BUDGETS` for the demo organisation, used unless the user exported their own. */
+    readonly spendBudgets?: string;
   };
   /** The S3 stand-in's environment (`S3StandIn.env()`: endpoint, key pair, region, path style). */
   readonly s3?: Readonly<Record<string, string>>;
@@ -68,6 +72,8 @@ export interface HandlerEnvironment {
   readonly env: Readonly<Record<string, string>>;
   /** True when the signing secret was generated for this run (so it is not a secret and may be shown). */
   readonly localSigningSecret: boolean;
+  /** True when `SPEND_BUDGETS` is the demo's stand-in, not the user's. */
+  readonly standInBudgets: boolean;
 }
 
 /**
@@ -97,6 +103,11 @@ export function buildHandlerEnv(
       ATLAS_CLIENT_SECRET: atlas.clientSecret,
     });
   }
+  const standInBudgets =
+    plan.atlas === 'sandbox' &&
+    env.SPEND_BUDGETS === undefined &&
+    endpoints.atlas?.spendBudgets !== undefined;
+  if (standInBudgets) env.SPEND_BUDGETS = endpoints.atlas?.spendBudgets as string;
   if (plan.archive === 'stand-in') {
     const s3 = required(endpoints.s3, 'the S3 stand-in');
     for (const name of ARCHIVE_NAMES) delete env[name];
@@ -111,7 +122,7 @@ export function buildHandlerEnv(
   env.SLACK_ALLOWED_TEAM_IDS ??= endpoints.teamId;
   const localSigningSecret = env.SLACK_SIGNING_SECRET === undefined;
   env.SLACK_SIGNING_SECRET ??= generateSecret();
-  return { env, localSigningSecret };
+  return { env, localSigningSecret, standInBudgets };
 }
 
 /** A fresh signing secret for one local run: 32 hex characters, like Slack's. */

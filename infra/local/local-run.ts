@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -6,14 +7,15 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { ScheduledEvent } from 'aws-lambda';
 import { createPollHandler } from '../../functions/poll-invoices';
 import { createSlackCommandHandler } from '../../functions/slack-command';
+import { createDigestHandler } from '../../functions/spend-digest';
 import { createIndexStore } from '../../lib/archive/index-store';
 import type { IndexReader } from '../../lib/archive/ports';
-import { type Env, loadCommandConfig, loadPollConfig } from '../../lib/config';
+import { type Env, loadCommandConfig, loadDigestConfig, loadPollConfig } from '../../lib/config';
+import { DigestFailedError, type DigestReport } from '../../lib/digest/run-digest';
 import { PollFailedError, type PollReport } from '../../lib/poll/report';
 import { createSecretsManagerReader } from '../../lib/secrets';
 import {
   type AtlasSandbox,
-  createDemoSandboxOptions,
   DEMO_ORG_ID,
   DEMO_ORG_NAME,
   DEMO_SERVICE_ACCOUNT,
@@ -22,6 +24,13 @@ import {
 } from './atlas-sandbox';
 import { type CsvMirror, createCsvMirror } from './csv-mirror';
 import { type DemoProgress, loadDemoProgress, monthOf, saveDemoProgress } from './demo-progress';
+import {
+  chooseDemoBudgetCents,
+  type DemoStory,
+  demoSpendBudgets,
+  demoStorySandboxOptions,
+  planDemoStory,
+} from './demo-story';
 import { type HttpBridge, type HttpExchange, startHttpBridge } from './http-bridge';
 import { createLambdaContext } from './lambda-context';
 import {
@@ -51,9 +60,10 @@ import { boxed, createPaint, formatLogLine, maskSecret, type Paint, sanitize } f
  * from the function's timeout (serverless.yml). Everything listens on 127.0.0.1 only.
  */
 
-/** serverless.yml: pollInvoices `timeout: 300`, slackCommand `timeout: 6`. */
+/** serverless.yml: pollInvoices `timeout: 300`, slackCommand `timeout: 6`, spendDigest `timeout: 120`. */
 const POLL_TIMEOUT_MS = 300_000;
 const COMMAND_TIMEOUT_MS = 6_000;
+const DIGEST_TIMEOUT_MS = 120_000;
 const DEMO_SEED = 1;
 export const SLASH_COMMAND_PATH = '/slack/events';
 const LOCAL_USER_ID = 'U0LOCALUSER';
@@ -85,8 +95,29 @@ export interface PollOutcome {
   readonly error?: unknown;
   /** Readable copies of the CSVs this poll archived (stand-in archive only). */
   readonly archivedFiles: readonly string[];
+  /**
+   * Readable copies of the spend charts this poll stored that none of its messages showed (a message showing one has
+   * the copy's path printed under it). Stand-in archive only.
+   */
+  readonly chartFiles: readonly string[];
   readonly startedAt: number;
   readonly durationMs: number;
+}
+
+export interface DigestOutcome {
+  readonly ok: boolean;
+  readonly report?: DigestReport;
+  /** Set when the handler failed without a report (configuration, an unexpected error). */
+  readonly error?: unknown;
+}
+
+/** The demo story and the stand-in budget it is watched against (sandbox only). */
+export interface DemoStoryInfo {
+  readonly story: DemoStory;
+  /** The story's current day, `YYYY-MM-DD`. */
+  today(): string;
+  /** `SPEND_BUDGETS` when it is the demo's stand-in; undefined when the user exported their own. */
+  readonly standInBudgets: string | undefined;
 }
 
 export interface LocalRun {
@@ -97,12 +128,17 @@ export interface LocalRun {
   readonly requestedPortUsed: boolean;
   /** Readable copies of the archived CSVs (stand-in archive only). */
   readonly csvDir: string | undefined;
+  /** Readable copies of the stored spend charts (stand-in archive only). */
+  readonly chartDir: string | undefined;
+  readonly demo: DemoStoryInfo | undefined;
   /** Every readable CSV copy so far. */
   csvFiles(): string[];
   /** The start-up lines saying which parts are real and which are stand-ins. */
   describe(): string;
   /** Invokes the poll handler once; never throws. */
   poll(): Promise<PollOutcome>;
+  /** Invokes the spend digest's handler once, as its weekly schedule would; never throws. */
+  digest(): Promise<DigestOutcome>;
   /** One day of the demo story (sandbox only), saved so a restart resumes it. */
   advanceDemo(): Promise<DemoStep | undefined>;
   /** A slash command signed now with this run's signing secret. */
@@ -141,12 +177,22 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
     }
     let sandbox: AtlasSandbox | undefined;
     let demo: DemoProgress | undefined;
+    let story: DemoStory | undefined;
+    let demoBudgets: string | undefined;
     if (plan.atlas === 'sandbox') {
-      sandbox = await startAtlasSandbox(createDemoSandboxOptions({ seed: DEMO_SEED }));
-      closers.push(() => (sandbox as AtlasSandbox).close());
       demo = await loadDemoProgress(demoFile, DEMO_SEED, monthOf(now()));
+      story = planDemoStory(demo.month);
+      sandbox = await startAtlasSandbox(demoStorySandboxOptions(story, { seed: DEMO_SEED, clock: now }));
+      closers.push(() => (sandbox as AtlasSandbox).close());
       for (let i = 0; i < demo.steps; i++) sandbox.advanceDemo();
+      const usage = sandbox;
+      demoBudgets = demoSpendBudgets(
+        chooseDemoBudgetCents(story, (day) => usage.usageDayCents(DEMO_ORG_ID, day)),
+      );
     }
+    // The handlers' clock: the demo story's calendar (one day per poll) with the sandbox, else the real one. The
+    // slash command keeps the real clock for signatures and links, and reads spend on the story's calendar.
+    const calendar = sandbox ? (sandbox as AtlasSandbox).calendar : now;
     let s3: S3StandIn | undefined;
     if (plan.archive === 'stand-in') {
       s3 = await startS3StandIn({
@@ -159,7 +205,7 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
     const slack: SlackStandIn = await startSlackStandIn();
     closers.push(() => slack.close());
 
-    const { env, localSigningSecret } = buildHandlerEnv(options.env, plan, {
+    const { env, localSigningSecret, standInBudgets } = buildHandlerEnv(options.env, plan, {
       ...(sandbox
         ? {
             atlas: {
@@ -167,6 +213,7 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
               orgId: DEMO_ORG_ID,
               clientId: DEMO_SERVICE_ACCOUNT.clientId,
               clientSecret: DEMO_SERVICE_ACCOUNT.clientSecret,
+              ...(demoBudgets === undefined ? {} : { spendBudgets: demoBudgets }),
             },
           }
         : {}),
@@ -177,6 +224,7 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
     // The handlers would fail the same way on their first invocation; failing here names the variable up front.
     const pollConfig = loadPollConfig(env);
     loadCommandConfig(env);
+    loadDigestConfig(env);
 
     const s3Clients: S3Client[] = [];
     const s3Client = (forcePathStyle: boolean): S3Client => {
@@ -198,7 +246,7 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
       for (const client of s3Clients) client.destroy();
     });
 
-    const logTo = (fn: 'poll' | 'command') => (line: string) => {
+    const logTo = (fn: 'poll' | 'command' | 'digest') => (line: string) => {
       const shown =
         fn === 'poll' && !options.verbose ? undefined : formatLogLine(line, options.verbose ?? false, paint);
       if (shown !== undefined) print(shown);
@@ -210,25 +258,54 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
       ),
       s3: ({ forcePathStyle }) => s3Client(forcePathStyle),
       writeLog: logTo('poll'),
+      now: () => new Date(calendar()),
     });
     const commandHandler = createSlackCommandHandler({
       env,
       s3: ({ forcePathStyle }) => s3Client(forcePathStyle),
       writeLog: logTo('command'),
       pollIntervalMinutes: options.intervalSeconds / 60,
+      now,
+      calendar,
+    });
+    const digestHandler = createDigestHandler({
+      env,
+      s3: ({ forcePathStyle }) => s3Client(forcePathStyle),
+      writeLog: logTo('digest'),
+      now: calendar,
     });
 
-    slack.onMessage((message) => print(renderSlackMessage(message, paint, options.color ?? false)));
-
-    const mirror: CsvMirror | undefined = s3
-      ? createCsvMirror({
-          source: s3,
-          bucket: LOCAL_ARCHIVE_BUCKET,
-          prefix: pollConfig.archive.prefix,
-          root: join(s3Dir, LOCAL_ARCHIVE_BUCKET),
-        })
-      : undefined;
+    const mirrorOf = (suffix: '.csv' | '.png', prefix: string): CsvMirror | undefined =>
+      s3
+        ? createCsvMirror({
+            source: s3,
+            bucket: LOCAL_ARCHIVE_BUCKET,
+            prefix,
+            root: join(s3Dir, LOCAL_ARCHIVE_BUCKET),
+            suffix,
+          })
+        : undefined;
+    const mirror = mirrorOf('.csv', pollConfig.archive.prefix);
+    const chartMirror = mirrorOf('.png', `${pollConfig.archive.prefix}spend/`);
     if (mirror) await mirror.sync();
+    if (chartMirror) await chartMirror.sync();
+
+    // A message showing an uploaded chart gets the path of its readable copy under it (the stored chart with the same
+    // bytes, copied now: the poll stores a chart before posting it).
+    const shownCharts = new Set<string>();
+    slack.onMessage((message) => {
+      print(renderSlackMessage(message, paint, options.color ?? false));
+      for (const fileId of slackFileIds(message.blocks)) {
+        const bytes = slack.files.get(fileId)?.bytes;
+        const copy =
+          bytes === undefined || chartMirror === undefined
+            ? undefined
+            : chartMirror.copyMatching(`"${createHash('md5').update(bytes).digest('hex')}"`, bytes);
+        if (copy === undefined) continue;
+        shownCharts.add(copy.path);
+        print(`  ${paint.dim('chart')} ${displayPath(copy.path)}`);
+      }
+    });
 
     const commandTeam = firstListed(env, 'SLACK_ALLOWED_TEAM_IDS', LOCAL_SLACK_TEAM_ID);
     const commandChannel = firstListed(
@@ -260,6 +337,12 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
         onExchange: (exchange) => {
           const shown = describeExchange(exchange, paint, options.color ?? false);
           if (shown !== undefined) print(shown);
+          // A spend answer links its chart presigned: the readable copy of that stored chart, when there is one.
+          for (const key of archiveKeysShown(exchange)) {
+            const path = chartMirror?.pathOf(key);
+            if (path !== undefined && key.endsWith('.png') && existsSync(path))
+              print(`  ${paint.dim('chart')} ${displayPath(path)}`);
+          }
         },
       });
       closers.push(() => (bridge as HttpBridge).close());
@@ -297,6 +380,24 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
               `${pollConfig.atlas.baseUrl}  ${orgs} organisation${orgs === 1 ? '' : 's'}, read-only`,
             ),
       );
+      if (story !== undefined) {
+        lines.push(
+          row(
+            'Story',
+            'sandbox',
+            `begins ${story.firstDay}, one day per poll: spend alerts from the first poll on`,
+          ),
+        );
+      }
+      if (standInBudgets && env.SPEND_BUDGETS !== undefined) {
+        lines.push(
+          row(
+            'Budget',
+            'stand-in',
+            `SPEND_BUDGETS=${env.SPEND_BUDGETS} (chosen from the story's numbers; export SPEND_BUDGETS for your own)`,
+          ),
+        );
+      }
       lines.push(
         s3
           ? row('S3', 'stand-in', `${s3.url}  bucket ${LOCAL_ARCHIVE_BUCKET}, kept in ${displayPath(s3Dir)}`)
@@ -335,35 +436,66 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
       // The stand-ins record every request; a long run keeps only the current poll's.
       s3?.resetRequests();
       sandbox?.resetRequests();
+      shownCharts.clear();
       const context = createLambdaContext({ functionName: 'pollInvoices', timeoutMs: POLL_TIMEOUT_MS, now });
       let report: PollReport | undefined;
       let error: unknown;
       try {
-        report = await pollHandler(scheduledEvent(startedAt, pollCount), context);
+        report = await pollHandler(scheduledEvent(calendar(), `local-poll-${pollCount}`), context);
       } catch (caught) {
         if (caught instanceof PollFailedError) report = caught.report;
         else error = caught;
       }
-      let archivedFiles: string[] = [];
-      if (s3 && mirror) {
-        const archivedKeys = new Set(
-          s3.requests
-            .filter((r) => r.operation === 'PutObject' || r.operation === 'CompleteMultipartUpload')
-            .filter((r) => r.status === 200 && r.key?.endsWith('.csv'))
-            .map((r) => r.key as string),
-        );
-        await mirror.sync();
-        archivedFiles = [...archivedKeys].sort().flatMap((key) => mirror.pathOf(key) ?? []);
-      }
+      const archivedFiles = await mirrorWritten(mirror, '.csv');
+      const chartFiles = (await mirrorWritten(chartMirror, '.png')).filter((path) => !shownCharts.has(path));
       return {
         ok: error === undefined && report?.ok === true,
         ...(report ? { report } : {}),
         ...(error === undefined ? {} : { error }),
         archivedFiles,
+        chartFiles,
         startedAt,
         durationMs: now() - startedAt,
       };
     };
+
+    /** The copies of the objects with this suffix that the stand-in stored since its requests were last reset. */
+    const mirrorWritten = async (copies: CsvMirror | undefined, suffix: string): Promise<string[]> => {
+      if (s3 === undefined || copies === undefined) return [];
+      const stored = new Set(
+        s3.requests
+          .filter((r) => r.operation === 'PutObject' || r.operation === 'CompleteMultipartUpload')
+          .filter((r) => r.status === 200 && r.key?.endsWith(suffix))
+          .map((r) => r.key as string),
+      );
+      await copies.sync();
+      return [...stored].sort().flatMap((key) => copies.pathOf(key) ?? []);
+    };
+
+    let digestCount = 0;
+    const digest = async (): Promise<DigestOutcome> => {
+      digestCount += 1;
+      const context = createLambdaContext({ functionName: 'spendDigest', timeoutMs: DIGEST_TIMEOUT_MS, now });
+      try {
+        const report = await digestHandler(
+          scheduledEvent(calendar(), `local-digest-${digestCount}`),
+          context,
+        );
+        return { ok: report.ok, report };
+      } catch (caught) {
+        if (caught instanceof DigestFailedError) return { ok: false, report: caught.report };
+        return { ok: false, error: caught };
+      }
+    };
+
+    const demoInfo: DemoStoryInfo | undefined =
+      story === undefined
+        ? undefined
+        : {
+            story,
+            today: () => new Date(calendar()).toISOString().slice(0, 10),
+            standInBudgets: standInBudgets ? env.SPEND_BUDGETS : undefined,
+          };
 
     const advanceDemo = async (): Promise<DemoStep | undefined> => {
       if (!sandbox || !demo) return undefined;
@@ -410,9 +542,14 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
       endpointUrl,
       requestedPortUsed: bridge?.requestedPortUsed ?? true,
       csvDir: mirror ? join(mirror.root, ...pollConfig.archive.prefix.split('/')) : undefined,
+      chartDir: chartMirror
+        ? join(chartMirror.root, ...`${pollConfig.archive.prefix}spend/`.split('/'))
+        : undefined,
+      demo: demoInfo,
       csvFiles: () => mirror?.files() ?? [],
       describe,
       poll,
+      digest,
       advanceDemo,
       signedCommand,
       suggestCommandText,
@@ -438,8 +575,8 @@ function sandboxCliHint(url: string, paint: Paint): string[] {
   ];
 }
 
-/** An EventBridge scheduled event, as the rule in serverless.yml delivers it. */
-function scheduledEvent(at: number, n: number): ScheduledEvent {
+/** An EventBridge scheduled event, as the rules in serverless.yml deliver it. */
+function scheduledEvent(at: number, rule: string): ScheduledEvent {
   return {
     version: '0',
     id: randomUUID(),
@@ -448,7 +585,7 @@ function scheduledEvent(at: number, n: number): ScheduledEvent {
     account: '000000000000',
     time: new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z'),
     region: 'local',
-    resources: [`arn:aws:events:local:000000000000:rule/local-poll-${n}`],
+    resources: [`arn:aws:events:local:000000000000:rule/${rule}`],
     detail: {},
   };
 }
@@ -494,6 +631,36 @@ function describeExchange(exchange: HttpExchange, paint: Paint, color: boolean):
   );
   const visibility = reply.response_type === 'in_channel' ? 'in channel' : 'ephemeral';
   return boxed(`${paint.bold(asked)} ${paint.dim(`→ reply (${visibility})`)}`, rendered, paint);
+}
+
+/** The archive keys a slash-command reply's image blocks link to (presigned, path-style URLs of the stand-in). */
+function archiveKeysShown(exchange: HttpExchange): string[] {
+  let reply: { blocks?: unknown };
+  try {
+    reply = JSON.parse(exchange.response.body.toString('utf8')) as typeof reply;
+  } catch {
+    return [];
+  }
+  const keys: string[] = [];
+  for (const block of Array.isArray(reply.blocks) ? reply.blocks : []) {
+    const url = (block as { type?: unknown; image_url?: unknown } | null)?.image_url;
+    if ((block as { type?: unknown } | null)?.type !== 'image' || typeof url !== 'string') continue;
+    const path = URL.canParse(url) ? new URL(url).pathname : '';
+    const prefix = `/${LOCAL_ARCHIVE_BUCKET}/`;
+    if (path.startsWith(prefix)) keys.push(decodeURIComponent(path.slice(prefix.length)));
+  }
+  return keys;
+}
+
+/** The ids of the uploaded files a message's image blocks show (`slack_file.id`). */
+function slackFileIds(blocks: readonly unknown[] | undefined): string[] {
+  const ids: string[] = [];
+  for (const block of blocks ?? []) {
+    if (typeof block !== 'object' || block === null) continue;
+    const { type, slack_file: file } = block as { type?: unknown; slack_file?: { id?: unknown } };
+    if (type === 'image' && typeof file?.id === 'string') ids.push(file.id);
+  }
+  return ids;
 }
 
 function displayPath(path: string): string {

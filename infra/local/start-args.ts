@@ -15,6 +15,8 @@ export interface StartArgs {
   readonly dataDir: string;
   /** Print a freshly signed request for `/invoice <text>` to the running endpoint, then exit. */
   readonly sign: string | undefined;
+  /** Run the spend digest once after the first poll. */
+  readonly digest: boolean;
   /** Print the handlers' JSON log lines too. */
   readonly verbose: boolean;
   readonly help: boolean;
@@ -36,6 +38,7 @@ Options:
   --port <n>          port of the /invoice endpoint on 127.0.0.1 (default ${DEFAULT_PORT}; a free one if taken)
   --fresh             start with an empty local archive and a new demo story
   --data-dir <dir>    where local data is kept (default ${DEFAULT_DATA_DIR}; one npm start per folder)
+  --digest            after the first poll, run the weekly spend digest once and print its message
   --sign "<text>"     print a freshly signed curl for "/invoice <text>" to the running endpoint, and exit
   --verbose           also print the functions' JSON log lines
   -h, --help          show this help`;
@@ -53,6 +56,7 @@ export function parseStartArgs(argv: readonly string[]): StartArgs {
         fresh: { type: 'boolean' },
         'data-dir': { type: 'string' },
         sign: { type: 'string' },
+        digest: { type: 'boolean' },
         verbose: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -72,6 +76,12 @@ export function parseStartArgs(argv: readonly string[]): StartArgs {
       '--sign needs the command text, e.g. --sign "latest" (at most 200 characters)',
     );
   }
+  if (values.digest === true && sign !== undefined) {
+    throw new ValidationError(
+      '--sign',
+      '--sign talks to a running npm start; it cannot be combined with --digest',
+    );
+  }
   if (values.once === true && sign !== undefined) {
     throw new ValidationError(
       '--sign',
@@ -88,6 +98,7 @@ export function parseStartArgs(argv: readonly string[]): StartArgs {
         ? values['data-dir']
         : DEFAULT_DATA_DIR,
     sign,
+    digest: values.digest === true,
     verbose: values.verbose === true,
     help: values.help === true,
   };

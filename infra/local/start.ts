@@ -1,13 +1,15 @@
 import { join, relative } from 'node:path';
 import { ConfigError, ValidationError } from '../../lib/errors';
-import { type LocalRun, type PollOutcome, startLocalRun } from './local-run';
+import { type DigestOutcome, type LocalRun, type PollOutcome, startLocalRun } from './local-run';
 import { DataDirInUseError, readRunFile } from './run-file';
 import { SIGNATURE_LIFETIME_SECONDS, signedSlashCommand, toCurl } from './signed-request';
 import { shouldUseColor } from './slack';
 import { parseStartArgs, START_USAGE, type StartArgs } from './start-args';
 import {
+  clock,
   createPaint,
   formatDemoStep,
+  formatDigestLine,
   formatFailures,
   formatPollLine,
   type Paint,
@@ -72,16 +74,25 @@ async function main(argv: readonly string[]): Promise<number> {
   out(run.describe());
   if (!run.requestedPortUsed)
     out(`  ${paint.yellow('note')} port ${args.port} is busy; the endpoint uses a free port.`);
-  return args.once ? once(run, paint) : loop(run, args, paint);
+  return args.once ? once(run, args, paint) : loop(run, args, paint);
 }
 
-async function once(run: LocalRun, paint: Paint): Promise<number> {
+async function once(run: LocalRun, args: StartArgs, paint: Paint): Promise<number> {
   out('');
   const outcome = await run.poll();
   printOutcome(outcome, 1, paint);
   printCsvLocation(run, outcome, paint, true);
+  const digested = args.digest ? await digest(run, paint) : undefined;
   await run.close();
-  return outcome.ok ? 0 : 1;
+  return outcome.ok && digested?.ok !== false ? 0 : 1;
+}
+
+/** Runs the spend digest once and says how it went; its message is printed as Slack receives it. */
+async function digest(run: LocalRun, paint: Paint): Promise<DigestOutcome> {
+  out(`\n${paint.dim(`[${clock(Date.now())}]`)} spend digest, as its weekly schedule runs it:`);
+  const outcome = await run.digest();
+  out(formatDigestLine(outcome, paint));
+  return outcome;
 }
 
 async function loop(run: LocalRun, args: StartArgs, paint: Paint): Promise<number> {
@@ -110,14 +121,17 @@ async function loop(run: LocalRun, args: StartArgs, paint: Paint): Promise<numbe
     const outcome = await run.poll();
     printOutcome(outcome, polls, paint);
     printCsvLocation(run, outcome, paint, polls === 1);
+    if (args.digest && polls === 1) await digest(run, paint);
     if (run.endpointUrl && Date.now() - lastCurlAt >= REPRINT_CURL_AFTER_MS) {
       out(await curlHint(run, paint));
       lastCurlAt = Date.now();
     }
   };
+  // One listener for the whole run: one per poll would pass Node's limit of 10 and warn of a leak.
+  const stopped = aborted(stop.signal);
   while (!stop.signal.aborted) {
     current = work().catch((error: unknown) => err(`${paint.red('✖')} ${sanitize(describe(error))}`));
-    await Promise.race([current, aborted(stop.signal)]);
+    await Promise.race([current, stopped]);
     if (stop.signal.aborted) break;
     await wait(args.intervalSeconds * 1000, stop.signal);
   }
@@ -155,6 +169,8 @@ function printCsvLocation(run: LocalRun, outcome: PollOutcome, paint: Paint, fir
       `    Archived CSVs: ${paint.bold(shown(run.csvDir))} (${all === 0 ? 'none yet' : `${all} file${all === 1 ? '' : 's'}`})`,
     );
   }
+  for (const chart of outcome.chartFiles)
+    out(`    ${paint.green('+')} ${shown(chart)} ${paint.dim('(spend chart)')}`);
   if (files.length === 0 || (first && files.length > MAX_LISTED_FILES)) return;
   for (const file of files.slice(0, MAX_LISTED_FILES)) out(`    ${paint.green('+')} ${shown(file)}`);
   if (files.length > MAX_LISTED_FILES) out(`    … and ${files.length - MAX_LISTED_FILES} more`);
@@ -167,7 +183,7 @@ async function curlHint(run: LocalRun, paint: Paint): Promise<string> {
     '',
     `Try ${paint.bold(`/invoice ${text}`)} as Slack would send it (signed now, valid for ${SIGNATURE_LIFETIME_SECONDS / 60} minutes; the reply is printed here too):`,
     toCurl(request, '  '),
-    `A fresh one any time: ${paint.bold(`npm start -- --sign "${text}"`)}   (also "latest", "pending", "list", "help")`,
+    `A fresh one any time: ${paint.bold(`npm start -- --sign "${text}"`)}   (also "spend", "latest", "pending", "list", "help")`,
     '',
   ].join('\n');
 }

@@ -1,3 +1,4 @@
+import type { DigestReport } from '../../lib/digest/run-digest';
 import type { PollReport } from '../../lib/poll/report';
 import type { DemoStep } from './atlas-sandbox';
 
@@ -54,8 +55,8 @@ export function clock(epochMs: number): string {
 }
 
 /**
- * The one line per poll, saying what changed and what was done:
- * `poll 3 ✔ 14 seen · 1 status change (CLOSED→PAID) · 1 re-archived · 2 CSVs written · 1 message · 0 errors (0.4 s)`.
+ * The one line per poll, saying what changed and what was done: `poll 3 ✔ 14 seen · 1 status change (CLOSED→PAID) ·
+ * 1 re-archived · 2 CSVs written · 1 spend record written · 1 message · 1 spend alert · 0 errors (0.4 s)`.
  * Parts that would be zero are left out, except invoices seen, messages and errors.
  */
 export function formatPollLine(
@@ -79,7 +80,9 @@ export function formatPollLine(
   if (t.statusChanges > 0) parts.push(`${count(t.statusChanges, 'status change')} (${transitions(report)})`);
   if (t.updatedOnly > 0) parts.push(`${t.updatedOnly} re-archived`);
   if (t.archived > 0) parts.push(`${count(t.archived, 'CSV')} written`);
+  if (t.spendRecords > 0) parts.push(`${count(t.spendRecords, 'spend record')} written`);
   parts.push(count(t.notified, 'message'));
+  if (t.spendAlerts > 0) parts.push(paint.yellow(count(t.spendAlerts, 'spend alert')));
   if (t.deferred > 0) parts.push(paint.yellow(`${t.deferred} deferred`));
   if (t.invalidInvoices > 0) parts.push(paint.yellow(`${t.invalidInvoices} invalid skipped`));
   if (t.stateResets > 0) parts.push(paint.yellow(`${count(t.stateResets, 'state')} reset`));
@@ -102,6 +105,36 @@ function transitions(report: PollReport): string {
 
 function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+/**
+ * The line after a digest run, per channel: `✔ digest posted to C0LOCAL00: 1 organisation, 1 chart`, or why it was
+ * not (the error's name and message, already free of credentials), or the handler's own failure.
+ */
+export function formatDigestLine(
+  outcome: { readonly report?: DigestReport; readonly error?: unknown },
+  paint: Paint,
+): string {
+  if (outcome.report === undefined) {
+    const error = outcome.error;
+    const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return `    ${paint.red('✖')} the digest could not run: ${sanitize(why)}`;
+  }
+  if (outcome.report.channels.length === 0) return `    ${paint.yellow('⚠')} no channel to post a digest to`;
+  return outcome.report.channels
+    .map((c) => {
+      const where = sanitize(c.channel);
+      const notes = [
+        count(c.orgIds.length, 'organisation'),
+        count(c.charts, 'chart'),
+        ...(c.missing.length > 0 ? [`${c.missing.length} without spend yet`] : []),
+        ...(c.unreadable.length > 0 ? [paint.red(`${c.unreadable.length} unreadable`)] : []),
+      ].join(', ');
+      if (c.posted) return `    ${paint.green('✔')} digest posted to ${where}: ${notes}`;
+      const why = [c.error?.name, c.error?.message].filter((p) => typeof p === 'string').join(': ');
+      return `    ${paint.red('✖')} digest not posted to ${where}${why === '' ? '' : `: ${sanitize(why)}`}`;
+    })
+    .join('\n');
 }
 
 /** One line per failure in a poll report: organisation, step, invoice and the error's own (safe) message. */

@@ -34,6 +34,11 @@ export interface SpendCommandDeps {
   readonly orgIds: readonly string[];
   /** Epoch milliseconds. */
   readonly now: () => number;
+  /**
+   * Epoch milliseconds on the billing calendar: which month is current and which usage days are complete. Default
+   * `now`; a simulated calendar (the local demo's) replaces it without moving the signature window or link expiry.
+   */
+  readonly calendar?: (() => number) | undefined;
   readonly log: Logger;
   readonly pollIntervalMinutes?: number | undefined;
 }
@@ -59,7 +64,7 @@ export async function answerSpend(
 ): Promise<SlackReply> {
   if (orgId !== undefined && !deps.orgIds.includes(orgId)) return unwatchedOrgReply(orgId);
   const orgIds = orgId === undefined ? deps.orgIds : [orgId];
-  const now = deps.now();
+  const now = (deps.calendar ?? deps.now)();
   const shared = sharedSignal(signal, orgIds.length);
   const read = await Promise.all(orgIds.map((id) => readWithChart(deps, id, now, shared)));
 

@@ -151,6 +151,31 @@ describe('buildHandlerEnv', () => {
     expect(sandbox.ATLAS_CLIENT_ID).toBe('mdb_sa_id_local');
   });
 
+  it('gives the sandbox the demo budget as a stand-in until SPEND_BUDGETS is exported', () => {
+    const withDemo: StandInEndpoints = {
+      ...endpoints,
+      atlas: { ...(endpoints.atlas as NonNullable<StandInEndpoints['atlas']>), spendBudgets: `${ORG}=6000` },
+    };
+
+    const standIn = buildHandlerEnv({}, planLocalRun({}), withDemo, fixedSecret);
+    const own = buildHandlerEnv({ SPEND_BUDGETS: `${ORG}=900` }, planLocalRun({}), withDemo, fixedSecret);
+    const real = buildHandlerEnv(
+      { ATLAS_ORG_IDS: REAL_ORG },
+      planLocalRun({ ATLAS_ORG_IDS: REAL_ORG }),
+      withDemo,
+      fixedSecret,
+    );
+
+    expect(standIn.standInBudgets).toBe(true);
+    expect(loadPollConfig(standIn.env).spend.budgets).toEqual([
+      { orgId: ORG, projectId: undefined, cents: 600_000 },
+    ]);
+    expect(own.standInBudgets).toBe(false);
+    expect(own.env.SPEND_BUDGETS).toBe(`${ORG}=900`);
+    expect(real.standInBudgets).toBe(false);
+    expect(real.env.SPEND_BUDGETS).toBeUndefined();
+  });
+
   it('leaves an invalid real setting for the handlers’ validation to name', () => {
     const userEnv = { ATLAS_ORG_IDS: 'bad' };
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,6 +115,31 @@ describe('createCsvMirror', () => {
     expect(changed).toEqual([copy]);
     expect(await readFile(copy, 'utf8')).toBe('two\n');
     expect(mirror.files()).toEqual([copy]);
+  });
+
+  it('copies the keys ending in its suffix, and at once the key holding bytes that arrived another way', async () => {
+    const png = Buffer.from('\x89PNG chart bytes');
+    await s3.putObject('archive', 'p/spend/org/2026-12.png', png);
+    await s3.putObject('archive', 'p/spend/org/2026-12.json', '{}');
+    const root = join(dir, 'charts');
+    const mirror = createCsvMirror({
+      source: s3,
+      bucket: 'archive',
+      prefix: 'p/spend/',
+      root,
+      suffix: '.png',
+    });
+    const etag = `"${createHash('md5').update(png).digest('hex')}"`;
+    const copy = join(root, 'p', 'spend', 'org', '2026-12.png');
+
+    const matched = mirror.copyMatching(etag, png);
+    const synced = await mirror.sync();
+
+    expect(matched).toEqual({ key: 'p/spend/org/2026-12.png', path: copy });
+    expect(await readFile(copy)).toEqual(png);
+    expect(synced).toEqual([]);
+    expect(mirror.files()).toEqual([copy]);
+    expect(mirror.copyMatching('"0123456789abcdef0123456789abcdef"', png)).toBeUndefined();
   });
 
   it('never writes outside its root', () => {

@@ -16,6 +16,7 @@ describe('parseStartArgs', () => {
       fresh: false,
       dataDir: DEFAULT_DATA_DIR,
       sign: undefined,
+      digest: false,
       verbose: false,
       help: false,
     });
@@ -30,6 +31,7 @@ describe('parseStartArgs', () => {
       '--fresh',
       '--data-dir',
       '/tmp/x',
+      '--digest',
       '--verbose',
     ]);
 
@@ -39,6 +41,7 @@ describe('parseStartArgs', () => {
       port: 0,
       fresh: true,
       dataDir: '/tmp/x',
+      digest: true,
       verbose: true,
     });
   });
@@ -55,6 +58,7 @@ describe('parseStartArgs', () => {
     expect(() => parseStartArgs(['--sign', ' '])).toThrow(/--sign/);
     expect(() => parseStartArgs(['--sign', 'a\u001b[2Jb'])).toThrow(/--sign/);
     expect(() => parseStartArgs(['--sign', 'x', '--once'])).toThrow(/--sign/);
+    expect(() => parseStartArgs(['--sign', 'spend', '--digest'])).toThrow(/--digest/);
     expect(() => parseStartArgs(['extra'])).toThrow(ValidationError);
   });
 });

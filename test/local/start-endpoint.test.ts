@@ -20,6 +20,14 @@ async function send(curl: ParsedCurl): Promise<Response> {
   return fetch(curl.url, { method: curl.method, headers: curl.headers, body: curl.body });
 }
 
+/** `npm start -- --sign "<text>"` from another process, as a user runs it: the curl it printed. */
+async function signFromAnotherProcess(text: string): Promise<ParsedCurl> {
+  const signer = startProcess(['--sign', text, '--data-dir', dataDir]);
+  const { code } = await signer.exited;
+  expect(code, signer.stderr()).toBe(0);
+  return parseCurl(signer.stdout().trim());
+}
+
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'npm-start-endpoint-'));
   run = startProcess(['--port', '0', '--interval', '3600', '--data-dir', dataDir]);
@@ -59,10 +67,7 @@ describe('npm start with the slash-command endpoint', () => {
   });
 
   it('mints a freshly signed request for the running endpoint with --sign', async () => {
-    const signer = startProcess(['--sign', 'latest', '--data-dir', dataDir]);
-    const { code } = await signer.exited;
-    expect(code, signer.stderr()).toBe(0);
-    const fresh = parseCurl(signer.stdout().trim());
+    const fresh = await signFromAnotherProcess('latest');
 
     const response = await send(fresh);
 
@@ -71,6 +76,22 @@ describe('npm start with the slash-command endpoint', () => {
     expect(response.status).toBe(200);
     const reply = (await response.json()) as { text: string };
     expect(reply.text).toMatch(/[0-9a-f]{24}/);
+  });
+
+  it('mints a request for /invoice spend with --sign "spend", answered from what the poll recorded', async () => {
+    const fresh = await signFromAnotherProcess('spend');
+
+    const response = await send(fresh);
+
+    expect(run.stdout()).toContain('(also "spend", "latest", "pending", "list", "help")');
+    expect(new URLSearchParams(fresh.body).get('text')).toBe('spend');
+    expect(response.status).toBe(200);
+    const reply = (await response.json()) as { text: string; blocks: unknown[] };
+    expect(reply.text).toMatch(
+      /^Ünïcode &amp; &lt;Co&gt; "Demo": \$[\d,]+\.\d\d month-to-date, forecast \$[\d,]+\.\d\d, budget \$[\d,]+\.00\.$/,
+    );
+    expect(JSON.stringify(reply.blocks)).toContain('Month-end forecast');
+    await run.waitFor(/┌ \/invoice spend → reply \(ephemeral\)\n│ Spend: Ünïcode & <Co> "Demo", /);
   });
 
   it('prints the sandbox base URL and credentials, which the command line accepts', async () => {

@@ -88,6 +88,26 @@ describe('npm start -- --once', () => {
     expect(run.stdout()).not.toContain('┌ Slack');
   });
 
+  it('runs the spend digest once after the poll with --digest and prints its message', async () => {
+    const digestDir = await mkdtemp(join(tmpdir(), 'npm-start-digest-'));
+    try {
+      const run = startProcess(['--once', '--digest', '--data-dir', digestDir]);
+
+      const { code } = await run.exited;
+
+      const output = run.stdout();
+      expect(code, run.stderr()).toBe(0);
+      expect(output).toMatch(/Budget\s+stand-in SPEND_BUDGETS=65f0c0ffee00de0000000001=\d+00 /);
+      const digest = output.slice(output.indexOf('spend digest, as its weekly schedule runs it:'));
+      expect(digest.match(/┌ Slack C0LOCAL00 \(chat\.postMessage\)/g)).toHaveLength(1);
+      expect(digest).toMatch(/│ Atlas spend, [A-Z][a-z]+ \d{4}\n/);
+      expect(digest).toMatch(/ {2}chart .*spend\/65f0c0ffee00de0000000001\/\d{4}-\d{2}\.png\n/);
+      expect(digest).toContain('✔ digest posted to C0LOCAL00: 1 organisation, 1 chart');
+    } finally {
+      await rm(digestDir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses an invalid setting with a message naming the variable and exit status 1', async () => {
     const run = startProcess(['--once', '--data-dir', dataDir], cleanEnv({ ATLAS_ORG_IDS: 'bad' }));
 

@@ -3,12 +3,14 @@ import {
   boxed,
   createPaint,
   formatDemoStep,
+  formatDigestLine,
   formatFailures,
   formatLogLine,
   formatPollLine,
   maskSecret,
   sanitize,
 } from '../../infra/local/terminal';
+import { ConfigError } from '../../lib/errors';
 import { type OrgPollReport, summarise } from '../../lib/poll/report';
 
 const plain = createPaint(false);
@@ -76,6 +78,18 @@ describe('formatPollLine', () => {
     );
   });
 
+  it('says how many spend records were written and spend alerts posted, when there are any', () => {
+    const quiet = summarise([org()], 'a', 'b');
+    const spend = summarise([org({ spendRecords: 1, spendAlerts: 2 }), org({ spendRecords: 1 })], 'a', 'b');
+
+    const line = formatPollLine({ n: 2, at: 0, durationMs: 10, report: spend }, plain);
+
+    expect(formatPollLine({ n: 1, at: 0, durationMs: 10, report: quiet }, plain)).not.toContain('spend');
+    expect(line).toContain(
+      '2 CSVs written · 2 spend records written · 2 messages · 2 spend alerts · 0 errors',
+    );
+  });
+
   it('marks a failed poll and lists each failure with its organisation and step', () => {
     const failure = { step: 'list' as const, error: 'AtlasApiError', message: 'Atlas answered 503' };
     const report = summarise([org({ errors: [failure], archived: 0 })], 'a', 'b');
@@ -90,6 +104,50 @@ describe('formatPollLine', () => {
 
   it('says so when the poll failed before it had a report', () => {
     expect(formatPollLine({ n: 2, at: 0, durationMs: 0 }, plain)).toContain('poll 2 ✖ failed before polling');
+  });
+});
+
+describe('formatDigestLine', () => {
+  const channel = {
+    channel: 'C0LOCAL00',
+    orgIds: [ORG],
+    posted: true,
+    missing: [],
+    unreadable: [],
+    charts: 1,
+  };
+
+  it("says where each channel's digest went, with its organisations and charts", () => {
+    const line = formatDigestLine(
+      {
+        report: {
+          ok: true,
+          channels: [channel, { ...channel, channel: 'C2', orgIds: [ORG, ORG], charts: 0, missing: [ORG] }],
+        },
+      },
+      plain,
+    );
+
+    expect(line).toBe(
+      '    ✔ digest posted to C0LOCAL00: 1 organisation, 1 chart\n' +
+        '    ✔ digest posted to C2: 2 organisations, 0 charts, 1 without spend yet',
+    );
+  });
+
+  it('says why a channel got none, and when the handler could not run at all', () => {
+    const refused = {
+      ...channel,
+      posted: false,
+      charts: 0,
+      error: { name: 'SlackApiError', message: 'channel_not_found\u001b[2J' },
+    };
+
+    expect(formatDigestLine({ report: { ok: false, channels: [refused] } }, plain)).toBe(
+      '    ✖ digest not posted to C0LOCAL00: SlackApiError: channel_not_found[2J',
+    );
+    expect(formatDigestLine({ error: new ConfigError('SLACK_BOT_TOKEN', 'is required') }, plain)).toMatch(
+      /^ {4}✖ the digest could not run: ConfigError: .*SLACK_BOT_TOKEN/,
+    );
   });
 });
 

@@ -20,6 +20,7 @@ export {
   DEMO_ORG_NAME,
   DEMO_SERVICE_ACCOUNT,
 } from './demo';
+export type { PlacedSpike } from './model';
 export type { RateLimitOptions } from './rate-limit';
 export {
   type AtlasSandbox,

@@ -58,7 +58,21 @@ export interface SandboxOrg {
   readonly taxRateBasisPoints: number;
   /** Seeds the `daily` spend pattern (see `dailyUsageItems`). */
   readonly spendSeed: number;
+  /** A spike placed on a chosen day instead of its month's own (see `dailyUsageItems`). */
+  readonly placedSpike?: PlacedSpike | undefined;
 }
+
+/** A one-day spike on a chosen day: one project's internet egress `factor` times its usual. */
+export interface PlacedSpike {
+  /** The usage day, `YYYY-MM-DD` (UTC). */
+  readonly day: string;
+  /** Index of the project in the organisation's list. */
+  readonly project: number;
+  readonly factor: number;
+}
+
+/** The part of an organisation its spend pattern depends on. */
+export type SpendPatternOrg = Pick<SandboxOrg, 'projects' | 'spendSeed' | 'placedSpike'>;
 
 /** subtotal = every line item (credits are negative lines); billed = subtotal + tax − starting balance. */
 export function amountsOf(invoice: SandboxInvoice): InvoiceAmounts {
@@ -254,7 +268,7 @@ function usageLine(
  */
 export function generateLineItems(
   random: Random,
-  org: Pick<SandboxOrg, 'projects' | 'spendSeed'>,
+  org: SpendPatternOrg,
   mode: 'daily' | 'monthly',
   from: number,
   to: number,
@@ -295,8 +309,8 @@ function monthKey(ms: number): string {
   return new Date(ms).toISOString().slice(0, 7);
 }
 
-/** The month's events, a function of the seed and the month alone. */
-function monthEvents(org: Pick<SandboxOrg, 'projects' | 'spendSeed'>, monthStartMs: number) {
+/** The month's events, a function of the seed and the month alone (and of a spike placed in that month). */
+function monthEvents(org: SpendPatternOrg, monthStartMs: number) {
   const random = createRandom(hashSeed(org.spendSeed, 'month', monthKey(monthStartMs)));
   const launches = random() < 0.5;
   const launchDay = between(random, 8, 20);
@@ -305,11 +319,18 @@ function monthEvents(org: Pick<SandboxOrg, 'projects' | 'spendSeed'>, monthStart
   const spikeDay = between(random, 3, 27);
   const spikeProject = Math.floor(random() * Math.max(1, org.projects.length));
   const spikeFactor = 20 + random() * 20;
+  const placed = org.placedSpike;
+  const spike =
+    placed !== undefined && placed.day.slice(0, 7) === monthKey(monthStartMs)
+      ? { day: Number(placed.day.slice(8, 10)), project: placed.project, factor: placed.factor }
+      : spikes
+        ? { day: spikeDay, project: spikeProject, factor: spikeFactor }
+        : undefined;
   return {
     launch: launches
       ? { day: launchDay, project: launchProject, cluster: `launch-${monthKey(monthStartMs)}` }
       : undefined,
-    spike: spikes ? { day: spikeDay, project: spikeProject, factor: spikeFactor } : undefined,
+    spike,
   };
 }
 
@@ -325,13 +346,10 @@ function monthEvents(org: Pick<SandboxOrg, 'projects' | 'spendSeed'>, monthStart
  *   (`launch-YYYY-MM`) starts in one project and runs to the end of the following month (a level shift up, then down
  *   at a month boundary);
  * - a one-day spike: in about two months of three, one day's internet egress of one project is 20 to 40 times its
- *   usual (a runaway export).
+ *   usual (a runaway export); an organisation's `placedSpike` replaces its month's own spike.
  * Day-to-day noise is about ±15% on egress and ±10% on backups.
  */
-export function dailyUsageItems(
-  org: Pick<SandboxOrg, 'projects' | 'spendSeed'>,
-  dayMs: number,
-): SandboxLineItem[] {
+export function dailyUsageItems(org: SpendPatternOrg, dayMs: number): SandboxLineItem[] {
   const day = dayStart(dayMs);
   const next = day + DAY_MS;
   const random = createRandom(hashSeed(org.spendSeed, 'day', isoDay(day)));

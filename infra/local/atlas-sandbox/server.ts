@@ -15,7 +15,7 @@ import {
 } from './auth';
 import { DEMO_API_KEY, DEMO_SERVICE_ACCOUNT } from './credentials';
 import { createGeneratedCsvStream, type GeneratedCsvSpec, generatedCsvSize, renderInvoiceCsv } from './csv';
-import type { SandboxInvoice, SandboxOrg } from './model';
+import { dailyUsageItems, type SandboxInvoice, type SandboxOrg } from './model';
 import { createRateLimiter, type RateLimitOptions } from './rate-limit';
 import { createSpecChecker, type OpenApiDocument, type SpecViolation } from './spec-check';
 import { createStore, type DemoStep, type InvoiceSeed, type OrgSeed } from './store';
@@ -41,6 +41,11 @@ export interface AtlasSandboxOptions {
   readonly digestAlgorithm?: DigestAlgorithm;
   /** Epoch ms; drives token and nonce expiry, the rate limit's refill and invoice timestamps. Default Date.now. */
   readonly clock?: () => number;
+  /**
+   * Epoch ms of the demo story's first day, when it is not the clock's day: invoices and timestamps are then dated on
+   * the story's calendar (`calendar()`), while tokens and the rate limit keep the clock's time. See store.ts.
+   */
+  readonly storyStart?: number;
   /** Seed of every generated id, amount and CSV byte. Default 1. */
   readonly seed?: number;
   /** How `/invoices/pending` answers: the spec's paginated list (default) or the older single object. */
@@ -130,6 +135,13 @@ export interface AtlasSandbox {
   setCsvSize(orgId: string, invoiceId: string, bytes: number | undefined): GeneratedCsvSpec | undefined;
   /** One day of the demo story (see store.ts). */
   advanceDemo(): DemoStep;
+  /** Now on the calendar the data is dated on (epoch ms): the clock's, or the story's with `storyStart`. */
+  calendar(): number;
+  /**
+   * What one usage day (`YYYY-MM-DD`) of a `daily` organisation costs in cents, as the sum of that day's rows in its
+   * CSV will show: the spend pattern is a function of the seed and the date, whether or not the day has accrued yet.
+   */
+  usageDayCents(orgId: string, day: string): number;
   setPendingShape(shape: 'list' | 'object'): void;
 
   /** What the v2 API would return, for expected values in tests. */
@@ -194,7 +206,11 @@ class HttpError extends Error {
 export async function startAtlasSandbox(options: AtlasSandboxOptions = {}): Promise<AtlasSandbox> {
   const clock = options.clock ?? Date.now;
   const seed = options.seed ?? 1;
-  const store = createStore({ clock, seed });
+  const store = createStore({
+    clock,
+    seed,
+    ...(options.storyStart === undefined ? {} : { storyStart: options.storyStart }),
+  });
   for (const orgSeed of options.orgs ?? []) store.createOrg(orgSeed);
   const authority = createAuthority({
     serviceAccounts: options.serviceAccounts ?? [DEMO_SERVICE_ACCOUNT],
@@ -666,6 +682,14 @@ export async function startAtlasSandbox(options: AtlasSandboxOptions = {}): Prom
     touch: (orgId, invoiceId) => view(store.touch(orgId, invoiceId)),
     setCsvSize: (orgId, invoiceId, bytes) => store.setCsvSize(orgId, invoiceId, bytes),
     advanceDemo: () => store.advanceDemo(),
+    calendar: () => store.calendar(),
+    usageDayCents(orgId, day) {
+      const org = requireOrg(orgId);
+      if (org.lineItemMode !== 'daily') throw new Error(`sandbox: organisation ${orgId} has no daily usage`);
+      const dayMs = /^\d{4}-\d{2}-\d{2}$/.test(day) ? Date.parse(`${day}T00:00:00Z`) : Number.NaN;
+      if (Number.isNaN(dayMs)) throw new Error(`sandbox: a usage day looks like 2026-03-09 (got ${day})`);
+      return dailyUsageItems(org, dayMs).reduce((sum, item) => sum + (item.json.totalPriceCents ?? 0), 0);
+    },
     setPendingShape(shape) {
       pendingShape = shape;
     },

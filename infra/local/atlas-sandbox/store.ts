@@ -10,6 +10,7 @@ import {
   generateProjects,
   isoDay,
   monthStart,
+  type PlacedSpike,
   payment,
   type SandboxInvoice,
   type SandboxOrg,
@@ -46,6 +47,8 @@ export interface OrgSeed {
   /** `daily`: one set of lines per day of usage (realistic, bigger); `monthly`: a few lines per invoice. */
   readonly lineItems?: 'daily' | 'monthly';
   readonly taxRateBasisPoints?: number;
+  /** `daily` organisations: a spike on this day instead of its month's own (see `dailyUsageItems`). */
+  readonly placedSpike?: PlacedSpike;
 }
 
 export interface DemoChange {
@@ -73,8 +76,10 @@ export interface Store {
   setCsvSize(orgId: string, invoiceId: string, bytes: number | undefined): GeneratedCsvSpec | undefined;
   csvSpec(orgId: string, invoiceId: string): GeneratedCsvSpec | undefined;
   advanceDemo(): DemoStep;
-  /** A fresh `updated` timestamp: never earlier than the clock and strictly after the previous one. */
+  /** A fresh `updated` timestamp: never earlier than the calendar and strictly after the previous one. */
   stamp(): string;
+  /** Now on the data's calendar (epoch ms): the clock, or with `storyStart` the clock moved to the story's day. */
+  calendar(): number;
 }
 
 function isoSeconds(ms: number): string {
@@ -88,20 +93,31 @@ function parseMonth(month: string): number {
 }
 
 /**
- * The sandbox's organisations and invoices, and every way they change. Deterministic: the same seed, clock date and
+ * The sandbox's organisations and invoices, and every way they change. Deterministic: the same seed, calendar date and
  * sequence of calls give the same ids, amounts and CSV bytes.
+ *
+ * The calendar the data is dated on is the clock's, unless `storyStart` (epoch ms) names the demo story's first day:
+ * then it is the clock moved by whole days to that day, and moved again to each new day of the story, so invoices,
+ * line items and `updated` stamps follow the story while the clock keeps time for tokens and rate limits.
  */
-export function createStore(options: { clock: () => number; seed: number }): Store {
+export function createStore(options: { clock: () => number; seed: number; storyStart?: number }): Store {
   const { clock, seed } = options;
   const orgs = new Map<string, SandboxOrg>();
   const story = createRandom(hashSeed(seed, 'story'));
   const orgRandoms = new Map<string, Random>();
-  let storyDay = dayStart(clock());
+  const onStory = options.storyStart !== undefined;
+  let offset = onStory ? dayStart(options.storyStart as number) - dayStart(clock()) : 0;
+  const calendar = () => clock() + offset;
+  let storyDay = dayStart(calendar());
   let storyDayNumber = 0;
   let lastStamp = 0;
 
   const stamp = (): string => {
-    const at = Math.max(clock(), storyDay + 12 * 3_600_000 * Math.min(1, storyDayNumber), lastStamp + 1000);
+    const at = Math.max(
+      calendar(),
+      storyDay + 12 * 3_600_000 * Math.min(1, storyDayNumber),
+      lastStamp + 1000,
+    );
     lastStamp = Math.floor(at / 1000) * 1000;
     return isoSeconds(lastStamp);
   };
@@ -139,7 +155,7 @@ export function createStore(options: { clock: () => number; seed: number }): Sto
   ): SandboxInvoice => {
     const end = monthStart(start, 1);
     const status = seedOf.statusName ?? 'PAID';
-    const now = clock();
+    const now = calendar();
     const usageEnd =
       status === 'PENDING' ? Math.min(end, Math.max(start + DAY_MS, dayStart(now) + DAY_MS)) : end;
     const lineItems = [];
@@ -207,6 +223,7 @@ export function createStore(options: { clock: () => number; seed: number }): Sto
       lineItemMode: orgSeed.lineItems ?? 'monthly',
       taxRateBasisPoints: orgSeed.taxRateBasisPoints ?? 0,
       spendSeed: hashSeed(seed, 'spend', id),
+      placedSpike: orgSeed.placedSpike,
     };
     orgs.set(id, org);
     orgRandoms.set(id, random);
@@ -216,7 +233,7 @@ export function createStore(options: { clock: () => number; seed: number }): Sto
             statusName: i === 0 ? 'PENDING' : 'PAID',
           }))
         : orgSeed.invoices;
-    const current = monthStart(clock());
+    const current = monthStart(calendar());
     seeds.forEach((invoiceSeed, i) => {
       const start = invoiceSeed.month !== undefined ? parseMonth(invoiceSeed.month) : monthStart(current, -i);
       org.invoices.push(newInvoice(org, random, start, invoiceSeed));
@@ -232,7 +249,7 @@ export function createStore(options: { clock: () => number; seed: number }): Sto
       invoiceSeed.month !== undefined
         ? parseMonth(invoiceSeed.month)
         : newest === undefined
-          ? monthStart(clock())
+          ? monthStart(calendar())
           : monthStart(Date.parse(newest.startDate), 1);
     const invoice = newInvoice(org, randomOf(org), start, { statusName: 'PENDING', ...invoiceSeed });
     invoice.updated = stamp();
@@ -307,6 +324,7 @@ export function createStore(options: { clock: () => number; seed: number }): Sto
   const advanceDemo = (): DemoStep => {
     storyDay += DAY_MS;
     storyDayNumber += 1;
+    if (onStory) offset = storyDay - dayStart(clock());
     const changes: DemoChange[] = [];
     for (const org of orgs.values()) {
       if (!org.live) continue;
@@ -351,5 +369,6 @@ export function createStore(options: { clock: () => number; seed: number }): Sto
     csvSpec,
     advanceDemo,
     stamp,
+    calendar,
   };
 }

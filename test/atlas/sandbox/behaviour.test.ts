@@ -127,6 +127,33 @@ describe('advanceDemo', () => {
   });
 });
 
+describe("a story starting on another day than the clock's", () => {
+  it("dates the invoices and stamps on the story's calendar while tokens keep the clock's time", async () => {
+    const now = Date.parse('2024-06-03T10:00:00Z');
+    await start(
+      createDemoSandboxOptions({ clock: () => now, storyStart: Date.parse('2024-06-08T00:00:00Z') }),
+    );
+    const pending = sandbox.listInvoices(DEMO_ORG_ID)[0];
+    const usageDays = () =>
+      new Set(
+        sandbox.getInvoice(DEMO_ORG_ID, pending?.id ?? '').lineItems?.map((i) => i.startDate?.slice(0, 10)),
+      );
+
+    expect(new Date(sandbox.calendar()).toISOString()).toBe('2024-06-08T10:00:00.000Z');
+    expect([...usageDays()].sort().at(-1)).toBe('2024-06-08');
+    expect(usageDays().size).toBe(8);
+    expect(pending?.updated).toBe('2024-06-08T10:00:00Z');
+
+    const step = sandbox.advanceDemo();
+
+    expect(step.date).toBe('2024-06-09');
+    expect(new Date(sandbox.calendar()).toISOString()).toBe('2024-06-09T10:00:00.000Z');
+    expect([...usageDays()].sort().at(-1)).toBe('2024-06-09');
+    expect(sandbox.getInvoice(DEMO_ORG_ID, pending?.id ?? '').updated).toBe('2024-06-09T12:00:00Z');
+    expect((await get(`/api/atlas/v2/orgs/${DEMO_ORG_ID}/invoices`)).status).toBe(200);
+  });
+});
+
 describe('control methods', () => {
   it('touch bumps updated and changes a pending CSV, but only updated of a paid one', async () => {
     await start({ orgs: [{ name: 'Org', invoices: 2 }] });

@@ -93,4 +93,44 @@ describe('the daily spend pattern', () => {
       atOnce.lineItems?.map((i) => [i.startDate, i.clusterName, i.totalPriceCents]),
     );
   });
+
+  it("places a spike on a chosen day instead of its month's own, leaving other months as they were", () => {
+    const month = monthDays('2025-03');
+    const placed = { ...ORG, placedSpike: { day: '2025-03-05', project: 1, factor: 30 } };
+    const egress = (org: typeof placed | typeof ORG, day: number) =>
+      dailyUsageItems(org, day).find(
+        (item) =>
+          item.json.sku === 'ATLAS_AWS_DATA_TRANSFER_INTERNET' && item.json.groupId === PROJECTS[1]?.id,
+      )?.json.quantity ?? 0;
+    const fifth = month[4] as number;
+
+    expect(egress(placed, fifth) / egress(ORG, fifth)).toBeCloseTo(30, 1);
+    const spiked = month.filter(
+      (d) => dayTotal(d, placed) > 1.5 * median(month.map((m) => dayTotal(m, placed))),
+    );
+    expect(spiked).toEqual([fifth]);
+    for (const day of [...monthDays('2025-02'), ...monthDays('2025-04')])
+      expect(dayTotal(day, placed)).toBe(dayTotal(day));
+  });
+
+  it("tells what a usage day costs, as the sum of that day's CSV rows, before the day has accrued", async () => {
+    const seedOf = { id: '5f0000000000000000005eed', lineItems: 'daily' as const, invoices: 1, live: true };
+    let now = Date.parse('2026-03-10T10:00:00Z');
+    sandbox = await startAtlasSandbox({ clock: () => now, orgs: [seedOf] });
+    const before = sandbox.usageDayCents(seedOf.id, '2026-03-12');
+    now += 3 * DAY_MS;
+    sandbox.advanceDemo();
+    sandbox.advanceDemo();
+    sandbox.advanceDemo();
+    const invoiceId = sandbox.listInvoices(seedOf.id)[0]?.id ?? '';
+    const rows = sandbox
+      .csvText(seedOf.id, invoiceId)
+      .split('\n')
+      .filter((line) => line.includes(',03/12/2026,'));
+    const amounts = rows.map((line) => Math.round(Number(line.slice(line.lastIndexOf(',') + 1)) * 100));
+
+    expect(rows.length).toBeGreaterThan(0);
+    expect(before).toBe(amounts.reduce((a, b) => a + b, 0));
+    expect(() => sandbox?.usageDayCents(seedOf.id, '12/03/2026')).toThrow(/usage day/);
+  });
 });
