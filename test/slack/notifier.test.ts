@@ -292,6 +292,31 @@ describe('webhook delivery', () => {
     await expect(attempt).rejects.not.toThrow(/hook-secret/);
     expect(requests).toHaveLength(1);
   });
+  it('reports a post the deadline cut off as unclear, and neither posts it again nor waits', async () => {
+    const controller = new AbortController();
+    const requests: string[] = [];
+    server = createServer((req) => {
+      requests.push(req.url ?? '');
+      controller.abort();
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const { log } = logSink();
+    const notifier = createSlackNotifier({
+      transport: { kind: 'webhook', url: `http://127.0.0.1:${port}/services/T0/B0/secret` },
+      log,
+      retry: FAST,
+    });
+
+    const attempt = notifier.post(ORG_ROUTED, MESSAGE, {
+      at: Number.POSITIVE_INFINITY,
+      signal: controller.signal,
+      remaining: () => 60_000,
+    });
+
+    await expect(attempt).rejects.toMatchObject({ name: 'SlackDeliveryError', slackError: 'no_answer' });
+    expect(requests).toEqual(['/services/T0/B0/secret']);
+  });
 });
 
 describe('slackWebClientOptions', () => {
