@@ -14,7 +14,8 @@ import {
   type PollConfig,
   type SlackDelivery,
 } from '../lib/config';
-import { createCsvInspector, DEFAULT_TOP_N } from '../lib/invoices/csv-summary';
+import { DEFAULT_TOP_N } from '../lib/invoices/cost-tally';
+import { createCsvInspector } from '../lib/invoices/csv-summary';
 import { createLogger, type Logger } from '../lib/log';
 import { PollFailedError, type PollReport } from '../lib/poll/report';
 import { type PollDeps, runPoll } from '../lib/poll/run-poll';

@@ -1,7 +1,6 @@
 import { parseIsoDay } from '../spend/calendar';
 import { billingPeriodOf, DEFAULT_SERIES_TOP_N, type UsageSeries } from '../spend/usage-series';
 import {
-  type CsvInspectorOptions,
   checkTopN,
   clipText,
   createCostTally,
@@ -9,10 +8,11 @@ import {
   DEFAULT_TOP_N,
   projectKey,
   rankCostLines,
-  UsageTracker,
-} from './csv-summary';
+} from './cost-tally';
+import type { CsvInspectorOptions } from './csv-summary';
 import type { Invoice } from './invoice';
 import type { CsvSummary } from './types';
+import { UsageTracker } from './usage-tracker';
 
 /**
  * The summary `inspectCsv` builds from an invoice CSV, built instead from the JSON `lineItems` of a full invoice, so
