@@ -2,9 +2,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type S3StandIn, startS3StandIn } from '../../infra/local/s3';
 import { spendChartKey } from '../../lib/archive/keys';
-import { CorruptObjectError } from '../../lib/archive/s3-errors';
 import { createSpendStore } from '../../lib/archive/spend-store';
-import { StateConflictError } from '../../lib/errors';
+import { CorruptObjectError, StateConflictError } from '../../lib/errors';
 import { type SpendRecord, SpendRecordError, spendRecordKey } from '../../lib/spend/spend-record';
 import { seriesOf } from '../spend/support';
 

@@ -2,9 +2,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type S3StandIn, startS3StandIn } from '../../infra/local/s3';
 import { quarantineKey, stateKey } from '../../lib/archive/keys';
-import { CorruptObjectError } from '../../lib/archive/s3-errors';
 import { createStateStore } from '../../lib/archive/state-store';
-import { ArchiveError, StateConflictError } from '../../lib/errors';
+import { ArchiveError, CorruptObjectError, StateConflictError } from '../../lib/errors';
 import type { OrgState } from '../../lib/invoices/types';
 
 const BUCKET = 'archive';

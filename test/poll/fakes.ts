@@ -3,10 +3,15 @@ import { Readable } from 'node:stream';
 import type { ArchiveCsvInput, ArchiveCsvResult, CsvArchive } from '../../lib/archive/csv-archive';
 import { csvKey, quarantineKey } from '../../lib/archive/keys';
 import type { StoredState } from '../../lib/archive/ports';
-import { CorruptObjectError } from '../../lib/archive/s3-errors';
 import type { SpendStore, StoredSpend } from '../../lib/archive/spend-store';
 import type { CsvDownload } from '../../lib/atlas/types';
-import { ArchiveError, AtlasApiError, SlackDeliveryError, StateConflictError } from '../../lib/errors';
+import {
+  ArchiveError,
+  AtlasApiError,
+  CorruptObjectError,
+  SlackDeliveryError,
+  StateConflictError,
+} from '../../lib/errors';
 import type { InvoiceMetadata } from '../../lib/invoices/invoice';
 import type { CsvSummary, InvoiceIndexEntry, OrgState } from '../../lib/invoices/types';
 import { silentLogger } from '../../lib/log';
