@@ -17,10 +17,11 @@ import {
 import { DEFAULT_TOP_N } from '../lib/invoices/cost-tally';
 import { createCsvInspector } from '../lib/invoices/csv-summary';
 import { createLogger, type Logger } from '../lib/log';
+import { once } from '../lib/once';
 import { PollFailedError, type PollReport } from '../lib/poll/report';
 import { type PollDeps, runPoll } from '../lib/poll/run-poll';
 import { createDeadline, type RetryPolicy } from '../lib/retry';
-import { createSecretsManagerReader, once, resolveEnv, type SecretReader } from '../lib/secrets';
+import { createSecretsManagerReader, resolveEnv, type SecretReader } from '../lib/secrets';
 import {
   createSlackNotifier,
   type NotifierTransport,

@@ -18,7 +18,8 @@ import {
   loadCommandConfig,
 } from '../lib/config';
 import { createLogger, type Logger } from '../lib/log';
-import { createSecretsManagerReader, once, resolveEnv, type SecretReader } from '../lib/secrets';
+import { once } from '../lib/once';
+import { createSecretsManagerReader, resolveEnv, type SecretReader } from '../lib/secrets';
 import { createSlackEdge, type LambdaHttpResult } from '../lib/slack/edge/slack-edge';
 
 export interface SlackCommandHandlerDeps extends CommandTuning {

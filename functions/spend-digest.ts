@@ -20,8 +20,9 @@ import {
   runSpendDigest,
 } from '../lib/digest/run-digest';
 import { createLogger, type Logger } from '../lib/log';
+import { once } from '../lib/once';
 import { createDeadline, type RetryPolicy } from '../lib/retry';
-import { createSecretsManagerReader, once, resolveEnv, type SecretReader } from '../lib/secrets';
+import { createSecretsManagerReader, resolveEnv, type SecretReader } from '../lib/secrets';
 import type { FileUploadClient } from '../lib/slack/files';
 import { createSlackNotifier, type NotifierTransport, slackWebClientOptions } from '../lib/slack/notifier';
 

@@ -1,6 +1,6 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lib/errors';
-import { once, resolveEnv, type SecretReader } from '../../lib/secrets';
+import { resolveEnv, type SecretReader } from '../../lib/secrets';
 
 function readerOf(value: string): SecretReader & { calls: string[] } {
   const calls: string[] = [];
@@ -68,21 +68,5 @@ describe('resolveEnv', () => {
     await expect(promise).rejects.toThrow(ConfigError);
     await expect(promise).rejects.toThrow(message);
     await expect(promise).rejects.not.toThrow(/typo-value/);
-  });
-});
-
-describe('once', () => {
-  it('shares one load between concurrent callers and forgets a failure', async () => {
-    const load = vi
-      .fn<() => Promise<number>>()
-      .mockRejectedValueOnce(new Error('flaky'))
-      .mockResolvedValue(7);
-    const get = once(load);
-
-    await expect(get()).rejects.toThrow('flaky');
-    const [a, b] = await Promise.all([get(), get()]);
-
-    expect([a, b]).toEqual([7, 7]);
-    expect(load).toHaveBeenCalledTimes(2);
   });
 });
