@@ -7,21 +7,16 @@ import { withS3Timeouts } from '../lib/archive/s3-client';
 import { createSpendStore } from '../lib/archive/spend-store';
 import { createStateStore } from '../lib/archive/state-store';
 import { createAtlasClient } from '../lib/atlas/client';
-import {
-  credentialValues,
-  type Env,
-  loadPollConfig,
-  type PollConfig,
-  type SlackDelivery,
-} from '../lib/config';
+import { loadPollConfig, type PollConfig, type SlackDelivery } from '../lib/config';
+import { createHandlerStart, type HandlerEnvironment } from '../lib/handler-start';
 import { DEFAULT_TOP_N } from '../lib/invoices/cost-tally';
 import { createCsvInspector } from '../lib/invoices/csv-summary';
-import { createLogger, type Logger } from '../lib/log';
+import type { Logger } from '../lib/log';
 import { once } from '../lib/once';
 import { PollFailedError, type PollReport } from '../lib/poll/report';
 import { type PollDeps, runPoll } from '../lib/poll/run-poll';
 import { createDeadline, type RetryPolicy } from '../lib/retry';
-import { createSecretsManagerReader, resolveEnv, type SecretReader } from '../lib/secrets';
+import { createSecretsManagerReader } from '../lib/secrets';
 import {
   createSlackNotifier,
   type NotifierTransport,
@@ -38,21 +33,16 @@ import { renderSpendChartPng } from '../lib/spend/chart/render-png';
  * and rethrows, so the Lambda error metric, its alarm and EventBridge's retry see it. Secrets are redacted from every
  * log line.
  */
-export interface PollHandlerDeps {
-  /** `process.env` in production; the JSON secret named by APP_SECRET_ID is merged over it once per cold start. */
-  readonly env: Env;
-  /** Reads the secret named by APP_SECRET_ID (production: Secrets Manager). */
-  readonly secrets?: SecretReader | undefined;
+export interface PollHandlerDeps extends HandlerEnvironment {
   /** The S3 client for the archive, given the validated path-style setting (which may come from the secret). */
   readonly s3: (options: { readonly forcePathStyle: boolean }) => S3Client;
-  /** Where log lines go (one JSON object per line). Default stdout. */
-  readonly writeLog?: ((line: string) => void) | undefined;
   readonly now?: (() => Date) | undefined;
 }
 
 /** The clients the poll's dependencies are built over, built once per cold start. */
 export interface PollClients {
   readonly s3: S3Client;
+  readonly log: Logger;
 }
 
 /** Knobs for tests and benchmarks only; production passes none and gets the defaults. */
@@ -84,11 +74,10 @@ export type PollServices = Omit<PollDeps, 'deadline' | 'now'>;
 export function buildPollDeps(
   config: PollConfig,
   clients: PollClients,
-  log: Logger,
   options: PollTestOptions = {},
 ): PollServices {
   const { bucket, prefix } = config.archive;
-  const { s3 } = clients;
+  const { s3, log } = clients;
   const indexStore = createIndexStore({ s3, bucket, prefix });
   return {
     atlas: createAtlasClient({
@@ -118,33 +107,17 @@ export function buildPollDeps(
 }
 
 export function createPollHandler(deps: PollHandlerDeps, options: PollTestOptions = {}): PollHandler {
-  const fields = { fn: 'poll-invoices' };
-  const startupLog = createLogger({ write: deps.writeLog, redact: credentialValues(deps.env), fields });
-
-  const load = once(async () => {
-    const env = await resolveEnv(deps.env, deps.secrets);
-    const config = loadPollConfig(env);
-    const log = createLogger({
-      level: config.logLevel,
-      write: deps.writeLog,
-      redact: credentialValues(env),
-      fields,
-    });
-    const s3 = deps.s3({ forcePathStyle: config.archive.forcePathStyle });
-    return buildPollDeps(config, { s3 }, log, options);
+  const start = createHandlerStart({
+    ...deps,
+    fn: 'poll-invoices',
+    failedStart: 'poll could not start: configuration failed',
+    loadConfig: loadPollConfig,
+    build: (config, log) =>
+      buildPollDeps(config, { s3: deps.s3({ forcePathStyle: config.archive.forcePathStyle }), log }, options),
   });
 
   const invoke = async (event: ScheduledEvent, context: Context): Promise<PollReport> => {
-    let services: PollServices;
-    try {
-      services = await load();
-    } catch (error) {
-      startupLog.error('poll could not start: configuration failed', {
-        error,
-        requestId: context.awsRequestId,
-      });
-      throw error;
-    }
+    const services = await start(context.awsRequestId);
     const log = services.log.child({ requestId: context.awsRequestId, eventId: event?.id });
     const margin = options.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS;
     const report = await runPoll({
@@ -169,7 +142,7 @@ export function createPollHandler(deps: PollHandlerDeps, options: PollTestOption
   };
   return Object.assign(invoke, {
     prepare: async () => {
-      await load();
+      await start();
     },
   });
 }

@@ -9,23 +9,13 @@ import type { AtlasInvoiceApi } from '../lib/atlas/types';
 import { createSpendChartLinks } from '../lib/command/chart-links';
 import { createLazyAtlas } from '../lib/command/lazy-atlas';
 import { type CommandDeps, createCommandUseCase } from '../lib/command/use-case';
-import {
-  type ArchiveConfig,
-  type AtlasConfig,
-  type CommandConfig,
-  credentialValues,
-  type Env,
-  loadCommandConfig,
-} from '../lib/config';
-import { createLogger, type Logger } from '../lib/log';
-import { once } from '../lib/once';
-import { createSecretsManagerReader, resolveEnv, type SecretReader } from '../lib/secrets';
+import { type ArchiveConfig, type AtlasConfig, type CommandConfig, loadCommandConfig } from '../lib/config';
+import { createHandlerStart, type HandlerEnvironment } from '../lib/handler-start';
+import type { Logger } from '../lib/log';
+import { createSecretsManagerReader } from '../lib/secrets';
 import { createSlackEdge, type LambdaHttpResult } from '../lib/slack/edge/slack-edge';
 
-export interface SlackCommandHandlerDeps extends CommandTuning {
-  /** `process.env` in Lambda; the secret named by APP_SECRET_ID is merged over it once per cold start. */
-  readonly env: Env;
-  readonly secrets?: SecretReader | undefined;
+export interface SlackCommandHandlerDeps extends HandlerEnvironment, CommandTuning {
   /**
    * Builds the archive's S3 client once the configuration is known (the path style may come from the secret).
    * Default: `new S3Client({ forcePathStyle })`, with region, credentials and AWS_ENDPOINT_URL_S3 from the SDK's own
@@ -36,8 +26,6 @@ export interface SlackCommandHandlerDeps extends CommandTuning {
   readonly atlas?: ((config: AtlasConfig, log: Logger) => AtlasInvoiceApi) | undefined;
   /** Epoch milliseconds (signature window, deadlines, link signing). Default `Date.now`. */
   readonly now?: (() => number) | undefined;
-  /** Where log lines go (default stdout). */
-  readonly writeLog?: ((line: string) => void) | undefined;
 }
 
 /** How the answers are paced; not deployment settings, so tests and the local run may tune them. */
@@ -103,42 +91,30 @@ export function buildCommandDeps(
  */
 export function createSlackCommandHandler(deps: SlackCommandHandlerDeps): SlackCommandHandler {
   const now = deps.now ?? Date.now;
-  const start = once(async () => {
-    const env = await resolveEnv(deps.env, deps.secrets);
-    const config = loadCommandConfig(env);
-    const log = createLogger({
-      level: config.logLevel,
-      redact: credentialValues(env),
-      fields: { function: 'slack-command' },
-      ...(deps.writeLog ? { write: deps.writeLog } : {}),
-    });
-    const clients: CommandClients = {
-      s3: (deps.s3 ?? defaultS3)(config.archive),
-      atlas: deps.atlas ? deps.atlas(config.atlas, log) : interactiveAtlas(config.atlas, log),
-      log,
-      now,
-    };
-    return createSlackEdge({
-      signingSecret: config.slack.signingSecret,
-      useCase: createCommandUseCase(buildCommandDeps(config, clients, deps)),
-      log,
-      now,
-      slackApiUrl: config.slack.apiUrl,
-    });
+  const start = createHandlerStart({
+    ...deps,
+    fn: 'slack-command',
+    failedStart: 'slash command could not start: configuration failed',
+    loadConfig: loadCommandConfig,
+    build: (config, log) => {
+      const clients: CommandClients = {
+        s3: (deps.s3 ?? defaultS3)(config.archive),
+        atlas: deps.atlas ? deps.atlas(config.atlas, log) : interactiveAtlas(config.atlas, log),
+        log,
+        now,
+      };
+      return createSlackEdge({
+        signingSecret: config.slack.signingSecret,
+        useCase: createCommandUseCase(buildCommandDeps(config, clients, deps)),
+        log,
+        now,
+        slackApiUrl: config.slack.apiUrl,
+      });
+    },
   });
   return async (event, context) => {
     const receivedAt = now();
-    let edge: Awaited<ReturnType<typeof start>>;
-    try {
-      edge = await start();
-    } catch (error) {
-      const log = createLogger({
-        redact: credentialValues(deps.env),
-        ...(deps.writeLog ? { write: deps.writeLog } : {}),
-      });
-      log.error('the slash-command function could not start', { error });
-      throw error;
-    }
+    const edge = await start(context.awsRequestId);
     return edge(event, context, receivedAt);
   };
 }

@@ -5,13 +5,7 @@ import type { Context, ScheduledEvent } from 'aws-lambda';
 import { withS3Timeouts } from '../lib/archive/s3-client';
 import { createSpendStore } from '../lib/archive/spend-store';
 import { createStateStore } from '../lib/archive/state-store';
-import {
-  credentialValues,
-  type DigestConfig,
-  type Env,
-  loadDigestConfig,
-  type SlackDelivery,
-} from '../lib/config';
+import { type DigestConfig, loadDigestConfig, type SlackDelivery } from '../lib/config';
 import { createSpendChartReader } from '../lib/digest/chart-reader';
 import {
   type DigestDeps,
@@ -19,10 +13,10 @@ import {
   type DigestReport,
   runSpendDigest,
 } from '../lib/digest/run-digest';
-import { createLogger, type Logger } from '../lib/log';
-import { once } from '../lib/once';
+import { createHandlerStart, type HandlerEnvironment } from '../lib/handler-start';
+import type { Logger } from '../lib/log';
 import { createDeadline, type RetryPolicy } from '../lib/retry';
-import { createSecretsManagerReader, resolveEnv, type SecretReader } from '../lib/secrets';
+import { createSecretsManagerReader } from '../lib/secrets';
 import type { FileUploadClient } from '../lib/slack/files';
 import { createSlackNotifier, type NotifierTransport, slackWebClientOptions } from '../lib/slack/notifier';
 
@@ -34,16 +28,19 @@ import { createSlackNotifier, type NotifierTransport, slackWebClientOptions } fr
  * rethrows, so the function's error metric and its alarm fire. The function is deployed without retries: a second
  * run would post again to the channels that got their digest.
  */
-export interface DigestHandlerDeps {
-  /** `process.env` in production; the JSON secret named by APP_SECRET_ID is merged over it once per cold start. */
-  readonly env: Env;
-  readonly secrets?: SecretReader | undefined;
+export interface DigestHandlerDeps extends HandlerEnvironment {
   /** The archive's S3 client, given the validated path-style setting (which may come from the secret). */
   readonly s3: (options: { readonly forcePathStyle: boolean }) => S3Client;
-  /** Where log lines go (one JSON object per line). Default stdout. */
-  readonly writeLog?: ((line: string) => void) | undefined;
   /** Epoch milliseconds. Default `Date.now`. */
   readonly now?: (() => number) | undefined;
+}
+
+/** The clients the digest's dependencies are built over, built once per cold start. */
+export interface DigestClients {
+  readonly s3: S3Client;
+  readonly log: Logger;
+  /** Epoch milliseconds. */
+  readonly now: () => number;
 }
 
 /** Knobs for tests only; production passes none. */
@@ -61,14 +58,13 @@ export type DigestServices = Omit<DigestDeps, 'deadline'>;
 
 export const DEFAULT_DIGEST_SAFETY_MARGIN_MS = 5_000;
 
-/** The use case's dependencies from the validated configuration and the S3 client. No network call. */
+/** The use case's dependencies from the validated configuration and the clients. No network call. */
 export function buildDigestDeps(
   config: DigestConfig,
-  s3: S3Client,
-  log: Logger,
-  now: () => number,
+  clients: DigestClients,
   options: DigestTestOptions = {},
 ): DigestServices {
+  const { s3, log, now } = clients;
   const { bucket, prefix } = config.archive;
   const slack = slackClients(config.slack, log);
   return {
@@ -109,34 +105,22 @@ function slackClients(
 }
 
 export function createDigestHandler(deps: DigestHandlerDeps, options: DigestTestOptions = {}): DigestHandler {
-  const fields = { fn: 'spend-digest' };
-  const startupLog = createLogger({ write: deps.writeLog, redact: credentialValues(deps.env), fields });
   const now = deps.now ?? Date.now;
-
-  const load = once(async () => {
-    const env = await resolveEnv(deps.env, deps.secrets);
-    const config = loadDigestConfig(env);
-    const log = createLogger({
-      level: config.logLevel,
-      write: deps.writeLog,
-      redact: credentialValues(env),
-      fields,
-    });
-    const s3 = deps.s3({ forcePathStyle: config.archive.forcePathStyle });
-    return buildDigestDeps(config, s3, log, now, options);
+  const start = createHandlerStart({
+    ...deps,
+    fn: 'spend-digest',
+    failedStart: 'spend digest could not start: configuration failed',
+    loadConfig: loadDigestConfig,
+    build: (config, log) =>
+      buildDigestDeps(
+        config,
+        { s3: deps.s3({ forcePathStyle: config.archive.forcePathStyle }), log, now },
+        options,
+      ),
   });
 
   return async (event, context) => {
-    let services: DigestServices;
-    try {
-      services = await load();
-    } catch (error) {
-      startupLog.error('spend digest could not start: configuration failed', {
-        error,
-        requestId: context.awsRequestId,
-      });
-      throw error;
-    }
+    const services = await start(context.awsRequestId);
     const log = services.log.child({ requestId: context.awsRequestId, eventId: event?.id });
     const margin = options.safetyMarginMs ?? DEFAULT_DIGEST_SAFETY_MARGIN_MS;
     const report = await runSpendDigest({
