@@ -1,12 +1,12 @@
+import { isRecord } from '../is-record';
+
 /**
  * Minimal shape checks for objects read back from the bucket: each throws a TypeError naming the path, which the
  * stores turn into an ArchiveError naming the key.
  */
 export function expectRecord(value: unknown, path: string): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new TypeError(`${path} must be an object`);
-  }
-  return value as Record<string, unknown>;
+  if (!isRecord(value)) throw new TypeError(`${path} must be an object`);
+  return value;
 }
 
 export function expectString(record: Record<string, unknown>, key: string, path: string): string {

@@ -1,8 +1,8 @@
-import { renderMessage } from '../../infra/local/slack/render';
 import type { AtlasInvoiceApi } from '../atlas/types';
 import { utcDayOf } from '../digest/read-org-spend';
 import { inspectCsv } from '../invoices/csv-summary';
 import type { InvoiceMetadata } from '../invoices/invoice';
+import { renderMessage } from '../slack/render-text';
 import { calibrateFromHistory, SPEND_HISTORY_MONTHS } from '../spend/backtest';
 import { addMonths, monthOf, parseIsoDay } from '../spend/calendar';
 import { buildSpendReply } from '../spend/messages';

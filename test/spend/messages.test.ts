@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { validateBlocks } from '../../infra/local/slack/block-kit';
-import { renderMessage } from '../../infra/local/slack/render';
 import { formatUsd } from '../../lib/invoices/money';
+import { renderMessage } from '../../lib/slack/render-text';
 import {
   type BudgetAlert,
   decideSpendAlerts,
