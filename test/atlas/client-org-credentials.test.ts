@@ -3,7 +3,8 @@ import { type AtlasSandbox, startAtlasSandbox } from '../../infra/local/atlas-sa
 import { createAtlasClient } from '../../lib/atlas/client';
 import type { AtlasCredentials, AtlasOrgCredentials } from '../../lib/config';
 import { AtlasApiError, ConfigError } from '../../lib/errors';
-import { FAST_RETRY, recordingLogger } from './support';
+import { recordingLogger } from '../support/fakes';
+import { FAST_RETRY } from './support';
 
 /**
  * One client, several organisations, each with the credential that belongs to it: a service account or API key of
@@ -51,7 +52,7 @@ function perOrg(byOrg: Record<string, AtlasCredentials>, fallback?: AtlasCredent
   return { kind: 'per-organisation', fallback, byOrg: new Map(Object.entries(byOrg)) };
 }
 
-function client(credentials: AtlasOrgCredentials, log = recordingLogger().log) {
+function client(credentials: AtlasOrgCredentials, log = recordingLogger()) {
   const made = createAtlasClient({ baseUrl: sandbox.url, credentials, retry: FAST_RETRY, log });
   clients.push(made);
   return made;
@@ -78,7 +79,8 @@ describe('per-organisation credentials', () => {
       clientId: ACCOUNT_AB.clientId,
       clientSecret: 'mdb_sa_sk_wrong-one',
     };
-    const { log, lines } = recordingLogger();
+    const log = recordingLogger();
+    const { lines } = log;
     const atlas = client(perOrg({ [ORG_B]: wrong, [ORG_C]: keyC }, accountAB), log);
 
     const results = await Promise.allSettled([ORG_A, ORG_B, ORG_C].map((org) => atlas.listInvoices(org)));

@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type AtlasSandbox, startAtlasSandbox } from '../../infra/local/atlas-sandbox';
 import { type AtlasClientOptions, createAtlasClient } from '../../lib/atlas/client';
 import { AtlasApiError, DeadlineError } from '../../lib/errors';
-import { apiKey, FAST_RETRY, recordingLogger, serviceAccount } from './support';
+import { recordingLogger } from '../support/fakes';
+import { apiKey, FAST_RETRY, serviceAccount } from './support';
 
 let sandbox: AtlasSandbox;
 let orgId: string;
@@ -39,7 +40,8 @@ const LIST = /\/invoices$/;
 
 describe('rate limiting (429)', () => {
   it('waits at least Retry-After, then succeeds', async () => {
-    const { log, records } = recordingLogger();
+    const log = recordingLogger();
+    const { records } = log;
     const atlas = client({ log });
     await warm(atlas);
     sandbox.injectFault({ match: { path: LIST }, status: 429, retryAfterSeconds: 1 });
@@ -54,7 +56,8 @@ describe('rate limiting (429)', () => {
   });
 
   it("answers the sandbox's own token bucket the same way", async () => {
-    const { log, records } = recordingLogger();
+    const log = recordingLogger();
+    const { records } = log;
     const atlas = client({ log });
     await warm(atlas);
     sandbox.setRateLimitTokens(orgId, 0);

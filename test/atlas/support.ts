@@ -7,7 +7,6 @@ import {
   type ServiceAccountSeed,
 } from '../../infra/local/atlas-sandbox';
 import type { AtlasCredentials } from '../../lib/config';
-import { createLogger, type Logger } from '../../lib/log';
 import type { RetryPolicy } from '../../lib/retry';
 
 /** Retries without real waiting: tests never depend on time passing. */
@@ -19,20 +18,6 @@ export function serviceAccount(seed: ServiceAccountSeed = DEMO_SERVICE_ACCOUNT):
 
 export function apiKey(seed: ApiKeySeed = DEMO_API_KEY): AtlasCredentials {
   return { kind: 'api-key', publicKey: seed.publicKey, privateKey: seed.privateKey };
-}
-
-/** A logger that keeps every record (parsed) and every raw line, for assertions. */
-export function recordingLogger(): { log: Logger; records: Record<string, unknown>[]; lines: string[] } {
-  const records: Record<string, unknown>[] = [];
-  const lines: string[] = [];
-  const log = createLogger({
-    level: 'debug',
-    write: (line) => {
-      lines.push(line);
-      records.push(JSON.parse(line) as Record<string, unknown>);
-    },
-  });
-  return { log, records, lines };
 }
 
 export async function sha256Of(

@@ -6,21 +6,8 @@ import { ArchiveError } from '../../lib/errors';
 import type { SpendSettings } from '../../lib/spend/settings';
 import type { SpendRecord } from '../../lib/spend/spend-record';
 import { seriesOf } from '../spend/support';
-import {
-  CHANNEL,
-  commandDeps,
-  fakeChartLinks,
-  fakeSpend,
-  fakeState,
-  ORG_A,
-  ORG_B,
-  orgState,
-  recordingLogger,
-  replyText,
-  stateEntry,
-  TEAM,
-  USER,
-} from './fixtures';
+import { FakeChartLinks, FakeSpendStore, FakeStateStore, recordingLogger } from '../support/fakes';
+import { CHANNEL, commandDeps, ORG_A, ORG_B, orgState, replyText, stateEntry, TEAM, USER } from './fixtures';
 
 // November 2026: $100.00 on each of days 1-18 (day 19 posted, so 18 complete), October at $90.00 a day. On Nov 20
 // the forecast is $1,800.00 + 12 days × $100.00 = $3,000.00; October's total is 31 × $90.00 = $2,790.00.
@@ -67,9 +54,12 @@ function deps(overrides: Partial<CommandDeps> = {}) {
     orgIds: [ORG_A],
     now: () => NOW,
     pollIntervalMinutes: 15,
-    state: fakeState([state(ORG_A, 'Acme & <Sons>')]),
-    spend: fakeSpend({ [`${ORG_A}/2026-11`]: november(ORG_A), [`${ORG_A}/2026-10`]: october(ORG_A) }),
-    charts: fakeChartLinks([`${ORG_A}/2026-11`], () => NOW),
+    state: new FakeStateStore([state(ORG_A, 'Acme & <Sons>')]),
+    spend: new FakeSpendStore({
+      [`${ORG_A}/2026-11`]: november(ORG_A),
+      [`${ORG_A}/2026-10`]: october(ORG_A),
+    }),
+    charts: new FakeChartLinks([`${ORG_A}/2026-11`], () => NOW),
     spendSettings: budgets(250_000),
     ...overrides,
   });
@@ -117,11 +107,11 @@ describe('/invoice spend for one organisation', () => {
     const d = deps();
     await ask(d, 'spend');
 
-    expect((d.state as ReturnType<typeof fakeState>).reads).toEqual([ORG_A]);
-    expect((d.spend as ReturnType<typeof fakeSpend>).reads).toEqual(
+    expect((d.state as FakeStateStore).reads).toEqual([ORG_A]);
+    expect((d.spend as FakeSpendStore).reads).toEqual(
       ['2026-11', '2026-10', '2026-09', '2026-08', '2026-07'].map((m) => `${ORG_A}/${m}`),
     );
-    expect((d.charts as ReturnType<typeof fakeChartLinks>).lookups).toEqual([`${ORG_A}/2026-11`]);
+    expect((d.charts as FakeChartLinks).lookups).toEqual([`${ORG_A}/2026-11`]);
   });
 
   it('shows the stored chart by its link, with alt text carrying the figures', async () => {
@@ -136,7 +126,7 @@ describe('/invoice spend for one organisation', () => {
   });
 
   it('shows no image when the poller has stored no chart', async () => {
-    const reply = await ask(deps({ charts: fakeChartLinks([]) }), 'spend');
+    const reply = await ask(deps({ charts: new FakeChartLinks([], () => NOW) }), 'spend');
 
     expect(imageBlocks(reply)).toEqual([]);
     expect(replyText(reply)).toContain('= *$3,000.00*');
@@ -165,18 +155,15 @@ describe('/invoice spend for one organisation', () => {
     const secondOfDecember = Date.parse('2026-12-02T08:00:00Z');
     const d = deps({
       now: () => secondOfDecember,
-      charts: fakeChartLinks([`${ORG_A}/2026-11`]),
+      charts: new FakeChartLinks([`${ORG_A}/2026-11`], () => NOW),
     });
     const reply = await ask(d, 'spend');
 
     // The current month and four before it at once; once the state names November, July as well.
-    expect((d.spend as ReturnType<typeof fakeSpend>).reads).toEqual(
+    expect((d.spend as FakeSpendStore).reads).toEqual(
       ['2026-12', '2026-11', '2026-10', '2026-09', '2026-08', '2026-07'].map((m) => `${ORG_A}/${m}`),
     );
-    expect((d.charts as ReturnType<typeof fakeChartLinks>).lookups).toEqual([
-      `${ORG_A}/2026-12`,
-      `${ORG_A}/2026-11`,
-    ]);
+    expect((d.charts as FakeChartLinks).lookups).toEqual([`${ORG_A}/2026-12`, `${ORG_A}/2026-11`]);
     // A day after November's end every day of it counts as complete (the 12 without usage at $0).
     expect(replyText(reply)).toContain('Spend: Acme & <Sons>, November 2026');
     expect(replyText(reply)).toContain('*Final for November 2026:* $1,800.00 month-to-date (Nov 1–30)');
@@ -184,7 +171,7 @@ describe('/invoice spend for one organisation', () => {
   });
 
   it('says when there is not enough data yet, and when the next poll is', async () => {
-    const reply = await ask(deps({ spend: fakeSpend({}) }), 'spend');
+    const reply = await ask(deps({ spend: new FakeSpendStore({}) }), 'spend');
 
     expect(reply).toEqual({
       response_type: 'ephemeral',
@@ -197,7 +184,7 @@ describe('/invoice spend for one organisation', () => {
     const reply = await ask(
       deps({
         log,
-        spend: fakeSpend({
+        spend: new FakeSpendStore({
           [`${ORG_A}/2026-11`]: new ArchiveError(
             'spend record refused: total must hold 30 days',
             'GetObject',
@@ -220,7 +207,7 @@ describe('/invoice spend for one organisation', () => {
     const reply = await ask(d, `spend ${ORG_B}`);
 
     expect(reply.text).toBe(`Organisation \`${ORG_B}\` is not one of the watched organisations.`);
-    expect((d.spend as ReturnType<typeof fakeSpend>).reads).toEqual([]);
+    expect((d.spend as FakeSpendStore).reads).toEqual([]);
   });
 
   it('posts in the channel when asked to', async () => {
@@ -232,12 +219,12 @@ describe('/invoice spend for every watched organisation', () => {
   const several = () =>
     deps({
       orgIds: [ORG_A, ORG_B, ORG_C],
-      state: fakeState([state(ORG_A, 'Acme & <Sons>'), state(ORG_B, '<!channel> Beta `x`')]),
-      spend: fakeSpend({
+      state: new FakeStateStore([state(ORG_A, 'Acme & <Sons>'), state(ORG_B, '<!channel> Beta `x`')]),
+      spend: new FakeSpendStore({
         [`${ORG_A}/2026-11`]: november(ORG_A),
         [`${ORG_B}/2026-11`]: november(ORG_B, 5_000),
       }),
-      charts: fakeChartLinks([`${ORG_A}/2026-11`, `${ORG_B}/2026-11`]),
+      charts: new FakeChartLinks([`${ORG_A}/2026-11`, `${ORG_B}/2026-11`], () => NOW),
     });
 
   it('shows one section each with a total across them, and names the one without data', async () => {
@@ -258,7 +245,7 @@ describe('/invoice spend for every watched organisation', () => {
     const reply = await ask(
       {
         ...d,
-        spend: fakeSpend({
+        spend: new FakeSpendStore({
           [`${ORG_A}/2026-11`]: november(ORG_A),
           [`${ORG_B}/2026-11`]: new ArchiveError('S3 GetObject failed', 'GetObject', 'k'),
         }),

@@ -3,8 +3,9 @@ import { pendingMonthOf, readOrgSpend, utcDayOf, utcMonthOf } from '../../lib/di
 import { ArchiveError } from '../../lib/errors';
 import { DEFAULT_SPEND_SETTINGS } from '../../lib/spend/settings';
 import type { SpendRecord } from '../../lib/spend/spend-record';
-import { fakeSpend, fakeState, ORG_A, orgState, recordingLogger, stateEntry } from '../command/fixtures';
+import { ORG_A, orgState, stateEntry } from '../command/fixtures';
 import { seriesOf } from '../spend/support';
+import { FakeSpendStore, FakeStateStore, recordingLogger } from '../support/fakes';
 
 const NOW = Date.parse('2026-11-20T10:00:00Z');
 
@@ -17,10 +18,13 @@ const record = (start: string, days: number, daily: number, filled: number, fina
 const pendingFrom = (startDate: string) =>
   stateEntry({ statusName: 'PENDING', startDate, endDate: startDate, archived: undefined });
 
-function deps(records: Parameters<typeof fakeSpend>[0], states = [orgState(ORG_A, {}, 'Acme')]) {
+function deps(
+  records: ConstructorParameters<typeof FakeSpendStore>[0],
+  states = [orgState(ORG_A, {}, 'Acme')],
+) {
   return {
-    state: fakeState(states),
-    spend: fakeSpend(records),
+    state: new FakeStateStore(states),
+    spend: new FakeSpendStore(records),
     settings: DEFAULT_SPEND_SETTINGS,
     log: recordingLogger(),
   };

@@ -12,10 +12,10 @@ import type { Env } from '../../lib/config';
 import { ConfigError } from '../../lib/errors';
 import { formatUsd, toAmounts } from '../../lib/invoices/money';
 import { PollFailedError, type PollReport } from '../../lib/poll/report';
-import { createSecretsManagerReader, type SecretReader } from '../../lib/secrets';
-import { sha256 } from '../poll/fakes';
+import { createSecretsManagerReader } from '../../lib/secrets';
 import { type StallingProxy, startStallingProxy } from '../poll/stalling-proxy';
 import { BUCKET, FAST_RETRY, type StandIns, sandboxCsv, startStandIns } from '../poll/stand-ins';
+import { FakeSecrets, sha256 } from '../support/fakes';
 
 /**
  * The real handler, built by `createPollHandler` exactly as the module's `handler` is, against the Atlas sandbox, the
@@ -43,17 +43,7 @@ let secretsClient: SecretsManagerClient;
 let deploymentCounter = 0;
 
 /** The secrets of every deployment, by id, as Secrets Manager would hold them; records each read. */
-class MemorySecrets implements SecretReader {
-  readonly values = new Map<string, string>();
-  readonly reads: string[] = [];
-  async readSecretString(secretId: string): Promise<string> {
-    this.reads.push(secretId);
-    const value = this.values.get(secretId);
-    if (value === undefined) throw new Error(`no secret ${secretId} in this test`);
-    return value;
-  }
-}
-const memorySecrets = new MemorySecrets();
+const memorySecrets = new FakeSecrets();
 
 /** Handler options for tests: fast retries, a small safety margin and reserve. */
 const TEST_OPTIONS: PollTestOptions = {

@@ -3,7 +3,7 @@ import { type Env, loadPollConfig } from '../../lib/config';
 import { ConfigError } from '../../lib/errors';
 import { createHandlerStart } from '../../lib/handler-start';
 import type { Logger } from '../../lib/log';
-import type { SecretReader } from '../../lib/secrets';
+import { FakeSecrets } from '../support/fakes';
 
 const ORG = '5f1a2b3c4d5e6f708192a3b4';
 const CLIENT_SECRET = 'mdb_sa_sk_not-a-real-secret-0001';
@@ -15,19 +15,7 @@ const ENV: Env = {
   APP_SECRET_ID: 'app-secret',
 };
 
-/** A secret reader playing a script of answers, one per read; the last one repeats. */
-function secretsOf(...answers: string[]): SecretReader & { reads: string[] } {
-  const reads: string[] = [];
-  return {
-    reads,
-    async readSecretString(secretId) {
-      reads.push(secretId);
-      return answers[Math.min(reads.length, answers.length) - 1] ?? '{}';
-    },
-  };
-}
-
-function startWith(secrets: SecretReader) {
+function startWith(secrets: FakeSecrets) {
   const lines: Record<string, unknown>[] = [];
   const built: { orgIds: readonly string[]; log: Logger }[] = [];
   const start = createHandlerStart({
@@ -47,7 +35,7 @@ function startWith(secrets: SecretReader) {
 
 describe('createHandlerStart', () => {
   it('reads the secret and builds the services once per cold start', async () => {
-    const secrets = secretsOf(JSON.stringify({ ATLAS_CLIENT_SECRET: CLIENT_SECRET }));
+    const secrets = new FakeSecrets({ 'app-secret': JSON.stringify({ ATLAS_CLIENT_SECRET: CLIENT_SECRET }) });
     const { start, built } = startWith(secrets);
 
     const [first, second] = await Promise.all([start('req-1'), start('req-2')]);
@@ -61,7 +49,9 @@ describe('createHandlerStart', () => {
   });
 
   it('gives the services a logger that names the function and redacts the secret', async () => {
-    const { start, lines } = startWith(secretsOf(JSON.stringify({ ATLAS_CLIENT_SECRET: CLIENT_SECRET })));
+    const { start, lines } = startWith(
+      new FakeSecrets({ 'app-secret': JSON.stringify({ ATLAS_CLIENT_SECRET: CLIENT_SECRET }) }),
+    );
 
     const { log } = await start();
     log.info('hello', { echoed: `key ${CLIENT_SECRET}` });
@@ -77,13 +67,11 @@ describe('createHandlerStart', () => {
   });
 
   it('logs a failed start once per invocation with its request id, rethrows it, and tries again next time', async () => {
-    const secrets = secretsOf(
-      '{"ATLAS_CLIENTSECRET": "typo"}',
-      JSON.stringify({ ATLAS_CLIENT_SECRET: CLIENT_SECRET }),
-    );
+    const secrets = new FakeSecrets({ 'app-secret': '{"ATLAS_CLIENTSECRET": "typo"}' });
     const { start, lines, built } = startWith(secrets);
 
     await expect(start('req-1')).rejects.toThrow(ConfigError);
+    secrets.values.set('app-secret', JSON.stringify({ ATLAS_CLIENT_SECRET: CLIENT_SECRET }));
     const services = await start('req-2');
 
     expect(lines).toEqual([

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { InvoiceMetadata } from '../../lib/invoices/invoice';
 import type { InvoiceStateEntry } from '../../lib/invoices/types';
-import { createLogger } from '../../lib/log';
 import { runPoll } from '../../lib/poll/run-poll';
 import { createDeadline, type Deadline } from '../../lib/retry';
-import { createHarness, csvFor, invoiceId, makeInvoice, ORG_A, ORG_B, sha256, watchedOrg } from './fakes';
+import { csvFor, recordingLogger, sha256 } from '../support/fakes';
+import { createHarness, invoiceId, makeInvoice, ORG_A, ORG_B, watchedOrg } from './harness';
 
 const T1 = '2024-07-01T00:00:00Z';
 const T2 = '2024-07-02T00:00:00Z';
@@ -119,14 +119,14 @@ describe('runPoll: later runs', () => {
   it('does nothing, and saves nothing, when no invoice changed', async () => {
     const h = await watchedOrg();
     const writes = h.stateStore.writes;
-    const reads = h.stateStore.reads;
+    const reads = h.stateStore.reads.length;
 
     const report = await runPoll(h.deps());
 
     expect(h.atlas.csvCalls).toEqual([]);
     expect(h.notifier.posts).toEqual([]);
     expect(h.stateStore.writes).toBe(writes);
-    expect(h.stateStore.reads).toBe(reads + 1);
+    expect(h.stateStore.reads).toHaveLength(reads + 1);
     expect(report.orgs[0]).toMatchObject({ changed: 0, saved: false, firstRun: false });
   });
 
@@ -212,7 +212,7 @@ describe('runPoll: later runs', () => {
     await runPoll(h.deps());
 
     expect(h.archive.calls).toEqual([]);
-    expect(h.indexStore.reads).toBe(1);
+    expect(h.indexStore.reads).toHaveLength(1);
     expect(JSON.stringify(h.notifier.posts[0]?.message.blocks)).toContain('Project X');
   });
 });
@@ -474,12 +474,13 @@ describe('runPoll: invoices Atlas lists that cannot be recorded', () => {
   it.each(invalid)(
     'skips an invoice with %s on a first run, logs and counts it, and stores it nowhere',
     async (_case, change, problem) => {
-      const lines: string[] = [];
+      const log = recordingLogger();
+      const { lines } = log;
       const h = createHarness();
       const bad = { ...makeInvoice(ORG_A, 2, 'PAID', T1), ...change } as InvoiceMetadata;
       h.atlas.set(ORG_A, [makeInvoice(ORG_A, 1, 'PAID', T1), bad]);
 
-      const report = await runPoll(h.deps({ log: createLogger({ write: (line) => lines.push(line) }) }));
+      const report = await runPoll(h.deps({ log }));
 
       expect(report.ok).toBe(true);
       expect(report.orgs[0]).toMatchObject({ invoicesSeen: 1, invalidInvoices: 1 });

@@ -10,11 +10,11 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type SlackStandIn, startSlackStandIn } from '../../infra/local/slack';
 import { DeadlineError, SlackDeliveryError } from '../../lib/errors';
-import { createLogger } from '../../lib/log';
 import type { Deadline, RetryPolicy } from '../../lib/retry';
 import type { SlackMessage } from '../../lib/slack/notification-blocks';
 import { createSlackNotifier, type SlackBotClient, slackWebClientOptions } from '../../lib/slack/notifier';
 import { standInWebClient } from '../infra/slack/web-client';
+import { recordingLogger } from '../support/fakes';
 
 const ORG_ROUTED = 'aaaaaaaaaaaaaaaaaaaaaaaa';
 const ORG_OTHER = 'bbbbbbbbbbbbbbbbbbbbbbbb';
@@ -55,14 +55,10 @@ function refusedConnection(): Error {
   return new WebAPIRequestError(new TypeError('fetch failed', { cause }));
 }
 
+/** A recording logger that redacts the token; `lines` are its parsed records. */
 function logSink() {
-  const lines: Record<string, unknown>[] = [];
-  const log = createLogger({
-    level: 'debug',
-    write: (line) => lines.push(JSON.parse(line)),
-    redact: [TOKEN],
-  });
-  return { log, lines };
+  const log = recordingLogger({ redact: [TOKEN] });
+  return { log, lines: log.records };
 }
 
 function botNotifier(client: SlackBotClient, retry: RetryPolicy = FAST) {
