@@ -110,7 +110,13 @@ describe('runPoll: first run', () => {
 
     const state = h.stateStore.state(ORG_A);
     expect(state.watchingSince).toBe('');
-    expect(state.invoices[invoiceId(1)]?.archived).toBeDefined();
+    expect(state.invoices[invoiceId(1)]?.archived).toEqual({
+      statusName: 'PAID',
+      updated: T1,
+      sha256: sha256(csvFor(ORG_A, invoiceId(1), 'v1')),
+      key: `${ORG_A}/2024-01/${invoiceId(1)}.csv`,
+      spend: true,
+    });
     expect(state.invoices[invoiceId(1)]?.notifiedStatus).toBeUndefined();
   });
 });
@@ -228,7 +234,12 @@ describe('runPoll: failures', () => {
 
     expect(failed.ok).toBe(false);
     expect(failed.orgs[0]?.errors).toEqual([
-      { step: 'archive', invoiceId: invoiceId(1), error: 'ArchiveError', message: expect.any(String) },
+      {
+        step: 'archive',
+        invoiceId: invoiceId(1),
+        error: 'ArchiveError',
+        message: 'S3 PutObject failed (InternalError)',
+      },
     ]);
     expect(h.notifier.texts()).toHaveLength(1);
     expect(h.stateStore.state(ORG_A).invoices[invoiceId(1)]).toMatchObject({
@@ -387,7 +398,13 @@ describe('runPoll: racing runs', () => {
 
     expect(report.orgs[0]).toMatchObject({ conflicts: 1, saved: true, changed: 2 });
     expect(h.archive.calls).toEqual([invoiceId(2), invoiceId(3)]);
-    expect(h.stateStore.state(ORG_A).invoices[invoiceId(3)]?.archived).toBeDefined();
+    expect(h.stateStore.state(ORG_A).invoices[invoiceId(3)]?.archived).toEqual({
+      statusName: 'PENDING',
+      updated: T1,
+      sha256: sha256(csvFor(ORG_A, invoiceId(3), 'v1')),
+      key: `${ORG_A}/2024-03/${invoiceId(3)}.csv`,
+      spend: true,
+    });
   });
 
   it('gives up after a bounded number of lost saves and reports it', async () => {
