@@ -2,20 +2,19 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { createCsvArchive } from '../lib/archive/csv-archive';
-import { createIndexStore } from '../lib/archive/index-store';
 import { withS3Timeouts } from '../lib/archive/s3-client';
-import { createSpendStore } from '../lib/archive/spend-store';
-import { createStateStore } from '../lib/archive/state-store';
+import { createArchiveStores } from '../lib/archive/stores';
 import { createAtlasClient } from '../lib/atlas/client';
 import { loadPollConfig, type PollConfig, type SlackDelivery } from '../lib/config';
-import { createHandlerStart, type HandlerEnvironment } from '../lib/handler-start';
+import { createHandlerStart, type HandlerClients, type HandlerDeps } from '../lib/handler-start';
 import { DEFAULT_TOP_N } from '../lib/invoices/cost-tally';
 import { createCsvInspector } from '../lib/invoices/csv-summary';
 import type { Logger } from '../lib/log';
 import { once } from '../lib/once';
-import { PollFailedError, type PollReport } from '../lib/poll/report';
+import { describePoll, type PollReport } from '../lib/poll/report';
 import { type PollDeps, runPoll } from '../lib/poll/run-poll';
-import { createDeadline, type RetryPolicy } from '../lib/retry';
+import type { RetryPolicy } from '../lib/retry';
+import { runScheduled } from '../lib/scheduled-run';
 import { createSecretsManagerReader } from '../lib/secrets';
 import {
   createSlackNotifier,
@@ -33,16 +32,8 @@ import { renderSpendChartPng } from '../lib/spend/chart/render-png';
  * and rethrows, so the Lambda error metric, its alarm and EventBridge's retry see it. Secrets are redacted from every
  * log line.
  */
-export interface PollHandlerDeps extends HandlerEnvironment {
-  /** The S3 client for the archive, given the validated path-style setting (which may come from the secret). */
-  readonly s3: (options: { readonly forcePathStyle: boolean }) => S3Client;
+export interface PollHandlerDeps extends HandlerDeps {
   readonly now?: (() => Date) | undefined;
-}
-
-/** The clients the poll's dependencies are built over, built once per cold start. */
-export interface PollClients {
-  readonly s3: S3Client;
-  readonly log: Logger;
 }
 
 /** Knobs for tests and benchmarks only; production passes none and gets the defaults. */
@@ -73,12 +64,12 @@ export type PollServices = Omit<PollDeps, 'deadline' | 'now'>;
 /** The use case's dependencies from the validated configuration and the clients. No network call. */
 export function buildPollDeps(
   config: PollConfig,
-  clients: PollClients,
+  clients: HandlerClients,
   options: PollTestOptions = {},
 ): PollServices {
-  const { bucket, prefix } = config.archive;
   const { s3, log } = clients;
-  const indexStore = createIndexStore({ s3, bucket, prefix });
+  const { bucket, prefix } = config.archive;
+  const stores = createArchiveStores(s3, config.archive);
   return {
     atlas: createAtlasClient({
       baseUrl: config.atlas.baseUrl,
@@ -86,10 +77,16 @@ export function buildPollDeps(
       log,
       ...(options.atlasRetry !== undefined ? { retry: options.atlasRetry } : {}),
     }),
-    archive: createCsvArchive({ s3, bucket, prefix, createInspector: createCsvInspector, index: indexStore }),
-    stateStore: createStateStore({ s3, bucket, prefix }),
-    indexStore,
-    spendStore: createSpendStore({ s3, bucket, prefix }),
+    archive: createCsvArchive({
+      s3,
+      bucket,
+      prefix,
+      createInspector: createCsvInspector,
+      index: stores.index,
+    }),
+    stateStore: stores.state,
+    indexStore: stores.index,
+    spendStore: stores.spend,
     spend: config.spend,
     renderChart: renderSpendChartPng,
     notifier: createSlackNotifier({
@@ -106,39 +103,19 @@ export function buildPollDeps(
   };
 }
 
+const POLL_START = { fn: 'poll-invoices', title: 'poll', loadConfig: loadPollConfig } as const;
+
 export function createPollHandler(deps: PollHandlerDeps, options: PollTestOptions = {}): PollHandler {
-  const start = createHandlerStart({
-    ...deps,
-    fn: 'poll-invoices',
-    failedStart: 'poll could not start: configuration failed',
-    loadConfig: loadPollConfig,
-    build: (config, log) =>
-      buildPollDeps(config, { s3: deps.s3({ forcePathStyle: config.archive.forcePathStyle }), log }, options),
-  });
+  const start = createHandlerStart(deps, POLL_START, (config, clients) =>
+    buildPollDeps(config, clients, options),
+  );
 
   const invoke = async (event: ScheduledEvent, context: Context): Promise<PollReport> => {
     const services = await start(context.awsRequestId);
-    const log = services.log.child({ requestId: context.awsRequestId, eventId: event?.id });
     const margin = options.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS;
-    const report = await runPoll({
-      ...services,
-      log,
-      now: deps.now ?? (() => new Date()),
-      deadline: createDeadline(Math.max(0, context.getRemainingTimeInMillis() - margin)),
-    });
-    if (!report.ok) {
-      const error = new PollFailedError(report);
-      log.error('poll failed', {
-        error,
-        totals: report.totals,
-        failures: report.orgs.flatMap((org) =>
-          org.errors.map((failure) => ({ orgId: org.orgId, ...failure })),
-        ),
-      });
-      throw error;
-    }
-    log.info('poll finished', { totals: report.totals });
-    return report;
+    return runScheduled({ log: services.log, event, context }, margin, describePoll, (log, deadline) =>
+      runPoll({ ...services, log, now: deps.now ?? (() => new Date()), deadline }),
+    );
   };
   return Object.assign(invoke, {
     prepare: async () => {

@@ -1,14 +1,13 @@
 import { csvFileName } from '../archive/keys';
-import type { CsvLinkPresigner, IndexReader, StateReader } from '../archive/ports';
+import type { StateReader } from '../archive/ports';
 import type { AtlasInvoiceApi } from '../atlas/types';
-import type { SlackAccess } from '../config';
 import { AtlasApiError, describeError } from '../errors';
 import { balanceOf } from '../invoices/balance';
 import type { Invoice } from '../invoices/invoice';
 import type { InvoiceIndexEntry, OrgState } from '../invoices/types';
-import type { Logger } from '../log';
 import { isAllowed, type SlackRequester } from './access';
 import type { SpendCommandDeps } from './answer-spend';
+import type { DownloadLinkDeps } from './handle-download-link';
 import { estimateNextPoll } from './next-poll';
 import { type ParsedCommand, parseCommandText, type Visibility } from './parse';
 import {
@@ -28,17 +27,10 @@ import {
   unwatchedOrgReply,
 } from './replies';
 
-export interface InvoiceCommandDeps extends SpendCommandDeps {
-  readonly index: IndexReader;
+/** The download link's ports (archive index, presigner, who may ask), the spend answer's, and Atlas. */
+export interface InvoiceCommandDeps extends SpendCommandDeps, Omit<DownloadLinkDeps, 'readTimeoutMs'> {
   readonly state: StateReader;
-  readonly presigner: CsvLinkPresigner;
   readonly atlas: AtlasInvoiceApi;
-  /** The watched organisations; invoices of any other organisation are treated as unknown. */
-  readonly orgIds: readonly string[];
-  readonly access: SlackAccess;
-  /** Epoch milliseconds. */
-  readonly now: () => number;
-  readonly log: Logger;
   /** The longest wait for Atlas when an id is not archived yet, in milliseconds (capped by the reply budget). */
   readonly atlasDeadlineMs: number;
   /** The poller's schedule; with it, answers say when an invoice not archived yet will be. */

@@ -26,6 +26,7 @@ import type { Invoice } from '../../lib/invoices/invoice';
 import { formatUsd, toAmounts } from '../../lib/invoices/money';
 import type { InvoiceIndexEntry, InvoiceStateEntry } from '../../lib/invoices/types';
 import { silentLogger } from '../../lib/log';
+import { seenFields } from '../../lib/poll/merge-state';
 import { createSecretsManagerReader } from '../../lib/secrets';
 import { addMonths, civilDate, daysInMonth, monthOf, parseIsoDay } from '../../lib/spend/calendar';
 import { SLACK_VECTOR } from '../command/fixtures';
@@ -190,15 +191,10 @@ async function archive(orgId: string, invoice: Invoice, orgName: string): Promis
   return csv;
 }
 
+/** The state entry the poller records for `invoice` once it has announced it (and archived it, when `archived`). */
 function stateEntryOf(invoice: Invoice, archived: boolean): InvoiceStateEntry {
-  const amounts = toAmounts(invoice);
   return {
-    statusName: invoice.statusName,
-    updated: invoice.updated,
-    startDate: invoice.startDate,
-    endDate: invoice.endDate,
-    amountBilledCents: amounts.amountBilledCents,
-    amountPaidCents: amounts.amountPaidCents,
+    ...seenFields(invoice, undefined),
     ...(archived
       ? {
           archived: {

@@ -1,3 +1,4 @@
+import { S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { type Env, loadPollConfig } from '../../lib/config';
 import { ConfigError } from '../../lib/errors';
@@ -17,26 +18,34 @@ const ENV: Env = {
 
 function startWith(secrets: FakeSecrets) {
   const lines: Record<string, unknown>[] = [];
-  const built: { orgIds: readonly string[]; log: Logger }[] = [];
-  const start = createHandlerStart({
-    env: ENV,
-    secrets,
-    writeLog: (line) => lines.push(JSON.parse(line)),
-    fn: 'poll-invoices',
-    failedStart: 'poll could not start: configuration failed',
-    loadConfig: loadPollConfig,
-    build: (config, log) => {
-      built.push({ orgIds: config.orgIds, log });
-      return { orgIds: config.orgIds, log };
+  const built: { orgIds: readonly string[]; log: Logger; s3: S3Client }[] = [];
+  const pathStyles: boolean[] = [];
+  const start = createHandlerStart(
+    {
+      env: ENV,
+      secrets,
+      writeLog: (line) => lines.push(JSON.parse(line)),
+      s3: ({ forcePathStyle }) => {
+        pathStyles.push(forcePathStyle);
+        return new S3Client({ region: 'us-east-1', forcePathStyle });
+      },
     },
-  });
-  return { start, lines, built };
+    { fn: 'poll-invoices', title: 'poll', loadConfig: loadPollConfig },
+    (config, { s3, log }) => {
+      const services = { orgIds: config.orgIds, log, s3 };
+      built.push(services);
+      return services;
+    },
+  );
+  return { start, lines, built, pathStyles };
 }
 
 describe('createHandlerStart', () => {
-  it('reads the secret and builds the services once per cold start', async () => {
-    const secrets = new FakeSecrets({ 'app-secret': JSON.stringify({ ATLAS_CLIENT_SECRET: CLIENT_SECRET }) });
-    const { start, built } = startWith(secrets);
+  it('reads the secret and builds the services once per cold start, the S3 client with the path style set', async () => {
+    const secrets = new FakeSecrets({
+      'app-secret': JSON.stringify({ ATLAS_CLIENT_SECRET: CLIENT_SECRET, S3_FORCE_PATH_STYLE: 'true' }),
+    });
+    const { start, built, pathStyles } = startWith(secrets);
 
     const [first, second] = await Promise.all([start('req-1'), start('req-2')]);
     const third = await start('req-3');
@@ -46,6 +55,8 @@ describe('createHandlerStart', () => {
     expect(first).toBe(second);
     expect(third).toBe(first);
     expect(first.orgIds).toEqual([ORG]);
+    expect(pathStyles).toEqual([true]);
+    expect(first.s3.config.forcePathStyle).toBe(true);
   });
 
   it('gives the services a logger that names the function and redacts the secret', async () => {
