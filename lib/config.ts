@@ -46,16 +46,22 @@ export interface ArchiveConfig {
   readonly presignTtlSeconds: number;
 }
 
+/** Where the bot token posts an organisation's messages: its route, else the default channel. */
+export interface ChannelRouting {
+  readonly defaultChannel: string | undefined;
+  /** orgId -> channel id. */
+  readonly routes: ReadonlyMap<string, string>;
+}
+
+/** An incoming webhook: one fixed channel. */
+export interface WebhookDelivery {
+  readonly kind: 'webhook';
+  readonly url: string;
+}
+
 export type SlackDelivery =
-  | {
-      readonly kind: 'bot';
-      readonly token: string;
-      readonly defaultChannel: string | undefined;
-      /** orgId -> channel. */
-      readonly routes: ReadonlyMap<string, string>;
-      readonly apiUrl: string | undefined;
-    }
-  | { readonly kind: 'webhook'; readonly url: string };
+  | (ChannelRouting & { readonly kind: 'bot'; readonly token: string; readonly apiUrl: string | undefined })
+  | WebhookDelivery;
 
 export interface PollConfig {
   readonly orgIds: readonly string[];

@@ -2,7 +2,7 @@ import type { InvoiceIndexEntry } from '../invoices/types';
 import { encodeJson, indexCodec } from './codecs';
 import { indexKey } from './keys';
 import type { IndexReader, IndexWriter } from './ports';
-import { type JsonStoreOptions, putJsonText, readJsonObject } from './s3-json';
+import { type JsonStoreOptions, putJsonText, readJsonObject } from './s3-objects';
 
 export type IndexStoreOptions = JsonStoreOptions;
 

@@ -1,9 +1,6 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { encodeSpendRecord, parseSpendRecord, type SpendRecord, spendRecordKey } from '../spend/spend-record';
 import { spendChartKey } from './keys';
-import { toArchiveError } from './s3-errors';
-import { type JsonStoreOptions, putJsonTextIfUnchanged, readJsonObject } from './s3-json';
-import { sseParams } from './sse';
+import { type JsonStoreOptions, putJsonTextIfUnchanged, putObject, readJsonObject } from './s3-objects';
 
 /**
  * The spend watch's objects, next to the state: one usage-series record per organisation and billing month at
@@ -50,7 +47,7 @@ export type SpendStore = SpendReader & SpendWriter & SpendChartWriter;
 const SPEND_CODEC = { what: 'spend record', parse: parseSpendRecord } as const;
 
 export function createSpendStore(options: JsonStoreOptions): SpendStore {
-  const { s3, bucket, prefix } = options;
+  const { prefix } = options;
   return {
     async readSpend(orgId, month, signal) {
       const read = await readJsonObject(options, spendRecordKey(prefix, orgId, month), SPEND_CODEC, signal);
@@ -64,20 +61,7 @@ export function createSpendStore(options: JsonStoreOptions): SpendStore {
 
     async writeChart(orgId, month, png, signal) {
       const key = spendChartKey(prefix, orgId, month);
-      try {
-        await s3.send(
-          new PutObjectCommand({
-            Bucket: bucket,
-            Key: key,
-            Body: png,
-            ContentType: 'image/png',
-            ...sseParams(options),
-          }),
-          { abortSignal: signal },
-        );
-      } catch (error) {
-        throw toArchiveError('PutObject', key, error);
-      }
+      await putObject(options, key, { bytes: png, contentType: 'image/png' }, { signal });
       return key;
     },
   };

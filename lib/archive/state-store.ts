@@ -5,7 +5,7 @@ import { encodeJson, stateCodec } from './codecs';
 import { quarantineKey, stateKey } from './keys';
 import type { StateQuarantine, StateReader, StateWriter, StoredState } from './ports';
 import { isConditionalWriteConflict, isNotFound, toArchiveError } from './s3-errors';
-import { type JsonStoreOptions, putJsonTextIfUnchanged, readJsonObject } from './s3-json';
+import { type JsonStoreOptions, putJsonTextIfUnchanged, readJsonObject } from './s3-objects';
 import { sseParams } from './sse';
 
 export type StateStoreOptions = JsonStoreOptions;

@@ -1,5 +1,5 @@
 import { createIndexStore, type IndexStore } from './index-store';
-import type { S3Sender } from './s3-json';
+import type { S3Sender } from './s3-objects';
 import { createSpendStore, type SpendStore } from './spend-store';
 import { createStateStore, type StateStore } from './state-store';
 

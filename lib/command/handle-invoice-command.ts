@@ -77,7 +77,7 @@ export async function handleInvoiceCommand(
     case 'invalid':
       return problemReply(input.command, parsed.problem);
     case 'invoice':
-      return answerInvoice(deps, parsed.invoiceId, parsed.visibility, input.command, budget);
+      return answerInvoice(deps, { ...parsed, command: input.command, budget });
     case 'latest':
     case 'pending':
     case 'list':
@@ -102,13 +102,17 @@ function createBudget(deps: InvoiceCommandDeps, receivedAt: number | undefined):
   return { remaining, signal: () => AbortSignal.timeout(remaining()) };
 }
 
-async function answerInvoice(
-  deps: InvoiceCommandDeps,
-  invoiceId: string,
-  visibility: Visibility,
-  command: string,
-  budget: Budget,
-): Promise<SlackReply> {
+/** An invoice id asked about, and how the answer is to be given. */
+interface InvoiceQuestion {
+  readonly invoiceId: string;
+  readonly visibility: Visibility;
+  /** The command's name, for hints. */
+  readonly command: string;
+  readonly budget: Budget;
+}
+
+async function answerInvoice(deps: InvoiceCommandDeps, question: InvoiceQuestion): Promise<SlackReply> {
+  const { invoiceId, visibility, budget } = question;
   let entry: InvoiceIndexEntry | undefined;
   try {
     entry = await deps.index.readIndex(invoiceId, budget.signal());
@@ -119,7 +123,7 @@ async function answerInvoice(
   if (entry !== undefined && entry.invoiceId === invoiceId && deps.orgIds.includes(entry.orgId)) {
     return answerArchived(deps, entry, visibility);
   }
-  return answerFromAtlas(deps, invoiceId, visibility, command, budget);
+  return answerFromAtlas(deps, question);
 }
 
 /** An archived invoice with a fresh link to its CSV (a presign: no network). */
@@ -146,13 +150,8 @@ type AtlasLookup =
   | { readonly kind: 'unavailable' }
   | { readonly kind: 'timeout' };
 
-async function answerFromAtlas(
-  deps: InvoiceCommandDeps,
-  invoiceId: string,
-  visibility: Visibility,
-  command: string,
-  budget: Budget,
-): Promise<SlackReply> {
+async function answerFromAtlas(deps: InvoiceCommandDeps, question: InvoiceQuestion): Promise<SlackReply> {
+  const { invoiceId, visibility, command, budget } = question;
   // The states give the organisation's name and the last poll's time; they are read alongside Atlas, best effort.
   const states = readStates(deps, deps.orgIds, budget.signal());
   const lookup = await findInAtlas(deps, invoiceId, Math.min(deps.atlasDeadlineMs, budget.remaining()));

@@ -4,6 +4,7 @@ import type { Logger as SlackLogger, WebClientOptions } from '@slack/web-api';
 import { ErrorCode } from '@slack/web-api/dist/errors';
 import { LogLevel as SlackLogLevel } from '@slack/web-api/dist/logger';
 import { request } from 'undici';
+import type { ChannelRouting, WebhookDelivery } from '../config';
 import { DeadlineError, SlackDeliveryError } from '../errors';
 import type { Logger } from '../log';
 import {
@@ -86,14 +87,8 @@ export interface ChatPoster {
 export type SlackBotClient = ChatPoster & FileUploadClient;
 
 export type NotifierTransport =
-  | {
-      readonly kind: 'bot';
-      readonly client: SlackBotClient;
-      readonly defaultChannel: string | undefined;
-      /** orgId -> channel id. */
-      readonly routes: ReadonlyMap<string, string>;
-    }
-  | { readonly kind: 'webhook'; readonly url: string };
+  | (ChannelRouting & { readonly kind: 'bot'; readonly client: SlackBotClient })
+  | WebhookDelivery;
 
 export interface NotifierOptions {
   readonly transport: NotifierTransport;

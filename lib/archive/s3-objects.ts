@@ -6,9 +6,9 @@ import { shapeProblem } from './shape-checks';
 import { type ServerSideEncryptionOptions, sseParams } from './sse';
 
 /**
- * The small JSON objects of the bucket (state, index, spend records): one GET that parses and validates through the
- * object's codec, and one PUT, conditional where two polls could race. Messages carry the operation, key and S3 code,
- * never a credential.
+ * The bucket's small objects (the JSON state, index and spend records; the chart PNGs): one GET that parses and
+ * validates JSON through the object's codec, and one PUT with server-side encryption, conditional where two polls
+ * could race. Messages carry the operation, key and S3 code, never a credential.
  */
 export type S3Sender = Pick<S3Client, 'send'>;
 
@@ -21,14 +21,14 @@ export interface JsonStoreOptions extends ServerSideEncryptionOptions {
 }
 
 /** The bucket to read from and write to, and how to encrypt what is written. */
-export type JsonBucket = Omit<JsonStoreOptions, 'prefix'>;
+export type ObjectBucket = Omit<JsonStoreOptions, 'prefix'>;
 
 /**
  * GET, parse and validate one JSON object: undefined when the key does not exist; an ArchiveError naming the key when
  * S3 fails, and a CorruptObjectError (naming the version read) when the body is not JSON or the codec refuses it.
  */
 export async function readJsonObject<T>(
-  bucket: Pick<JsonBucket, 's3' | 'bucket'>,
+  bucket: Pick<ObjectBucket, 's3' | 'bucket'>,
   key: string,
   codec: Pick<JsonCodec<T>, 'what' | 'parse'>,
   signal?: AbortSignal,
@@ -48,7 +48,7 @@ export async function readJsonObject<T>(
 }
 
 async function getJsonObject(
-  { s3, bucket }: Pick<JsonBucket, 's3' | 'bucket'>,
+  { s3, bucket }: Pick<ObjectBucket, 's3' | 'bucket'>,
   key: string,
   signal: AbortSignal | undefined,
 ): Promise<{ readonly value: unknown; readonly etag: string } | undefined> {
@@ -72,7 +72,7 @@ async function getJsonObject(
   }
 }
 
-export interface PutJsonOptions {
+export interface PutOptions {
   /** `IfMatch`: replace only this version. */
   readonly ifMatch?: string | undefined;
   /** `IfNoneMatch: '*'`: create only. */
@@ -81,23 +81,22 @@ export interface PutJsonOptions {
 }
 
 /**
- * PUT one object whose body is JSON text already encoded (and checked) by its codec, with server-side encryption;
- * returns its ETag. A lost precondition (412, or 409 from a concurrent conditional write) throws StateConflictError;
- * anything else an ArchiveError.
+ * PUT one object with server-side encryption; returns its ETag. A lost precondition (412, or 409 from a concurrent
+ * conditional write) throws StateConflictError; anything else an ArchiveError.
  */
-export async function putJsonText(
-  target: JsonBucket,
+export async function putObject(
+  target: ObjectBucket,
   key: string,
-  json: string,
-  options: PutJsonOptions = {},
+  body: { readonly bytes: string | Uint8Array; readonly contentType: string },
+  options: PutOptions = {},
 ): Promise<string> {
   try {
     const out = await target.s3.send(
       new PutObjectCommand({
         Bucket: target.bucket,
         Key: key,
-        Body: json,
-        ContentType: 'application/json; charset=utf-8',
+        Body: body.bytes,
+        ContentType: body.contentType,
         ...sseParams(target),
         ...(options.ifMatch !== undefined ? { IfMatch: options.ifMatch } : {}),
         ...(options.ifNoneMatch !== undefined ? { IfNoneMatch: options.ifNoneMatch } : {}),
@@ -115,12 +114,17 @@ export async function putJsonText(
   }
 }
 
+/** `putObject` of JSON text already encoded (and checked) by its codec. */
+export function putJsonText(target: ObjectBucket, key: string, json: string, options: PutOptions = {}) {
+  return putObject(target, key, { bytes: json, contentType: 'application/json; charset=utf-8' }, options);
+}
+
 /**
  * `putJsonText` that replaces only version `etag`, or creates the object when `etag` is undefined (`IfNoneMatch: '*'`):
  * two runs never silently overwrite each other; the loser gets StateConflictError and must re-read.
  */
 export function putJsonTextIfUnchanged(
-  target: JsonBucket,
+  target: ObjectBucket,
   key: string,
   json: string,
   etag: string | undefined,
