@@ -1,25 +1,23 @@
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type S3StandIn, startS3StandIn } from '../../infra/local/s3';
+import type { S3StandIn } from '../../infra/local/s3';
 import { createIndexStore } from '../../lib/archive/index-store';
 import { indexKey } from '../../lib/archive/keys';
 import { ArchiveError } from '../../lib/errors';
 import type { InvoiceIndexEntry } from '../../lib/invoices/types';
+import { startS3WithClient } from '../support/s3';
 
 const BUCKET = 'archive';
 const INVOICE = 'bbbbbbbbbbbbbbbbbbbbbbbb';
 
 let s3: S3StandIn;
 let client: S3Client;
+let close: () => Promise<void>;
 
 beforeAll(async () => {
-  s3 = await startS3StandIn({ buckets: [BUCKET] });
-  client = new S3Client(s3.clientConfig());
+  ({ s3, client, close } = await startS3WithClient({ buckets: [BUCKET] }));
 });
-afterAll(async () => {
-  client.destroy();
-  await s3.close();
-});
+afterAll(() => close());
 
 const ENTRY: InvoiceIndexEntry = {
   version: 1,

@@ -1,11 +1,12 @@
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type S3StandIn, startS3StandIn } from '../../infra/local/s3';
+import type { S3StandIn } from '../../infra/local/s3';
 import { spendChartKey } from '../../lib/archive/keys';
 import { createSpendStore } from '../../lib/archive/spend-store';
 import { CorruptObjectError, StateConflictError } from '../../lib/errors';
 import { type SpendRecord, SpendRecordError, spendRecordKey } from '../../lib/spend/spend-record';
 import { seriesOf } from '../spend/support';
+import { startS3WithClient } from '../support/s3';
 
 const BUCKET = 'archive';
 const ORG = '5f0000000000000000005eed';
@@ -14,15 +15,12 @@ const PNG = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 
 
 let s3: S3StandIn;
 let client: S3Client;
+let close: () => Promise<void>;
 
 beforeAll(async () => {
-  s3 = await startS3StandIn({ buckets: [{ name: BUCKET, versioning: true }] });
-  client = new S3Client(s3.clientConfig());
+  ({ s3, client, close } = await startS3WithClient({ buckets: [{ name: BUCKET, versioning: true }] }));
 });
-afterAll(async () => {
-  client.destroy();
-  await s3.close();
-});
+afterAll(() => close());
 
 function record(daily: readonly number[]): SpendRecord {
   return {

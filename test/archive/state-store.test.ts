@@ -1,10 +1,11 @@
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type S3StandIn, startS3StandIn } from '../../infra/local/s3';
+import type { S3StandIn } from '../../infra/local/s3';
 import { quarantineKey, stateKey } from '../../lib/archive/keys';
 import { createStateStore } from '../../lib/archive/state-store';
 import { ArchiveError, CorruptObjectError, StateConflictError } from '../../lib/errors';
 import type { OrgState } from '../../lib/invoices/types';
+import { startS3WithClient } from '../support/s3';
 
 const BUCKET = 'archive';
 const ORG = 'aaaaaaaaaaaaaaaaaaaaaaaa';
@@ -12,15 +13,12 @@ const INVOICE = 'bbbbbbbbbbbbbbbbbbbbbbbb';
 
 let s3: S3StandIn;
 let client: S3Client;
+let close: () => Promise<void>;
 
 beforeAll(async () => {
-  s3 = await startS3StandIn({ buckets: [{ name: BUCKET, versioning: true }] });
-  client = new S3Client(s3.clientConfig());
+  ({ s3, client, close } = await startS3WithClient({ buckets: [{ name: BUCKET, versioning: true }] }));
 });
-afterAll(async () => {
-  client.destroy();
-  await s3.close();
-});
+afterAll(() => close());
 beforeEach(() => s3.resetRequests());
 
 function state(lastPollAt: string, orgId = ORG): OrgState {

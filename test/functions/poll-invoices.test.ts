@@ -1,6 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Context, ScheduledEvent } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPollHandler, type PollHandler, type PollTestOptions } from '../../functions/poll-invoices';
 import { DEMO_SERVICE_ACCOUNT, type OrgSeed } from '../../infra/local/atlas-sandbox';
@@ -16,6 +16,7 @@ import { createSecretsManagerReader } from '../../lib/secrets';
 import { type StallingProxy, startStallingProxy } from '../poll/stalling-proxy';
 import { BUCKET, FAST_RETRY, type StandIns, sandboxCsv, startStandIns } from '../poll/stand-ins';
 import { FakeSecrets, sha256 } from '../support/fakes';
+import { scheduledEvent } from '../support/lambda';
 
 /**
  * The real handler, built by `createPollHandler` exactly as the module's `handler` is, against the Atlas sandbox, the
@@ -86,17 +87,7 @@ function lambdaContext(remainingMs = 120_000): Context {
   };
 }
 
-const EVENT: ScheduledEvent = {
-  version: '0',
-  id: 'evt-1',
-  'detail-type': 'Scheduled Event',
-  source: 'aws.events',
-  account: '000000000000',
-  time: '2024-07-02T12:00:00Z',
-  region: 'us-east-1',
-  resources: ['arn:aws:events:us-east-1:000000000000:rule/poll'],
-  detail: {},
-};
+const EVENT = scheduledEvent('evt-1', 'poll', '2024-07-02T12:00:00Z');
 
 interface Deployment {
   readonly orgIds: string[];

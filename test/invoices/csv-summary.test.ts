@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
+import { CSV_COLUMNS } from '../../infra/local/atlas-sandbox/csv';
 import { AppError } from '../../lib/errors';
 import { MAX_TEXT_LENGTH, OTHER_COST_LINE_NAME } from '../../lib/invoices/cost-tally';
 import {
@@ -22,27 +23,8 @@ Organization ID,666acb8787ba43606905dcac,
 Date,Usage Date,Description,Note,Organization Name,Organization ID,Project,Project ID,SKU,Region,Cluster,Replica Set,Config Server,Application,Unit,Unit Price,Quantity,Discount Percent,Amount
 `;
 
-const COLUMNS = [
-  'Date',
-  'Usage Date',
-  'Description',
-  'Note',
-  'Organization Name',
-  'Organization ID',
-  'Project',
-  'Project ID',
-  'SKU',
-  'Region',
-  'Cluster',
-  'Replica Set',
-  'Config Server',
-  'Application',
-  'Unit',
-  'Unit Price',
-  'Quantity',
-  'Discount Percent',
-  'Amount',
-] as const;
+/** Atlas's 19 columns, as the sandbox writes them. */
+const COLUMNS = CSV_COLUMNS;
 type Column = (typeof COLUMNS)[number];
 
 interface Item {
