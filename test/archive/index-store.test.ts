@@ -1,23 +1,14 @@
-import type { S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { S3StandIn } from '../../infra/local/s3';
+import { describe, expect, it } from 'vitest';
 import { createIndexStore } from '../../lib/archive/index-store';
 import { indexKey } from '../../lib/archive/keys';
 import { ArchiveError } from '../../lib/errors';
 import type { InvoiceIndexEntry } from '../../lib/invoices/types';
-import { startS3WithClient } from '../support/s3';
+import { useS3StandIn } from '../support/s3';
 
 const BUCKET = 'archive';
 const INVOICE = 'bbbbbbbbbbbbbbbbbbbbbbbb';
 
-let s3: S3StandIn;
-let client: S3Client;
-let close: () => Promise<void>;
-
-beforeAll(async () => {
-  ({ s3, client, close } = await startS3WithClient({ buckets: [BUCKET] }));
-});
-afterAll(() => close());
+const archive = useS3StandIn({ buckets: [BUCKET] });
 
 const ENTRY: InvoiceIndexEntry = {
   version: 1,
@@ -52,19 +43,19 @@ const ENTRY: InvoiceIndexEntry = {
 
 describe('index store', () => {
   it('writes an encrypted JSON entry and reads it back', async () => {
-    const store = createIndexStore({ s3: client, bucket: BUCKET, prefix: 'a/' });
+    const store = createIndexStore({ s3: archive.client, bucket: BUCKET, prefix: 'a/' });
 
     await store.writeIndex(ENTRY);
 
     await expect(store.readIndex(INVOICE)).resolves.toEqual(ENTRY);
-    expect(s3.headObject(BUCKET, indexKey('a/', INVOICE))).toMatchObject({
+    expect(archive.s3.headObject(BUCKET, indexKey('a/', INVOICE))).toMatchObject({
       serverSideEncryption: 'AES256',
       contentType: 'application/json; charset=utf-8',
     });
   });
 
   it('replaces the entry when the invoice is archived again', async () => {
-    const store = createIndexStore({ s3: client, bucket: BUCKET, prefix: 'b/' });
+    const store = createIndexStore({ s3: archive.client, bucket: BUCKET, prefix: 'b/' });
     await store.writeIndex(ENTRY);
 
     await store.writeIndex({ ...ENTRY, statusName: 'PAID' });
@@ -73,7 +64,7 @@ describe('index store', () => {
   });
 
   it('reads undefined for an invoice never archived', async () => {
-    const store = createIndexStore({ s3: client, bucket: BUCKET, prefix: 'c/' });
+    const store = createIndexStore({ s3: archive.client, bucket: BUCKET, prefix: 'c/' });
 
     await expect(store.readIndex(INVOICE)).resolves.toBeUndefined();
   });
@@ -94,8 +85,8 @@ describe('index store', () => {
     ['an array', [], 'index must be an object'],
   ])('fails clearly, naming the key, for an entry with %s', async (_case, body, problem) => {
     const prefix = `bad-${Math.random().toString(36).slice(2)}/`;
-    await s3.putObject(BUCKET, indexKey(prefix, INVOICE), JSON.stringify(body));
-    const store = createIndexStore({ s3: client, bucket: BUCKET, prefix });
+    await archive.s3.putObject(BUCKET, indexKey(prefix, INVOICE), JSON.stringify(body));
+    const store = createIndexStore({ s3: archive.client, bucket: BUCKET, prefix });
 
     const attempt = store.readIndex(INVOICE);
 
@@ -105,7 +96,7 @@ describe('index store', () => {
   });
 
   it('keeps the archived object\u2019s ETag through a write and a read', async () => {
-    const store = createIndexStore({ s3: client, bucket: BUCKET, prefix: 'etag/' });
+    const store = createIndexStore({ s3: archive.client, bucket: BUCKET, prefix: 'etag/' });
     const entry = { ...ENTRY, csv: { ...ENTRY.csv, etag: '"0123456789abcdef0123456789abcdef-3"' } };
 
     await store.writeIndex(entry);
@@ -128,7 +119,7 @@ describe('index store', () => {
     'refuses to write an entry its read would refuse (%s), and writes nothing',
     async (_case, entry, problem) => {
       const prefix = `refused-${Math.random().toString(36).slice(2)}/`;
-      const store = createIndexStore({ s3: client, bucket: BUCKET, prefix });
+      const store = createIndexStore({ s3: archive.client, bucket: BUCKET, prefix });
 
       const attempt = store.writeIndex(entry);
 
@@ -136,7 +127,7 @@ describe('index store', () => {
       await expect(attempt).rejects.toThrow(
         `refusing to write index object ${prefix}index/${INVOICE}.json: ${problem}`,
       );
-      expect(s3.listKeys(BUCKET, prefix)).toEqual([]);
+      expect(archive.s3.listKeys(BUCKET, prefix)).toEqual([]);
     },
   );
 });
