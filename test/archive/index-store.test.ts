@@ -3,6 +3,7 @@ import { createIndexStore } from '../../lib/archive/index-store';
 import { indexKey } from '../../lib/archive/keys';
 import { ArchiveError } from '../../lib/errors';
 import type { InvoiceIndexEntry } from '../../lib/invoices/types';
+import { fakeSummary } from '../support/fakes';
 import { useS3StandIn } from '../support/s3';
 
 const BUCKET = 'archive';
@@ -27,16 +28,7 @@ const ENTRY: InvoiceIndexEntry = {
     amountBilledCents: 1080,
     amountPaidCents: 0,
   },
-  summary: {
-    organizationName: 'Ünïcode & <Co>',
-    lineItemCount: 3,
-    totalCents: 1000,
-    projects: [{ name: 'P', id: 'cccccccccccccccccccccccc', cents: 1000 }],
-    projectCount: 1,
-    skus: [{ name: 'S', cents: 1000 }],
-    skuCount: 1,
-    malformedRows: 0,
-  },
+  summary: fakeSummary('Ünïcode & <Co>'),
   csv: { key: 'k.csv', sha256: 'e'.repeat(64), bytes: 123 },
   archivedAt: '2024-07-02T12:00:00.000Z',
 };
