@@ -5,6 +5,7 @@ import type { CommandDeps } from '../../lib/command/use-case';
 import { ArchiveError } from '../../lib/errors';
 import type { SpendSettings } from '../../lib/spend/settings';
 import type { SpendRecord } from '../../lib/spend/spend-record';
+import { mrkdwnTexts } from '../slack/block-kit-checks';
 import { seriesOf } from '../spend/support';
 import { FakeChartLinks, FakeSpendStore, FakeStateStore, recordingLogger } from '../support/fakes';
 import { CHANNEL, commandDeps, ORG_A, ORG_B, orgState, replyText, stateEntry, TEAM, USER } from './fixtures';
@@ -66,21 +67,6 @@ function deps(overrides: Partial<CommandDeps> = {}) {
 }
 
 const ask = (d: CommandDeps, text: string) => handleInvoiceCommand(d, { ...who, text });
-
-/** The fallback text and every mrkdwn text of a reply: what Slack parses for mentions and links. */
-function mrkdwnOf(reply: { text: string; blocks?: readonly unknown[] }): string[] {
-  const out = [reply.text];
-  const visit = (value: unknown): void => {
-    if (Array.isArray(value)) value.forEach(visit);
-    else if (value !== null && typeof value === 'object') {
-      const record = value as Record<string, unknown>;
-      if (record.type === 'mrkdwn' && typeof record.text === 'string') out.push(record.text);
-      Object.values(record).forEach(visit);
-    }
-  };
-  visit(reply.blocks);
-  return out;
-}
 
 function imageBlocks(reply: { blocks?: readonly unknown[] }) {
   return (reply.blocks ?? []).filter((b) => (b as { type: string }).type === 'image') as Array<{
@@ -234,7 +220,7 @@ describe('/invoice spend for every watched organisation', () => {
     expect(text).toContain('*All 2 organisations:* *$2,700.00* month-to-date → forecast *$4,500.00*.');
     expect(text).toContain('Acme &amp; &lt;Sons&gt;');
     expect(text).toContain('*&lt;!channel&gt; Beta `x`* (`bbbbbbbbbbbbbbbbbbbbbbb2`)');
-    expect(mrkdwnOf(reply).join('\n')).not.toContain('<!channel>');
+    expect(mrkdwnTexts(reply).join('\n')).not.toContain('<!channel>');
     expect(text).toContain(`No spend data yet for \`${ORG_C}\``);
     expect(imageBlocks(reply)).toHaveLength(2);
     expect(validateBlocks(reply.blocks ?? [])).toEqual([]);

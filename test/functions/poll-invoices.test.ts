@@ -15,6 +15,7 @@ import { PollFailedError, type PollReport } from '../../lib/poll/report';
 import { createSecretsManagerReader } from '../../lib/secrets';
 import { type StallingProxy, startStallingProxy } from '../poll/stalling-proxy';
 import { BUCKET, FAST_RETRY, type StandIns, sandboxCsv, startStandIns } from '../poll/stand-ins';
+import { mrkdwnTexts } from '../slack/block-kit-checks';
 import { FakeSecrets, sha256 } from '../support/fakes';
 import { scheduledEvent } from '../support/lambda';
 
@@ -188,21 +189,6 @@ function history(name: string, projects?: string[]): OrgSeed {
   };
 }
 
-/** Every mrkdwn string in a message's blocks (plain_text is shown literally by Slack and needs no escaping). */
-function mrkdwnTexts(blocks: readonly unknown[] | undefined): string[] {
-  const out: string[] = [];
-  const visit = (value: unknown) => {
-    if (Array.isArray(value)) value.forEach(visit);
-    else if (value !== null && typeof value === 'object') {
-      const record = value as Record<string, unknown>;
-      if (record.type === 'mrkdwn' && typeof record.text === 'string') out.push(record.text);
-      Object.values(record).forEach(visit);
-    }
-  };
-  visit(blocks);
-  return out;
-}
-
 const logged = (logs: string[]) => logs.map((line) => JSON.parse(line) as Record<string, unknown>);
 
 describe('first run and an unchanged second run', () => {
@@ -253,7 +239,9 @@ describe('first run and an unchanged second run', () => {
     const ownTokens =
       /<!date\^\d+\^\{date_short_pretty\}\|[^<>|]+>|<https:\/\/cloud\.mongodb\.com\/[^<>|\s]+\|[^<>|]+>/g;
     expect(
-      mrkdwnTexts(routed?.[0]?.blocks).filter((text) => /[<>]/.test(text.replace(ownTokens, ''))),
+      mrkdwnTexts({ text: '', blocks: routed?.[0]?.blocks }).filter((text) =>
+        /[<>]/.test(text.replace(ownTokens, '')),
+      ),
     ).toEqual([]);
   });
 
