@@ -5,13 +5,11 @@ import {
   DEMO_SERVICE_ACCOUNT,
   startAtlasSandbox,
 } from '../../infra/local/atlas-sandbox';
-import { createAtlasClient } from '../../lib/atlas/client';
 import { AtlasApiError, describeError } from '../../lib/errors';
 import { recordingLogger } from '../support/fakes';
-import { apiKey, FAST_RETRY, serviceAccount } from './support';
+import { apiKey, serviceAccount, useAtlasClients } from './support';
 
 let sandbox: AtlasSandbox;
-const clients: { close(): Promise<void> }[] = [];
 
 async function setUp(options: Parameters<typeof startAtlasSandbox>[0] = {}) {
   sandbox = await startAtlasSandbox({ orgs: [{ name: 'Auth Org', invoices: 3 }], ...options });
@@ -19,17 +17,16 @@ async function setUp(options: Parameters<typeof startAtlasSandbox>[0] = {}) {
   return { orgId };
 }
 
+const atlasClient = useAtlasClients(() => sandbox);
+
 function client(
   credentials: ReturnType<typeof serviceAccount>,
   extra: { log?: ReturnType<typeof recordingLogger> } = {},
 ) {
-  const made = createAtlasClient({ baseUrl: sandbox.url, credentials, retry: FAST_RETRY, ...extra });
-  clients.push(made);
-  return made;
+  return atlasClient({ credentials, ...extra });
 }
 
 afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
   await sandbox.close();
 });
 

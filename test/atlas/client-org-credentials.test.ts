@@ -1,10 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AtlasSandbox, startAtlasSandbox } from '../../infra/local/atlas-sandbox';
-import { createAtlasClient } from '../../lib/atlas/client';
 import type { AtlasCredentials, AtlasOrgCredentials } from '../../lib/config';
 import { AtlasApiError, ConfigError } from '../../lib/errors';
 import { recordingLogger } from '../support/fakes';
-import { FAST_RETRY } from './support';
+import { useAtlasClients } from './support';
 
 /**
  * One client, several organisations, each with the credential that belongs to it: a service account or API key of
@@ -20,7 +19,6 @@ const ACCOUNT_AB = {
 const KEY_C = { publicKey: 'orgckey', privateKey: '11111111-2222-4333-8444-5555org0000c' };
 
 let sandbox: AtlasSandbox;
-const clients: { close(): Promise<void> }[] = [];
 
 beforeAll(async () => {
   sandbox = await startAtlasSandbox({
@@ -36,7 +34,6 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
   sandbox.clearFaults();
   sandbox.resetRequests();
 });
@@ -52,10 +49,10 @@ function perOrg(byOrg: Record<string, AtlasCredentials>, fallback?: AtlasCredent
   return { kind: 'per-organisation', fallback, byOrg: new Map(Object.entries(byOrg)) };
 }
 
+const atlasClient = useAtlasClients(() => sandbox);
+
 function client(credentials: AtlasOrgCredentials, log = recordingLogger()) {
-  const made = createAtlasClient({ baseUrl: sandbox.url, credentials, retry: FAST_RETRY, log });
-  clients.push(made);
-  return made;
+  return atlasClient({ credentials, log });
 }
 
 describe('per-organisation credentials', () => {

@@ -1,13 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type AtlasSandbox, startAtlasSandbox } from '../../infra/local/atlas-sandbox';
-import { type AtlasClientOptions, createAtlasClient } from '../../lib/atlas/client';
+import type { AtlasClientOptions } from '../../lib/atlas/client';
 import { AtlasApiError, DeadlineError } from '../../lib/errors';
 import { recordingLogger } from '../support/fakes';
-import { apiKey, FAST_RETRY, serviceAccount } from './support';
+import { apiKey, serviceAccount, useAtlasClients } from './support';
 
 let sandbox: AtlasSandbox;
 let orgId: string;
-const clients: { close(): Promise<void> }[] = [];
 
 beforeEach(async () => {
   sandbox = await startAtlasSandbox({ orgs: [{ name: 'Org', invoices: 3 }] });
@@ -15,20 +14,12 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
   await sandbox.close();
 });
 
-function client(options: Partial<AtlasClientOptions> = {}) {
-  const made = createAtlasClient({
-    baseUrl: sandbox.url,
-    credentials: apiKey(),
-    retry: FAST_RETRY,
-    ...options,
-  });
-  clients.push(made);
-  return made;
-}
+const atlasClient = useAtlasClients(() => sandbox);
+const client = (options: Partial<AtlasClientOptions> = {}) =>
+  atlasClient({ credentials: apiKey(), ...options });
 
 /** Warm the digest nonce so later request counts only show the calls under test. */
 async function warm(atlas: ReturnType<typeof client>) {
