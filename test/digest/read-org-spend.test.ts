@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pendingMonthOf, readOrgSpend, utcDayOf, utcMonthOf } from '../../lib/digest/read-org-spend';
+import { pendingMonthOf, readOrgSpend } from '../../lib/digest/read-org-spend';
 import { ArchiveError } from '../../lib/errors';
 import { DEFAULT_SPEND_SETTINGS } from '../../lib/spend/settings';
 import type { SpendRecord } from '../../lib/spend/spend-record';
@@ -30,12 +30,7 @@ function deps(
   };
 }
 
-describe('the calendar of a read', () => {
-  it('takes the UTC day and month of an instant', () => {
-    expect(utcDayOf(Date.parse('2026-11-30T23:59:59Z'))).toBe('2026-11-30');
-    expect(utcMonthOf(Date.parse('2026-12-01T00:00:00Z'))).toBe('2026-12');
-  });
-
+describe('the month of a read', () => {
   it('finds the month of the newest pending invoice, ignoring other statuses', () => {
     const state = orgState(ORG_A, {
       ['1'.repeat(24)]: pendingFrom('2026-10-01T00:00:00Z'),
