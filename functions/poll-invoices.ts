@@ -2,24 +2,20 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { createCsvArchive } from '../lib/archive/csv-archive';
-import { createIndexStore } from '../lib/archive/index-store';
 import { withS3Timeouts } from '../lib/archive/s3-client';
-import { createSpendStore } from '../lib/archive/spend-store';
-import { createStateStore } from '../lib/archive/state-store';
+import { createArchiveStores } from '../lib/archive/stores';
 import { createAtlasClient } from '../lib/atlas/client';
-import {
-  credentialValues,
-  type Env,
-  loadPollConfig,
-  type PollConfig,
-  type SlackDelivery,
-} from '../lib/config';
-import { createCsvInspector, DEFAULT_TOP_N } from '../lib/invoices/csv-summary';
-import { createLogger, type Logger } from '../lib/log';
-import { PollFailedError, type PollReport } from '../lib/poll/report';
+import { loadPollConfig, type PollConfig, type SlackDelivery } from '../lib/config';
+import { createHandlerStart, type HandlerClients, type HandlerDeps } from '../lib/handler-start';
+import { DEFAULT_TOP_N } from '../lib/invoices/cost-tally';
+import { createCsvInspector } from '../lib/invoices/csv-summary';
+import type { Logger } from '../lib/log';
+import { once } from '../lib/once';
+import { describePoll, type PollReport } from '../lib/poll/report';
 import { type PollDeps, runPoll } from '../lib/poll/run-poll';
-import { createDeadline, type RetryPolicy } from '../lib/retry';
-import { createSecretsManagerReader, once, resolveEnv, type SecretReader } from '../lib/secrets';
+import type { RetryPolicy } from '../lib/retry';
+import { runScheduled } from '../lib/scheduled-run';
+import { createSecretsManagerReader } from '../lib/secrets';
 import {
   createSlackNotifier,
   type NotifierTransport,
@@ -36,21 +32,8 @@ import { renderSpendChartPng } from '../lib/spend/chart/render-png';
  * and rethrows, so the Lambda error metric, its alarm and EventBridge's retry see it. Secrets are redacted from every
  * log line.
  */
-export interface PollHandlerDeps {
-  /** `process.env` in production; the JSON secret named by APP_SECRET_ID is merged over it once per cold start. */
-  readonly env: Env;
-  /** Reads the secret named by APP_SECRET_ID (production: Secrets Manager). */
-  readonly secrets?: SecretReader | undefined;
-  /** The S3 client for the archive, given the validated path-style setting (which may come from the secret). */
-  readonly s3: (options: { readonly forcePathStyle: boolean }) => S3Client;
-  /** Where log lines go (one JSON object per line). Default stdout. */
-  readonly writeLog?: ((line: string) => void) | undefined;
+export interface PollHandlerDeps extends HandlerDeps {
   readonly now?: (() => Date) | undefined;
-}
-
-/** The clients the poll's dependencies are built over, built once per cold start. */
-export interface PollClients {
-  readonly s3: S3Client;
 }
 
 /** Knobs for tests and benchmarks only; production passes none and gets the defaults. */
@@ -81,13 +64,12 @@ export type PollServices = Omit<PollDeps, 'deadline' | 'now'>;
 /** The use case's dependencies from the validated configuration and the clients. No network call. */
 export function buildPollDeps(
   config: PollConfig,
-  clients: PollClients,
-  log: Logger,
+  clients: HandlerClients,
   options: PollTestOptions = {},
 ): PollServices {
+  const { s3, log } = clients;
   const { bucket, prefix } = config.archive;
-  const { s3 } = clients;
-  const indexStore = createIndexStore({ s3, bucket, prefix });
+  const stores = createArchiveStores(s3, config.archive);
   return {
     atlas: createAtlasClient({
       baseUrl: config.atlas.baseUrl,
@@ -95,10 +77,16 @@ export function buildPollDeps(
       log,
       ...(options.atlasRetry !== undefined ? { retry: options.atlasRetry } : {}),
     }),
-    archive: createCsvArchive({ s3, bucket, prefix, createInspector: createCsvInspector, index: indexStore }),
-    stateStore: createStateStore({ s3, bucket, prefix }),
-    indexStore,
-    spendStore: createSpendStore({ s3, bucket, prefix }),
+    archive: createCsvArchive({
+      s3,
+      bucket,
+      prefix,
+      createInspector: createCsvInspector,
+      index: stores.index,
+    }),
+    stateStore: stores.state,
+    indexStore: stores.index,
+    spendStore: stores.spend,
     spend: config.spend,
     renderChart: renderSpendChartPng,
     notifier: createSlackNotifier({
@@ -115,59 +103,23 @@ export function buildPollDeps(
   };
 }
 
-export function createPollHandler(deps: PollHandlerDeps, options: PollTestOptions = {}): PollHandler {
-  const fields = { fn: 'poll-invoices' };
-  const startupLog = createLogger({ write: deps.writeLog, redact: credentialValues(deps.env), fields });
+const POLL_START = { fn: 'poll-invoices', title: 'poll', loadConfig: loadPollConfig } as const;
 
-  const load = once(async () => {
-    const env = await resolveEnv(deps.env, deps.secrets);
-    const config = loadPollConfig(env);
-    const log = createLogger({
-      level: config.logLevel,
-      write: deps.writeLog,
-      redact: credentialValues(env),
-      fields,
-    });
-    const s3 = deps.s3({ forcePathStyle: config.archive.forcePathStyle });
-    return buildPollDeps(config, { s3 }, log, options);
-  });
+export function createPollHandler(deps: PollHandlerDeps, options: PollTestOptions = {}): PollHandler {
+  const start = createHandlerStart(deps, POLL_START, (config, clients) =>
+    buildPollDeps(config, clients, options),
+  );
 
   const invoke = async (event: ScheduledEvent, context: Context): Promise<PollReport> => {
-    let services: PollServices;
-    try {
-      services = await load();
-    } catch (error) {
-      startupLog.error('poll could not start: configuration failed', {
-        error,
-        requestId: context.awsRequestId,
-      });
-      throw error;
-    }
-    const log = services.log.child({ requestId: context.awsRequestId, eventId: event?.id });
+    const services = await start(context.awsRequestId);
     const margin = options.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS;
-    const report = await runPoll({
-      ...services,
-      log,
-      now: deps.now ?? (() => new Date()),
-      deadline: createDeadline(Math.max(0, context.getRemainingTimeInMillis() - margin)),
-    });
-    if (!report.ok) {
-      const error = new PollFailedError(report);
-      log.error('poll failed', {
-        error,
-        totals: report.totals,
-        failures: report.orgs.flatMap((org) =>
-          org.errors.map((failure) => ({ orgId: org.orgId, ...failure })),
-        ),
-      });
-      throw error;
-    }
-    log.info('poll finished', { totals: report.totals });
-    return report;
+    return runScheduled({ log: services.log, event, context }, margin, describePoll, (log, deadline) =>
+      runPoll({ ...services, log, now: deps.now ?? (() => new Date()), deadline }),
+    );
   };
   return Object.assign(invoke, {
     prepare: async () => {
-      await load();
+      await start();
     },
   });
 }

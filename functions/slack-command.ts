@@ -1,44 +1,28 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { createIndexStore } from '../lib/archive/index-store';
 import { createCsvLinkPresigner } from '../lib/archive/presign';
-import { createSpendStore } from '../lib/archive/spend-store';
-import { createStateStore } from '../lib/archive/state-store';
+import type { S3ClientFactory } from '../lib/archive/s3-client';
+import { createArchiveStores } from '../lib/archive/stores';
 import type { AtlasInvoiceApi } from '../lib/atlas/types';
 import { createSpendChartLinks } from '../lib/command/chart-links';
 import { createLazyAtlas } from '../lib/command/lazy-atlas';
 import { type CommandDeps, createCommandUseCase } from '../lib/command/use-case';
-import {
-  type ArchiveConfig,
-  type AtlasConfig,
-  type CommandConfig,
-  credentialValues,
-  type Env,
-  loadCommandConfig,
-} from '../lib/config';
-import { createLogger, type Logger } from '../lib/log';
-import { createSecretsManagerReader, once, resolveEnv, type SecretReader } from '../lib/secrets';
+import { type AtlasConfig, type CommandConfig, loadCommandConfig } from '../lib/config';
+import { createHandlerStart, type HandlerClients, type HandlerEnvironment } from '../lib/handler-start';
+import type { Logger } from '../lib/log';
+import { createSecretsManagerReader } from '../lib/secrets';
 import { createSlackEdge, type LambdaHttpResult } from '../lib/slack/edge/slack-edge';
 
-export interface SlackCommandHandlerDeps extends CommandTuning {
-  /** `process.env` in Lambda; the secret named by APP_SECRET_ID is merged over it once per cold start. */
-  readonly env: Env;
-  readonly secrets?: SecretReader | undefined;
-  /**
-   * Builds the archive's S3 client once the configuration is known (the path style may come from the secret).
-   * Default: `new S3Client({ forcePathStyle })`, with region, credentials and AWS_ENDPOINT_URL_S3 from the SDK's own
-   * environment handling.
-   */
-  readonly s3?: ((archive: ArchiveConfig) => S3Client) | undefined;
+export interface SlackCommandHandlerDeps extends HandlerEnvironment, CommandTuning {
+  /** Default: `new S3Client({ forcePathStyle })`. */
+  readonly s3?: S3ClientFactory | undefined;
   /** Default: the undici client of lib/atlas/client.ts, loaded on the first look-up. */
   readonly atlas?: ((config: AtlasConfig, log: Logger) => AtlasInvoiceApi) | undefined;
   /** Epoch milliseconds (signature window, deadlines, link signing). Default `Date.now`. */
   readonly now?: (() => number) | undefined;
   /** Epoch milliseconds of the billing calendar the spend answers read (see SpendCommandDeps). Default `now`. */
   readonly calendar?: (() => number) | undefined;
-  /** Where log lines go (default stdout). */
-  readonly writeLog?: ((line: string) => void) | undefined;
 }
 
 /** How the answers are paced; not deployment settings, so tests and the local run may tune them. */
@@ -51,11 +35,8 @@ export interface CommandTuning {
   readonly replyBudgetMs?: number | undefined;
 }
 
-/** The clients a cold start builds, handed to `buildCommandDeps`. */
-export interface CommandClients {
-  readonly s3: S3Client;
+export interface CommandClients extends HandlerClients {
   readonly atlas: AtlasInvoiceApi;
-  readonly log: Logger;
   /** Epoch milliseconds. */
   readonly now: () => number;
   /** The billing calendar of the spend answers; default `now`. */
@@ -78,12 +59,13 @@ export function buildCommandDeps(
   tuning: CommandTuning = {},
 ): CommandDeps {
   const { s3, log, now } = clients;
+  const stores = createArchiveStores(s3, config.archive);
   const { bucket, prefix, presignTtlSeconds } = config.archive;
   return {
-    index: createIndexStore({ s3, bucket, prefix }),
-    state: createStateStore({ s3, bucket, prefix }),
+    index: stores.index,
+    state: stores.state,
     presigner: createCsvLinkPresigner({ s3, bucket, ttlSeconds: presignTtlSeconds, now }),
-    spend: createSpendStore({ s3, bucket, prefix }),
+    spend: stores.spend,
     charts: createSpendChartLinks({ s3, bucket, prefix, ttlSeconds: presignTtlSeconds, now }),
     spendSettings: config.spend,
     atlas: clients.atlas,
@@ -105,51 +87,36 @@ export function buildCommandDeps(
  * reading the secret; a failed start is logged (by variable name only) and rethrown so the Lambda error metric fires,
  * and the next request tries again.
  */
+const COMMAND_START = { fn: 'slack-command', title: 'slash command', loadConfig: loadCommandConfig } as const;
+
 export function createSlackCommandHandler(deps: SlackCommandHandlerDeps): SlackCommandHandler {
   const now = deps.now ?? Date.now;
-  const start = once(async () => {
-    const env = await resolveEnv(deps.env, deps.secrets);
-    const config = loadCommandConfig(env);
-    const log = createLogger({
-      level: config.logLevel,
-      redact: credentialValues(env),
-      fields: { function: 'slack-command' },
-      ...(deps.writeLog ? { write: deps.writeLog } : {}),
-    });
-    const clients: CommandClients = {
-      s3: (deps.s3 ?? defaultS3)(config.archive),
-      atlas: deps.atlas ? deps.atlas(config.atlas, log) : interactiveAtlas(config.atlas, log),
-      log,
-      now,
-      calendar: deps.calendar,
-    };
-    return createSlackEdge({
-      signingSecret: config.slack.signingSecret,
-      useCase: createCommandUseCase(buildCommandDeps(config, clients, deps)),
-      log,
-      now,
-      slackApiUrl: config.slack.apiUrl,
-    });
-  });
+  const start = createHandlerStart(
+    { ...deps, s3: deps.s3 ?? defaultS3 },
+    COMMAND_START,
+    (config, clients) => {
+      const { log } = clients;
+      const atlas = deps.atlas ? deps.atlas(config.atlas, log) : interactiveAtlas(config.atlas, log);
+      return createSlackEdge({
+        signingSecret: config.slack.signingSecret,
+        useCase: createCommandUseCase(
+          buildCommandDeps(config, { ...clients, atlas, now, calendar: deps.calendar }, deps),
+        ),
+        log,
+        now,
+        slackApiUrl: config.slack.apiUrl,
+      });
+    },
+  );
   return async (event, context) => {
     const receivedAt = now();
-    let edge: Awaited<ReturnType<typeof start>>;
-    try {
-      edge = await start();
-    } catch (error) {
-      const log = createLogger({
-        redact: credentialValues(deps.env),
-        ...(deps.writeLog ? { write: deps.writeLog } : {}),
-      });
-      log.error('the slash-command function could not start', { error });
-      throw error;
-    }
+    const edge = await start(context.awsRequestId);
     return edge(event, context, receivedAt);
   };
 }
 
-function defaultS3(archive: ArchiveConfig): S3Client {
-  return new S3Client({ forcePathStyle: archive.forcePathStyle });
+function defaultS3({ forcePathStyle }: { readonly forcePathStyle: boolean }): S3Client {
+  return new S3Client({ forcePathStyle });
 }
 
 /** Loaded on the first look-up, off the cold start of every other answer: only ids not archived yet need Atlas. */

@@ -3,25 +3,15 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { WebClient } from '@slack/web-api';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { withS3Timeouts } from '../lib/archive/s3-client';
-import { createSpendStore } from '../lib/archive/spend-store';
-import { createStateStore } from '../lib/archive/state-store';
-import {
-  credentialValues,
-  type DigestConfig,
-  type Env,
-  loadDigestConfig,
-  type SlackDelivery,
-} from '../lib/config';
+import { createArchiveStores } from '../lib/archive/stores';
+import { type DigestConfig, loadDigestConfig, type SlackDelivery } from '../lib/config';
 import { createSpendChartReader } from '../lib/digest/chart-reader';
-import {
-  type DigestDeps,
-  DigestFailedError,
-  type DigestReport,
-  runSpendDigest,
-} from '../lib/digest/run-digest';
-import { createLogger, type Logger } from '../lib/log';
-import { createDeadline, type RetryPolicy } from '../lib/retry';
-import { createSecretsManagerReader, once, resolveEnv, type SecretReader } from '../lib/secrets';
+import { type DigestDeps, type DigestReport, describeDigest, runSpendDigest } from '../lib/digest/run-digest';
+import { createHandlerStart, type HandlerClients, type HandlerDeps } from '../lib/handler-start';
+import type { Logger } from '../lib/log';
+import type { RetryPolicy } from '../lib/retry';
+import { runScheduled } from '../lib/scheduled-run';
+import { createSecretsManagerReader } from '../lib/secrets';
 import type { FileUploadClient } from '../lib/slack/files';
 import { createSlackNotifier, type NotifierTransport, slackWebClientOptions } from '../lib/slack/notifier';
 
@@ -33,16 +23,14 @@ import { createSlackNotifier, type NotifierTransport, slackWebClientOptions } fr
  * rethrows, so the function's error metric and its alarm fire. The function is deployed without retries: a second
  * run would post again to the channels that got their digest.
  */
-export interface DigestHandlerDeps {
-  /** `process.env` in production; the JSON secret named by APP_SECRET_ID is merged over it once per cold start. */
-  readonly env: Env;
-  readonly secrets?: SecretReader | undefined;
-  /** The archive's S3 client, given the validated path-style setting (which may come from the secret). */
-  readonly s3: (options: { readonly forcePathStyle: boolean }) => S3Client;
-  /** Where log lines go (one JSON object per line). Default stdout. */
-  readonly writeLog?: ((line: string) => void) | undefined;
+export interface DigestHandlerDeps extends HandlerDeps {
   /** Epoch milliseconds. Default `Date.now`. */
   readonly now?: (() => number) | undefined;
+}
+
+export interface DigestClients extends HandlerClients {
+  /** Epoch milliseconds. */
+  readonly now: () => number;
 }
 
 /** Knobs for tests only; production passes none. */
@@ -60,21 +48,20 @@ export type DigestServices = Omit<DigestDeps, 'deadline'>;
 
 export const DEFAULT_DIGEST_SAFETY_MARGIN_MS = 5_000;
 
-/** The use case's dependencies from the validated configuration and the S3 client. No network call. */
+/** The use case's dependencies from the validated configuration and the clients. No network call. */
 export function buildDigestDeps(
   config: DigestConfig,
-  s3: S3Client,
-  log: Logger,
-  now: () => number,
+  clients: DigestClients,
   options: DigestTestOptions = {},
 ): DigestServices {
-  const { bucket, prefix } = config.archive;
-  const slack = slackClients(config.slack, log);
+  const slack = slackClients(config.slack, clients.log);
+  const { s3, log, now } = clients;
+  const stores = createArchiveStores(s3, config.archive);
   return {
     orgIds: config.orgIds,
     delivery: config.slack,
-    state: createStateStore({ s3, bucket, prefix }),
-    spend: createSpendStore({ s3, bucket, prefix }),
+    state: stores.state,
+    spend: stores.spend,
     settings: config.spend,
     notifier: createSlackNotifier({
       transport: slack.transport,
@@ -84,7 +71,7 @@ export function buildDigestDeps(
     charts:
       slack.uploader === undefined
         ? undefined
-        : { reader: createSpendChartReader({ s3, bucket, prefix }), uploader: slack.uploader },
+        : { reader: createSpendChartReader({ s3, ...config.archive }), uploader: slack.uploader },
     log,
     now,
     ...(options.fileProcessingDelaysMs === undefined
@@ -107,66 +94,20 @@ function slackClients(
   };
 }
 
-export function createDigestHandler(deps: DigestHandlerDeps, options: DigestTestOptions = {}): DigestHandler {
-  const fields = { fn: 'spend-digest' };
-  const startupLog = createLogger({ write: deps.writeLog, redact: credentialValues(deps.env), fields });
-  const now = deps.now ?? Date.now;
+const DIGEST_START = { fn: 'spend-digest', title: 'spend digest', loadConfig: loadDigestConfig } as const;
 
-  const load = once(async () => {
-    const env = await resolveEnv(deps.env, deps.secrets);
-    const config = loadDigestConfig(env);
-    const log = createLogger({
-      level: config.logLevel,
-      write: deps.writeLog,
-      redact: credentialValues(env),
-      fields,
-    });
-    const s3 = deps.s3({ forcePathStyle: config.archive.forcePathStyle });
-    return buildDigestDeps(config, s3, log, now, options);
-  });
+export function createDigestHandler(deps: DigestHandlerDeps, options: DigestTestOptions = {}): DigestHandler {
+  const now = deps.now ?? Date.now;
+  const start = createHandlerStart(deps, DIGEST_START, (config, clients) =>
+    buildDigestDeps(config, { ...clients, now }, options),
+  );
 
   return async (event, context) => {
-    let services: DigestServices;
-    try {
-      services = await load();
-    } catch (error) {
-      startupLog.error('spend digest could not start: configuration failed', {
-        error,
-        requestId: context.awsRequestId,
-      });
-      throw error;
-    }
-    const log = services.log.child({ requestId: context.awsRequestId, eventId: event?.id });
+    const services = await start(context.awsRequestId);
     const margin = options.safetyMarginMs ?? DEFAULT_DIGEST_SAFETY_MARGIN_MS;
-    const report = await runSpendDigest({
-      ...services,
-      log,
-      deadline: createDeadline(Math.max(0, context.getRemainingTimeInMillis() - margin)),
-    });
-    if (!report.ok) {
-      const error = new DigestFailedError(report);
-      log.error('spend digest failed', {
-        error,
-        failures: report.channels
-          .filter((c) => !c.posted || c.unreadable.length > 0)
-          .map(({ channel, posted, unreadable, error: cause }) => ({
-            channel,
-            posted,
-            unreadable,
-            error: cause,
-          })),
-      });
-      throw error;
-    }
-    log.info('spend digest posted', {
-      channels: report.channels.map(({ channel, orgIds, missing, charts }) => ({
-        channel,
-        organisations: orgIds.length,
-        missing: missing.length,
-        charts,
-      })),
-    });
-    return report;
+    return runScheduled({ log: services.log, event, context }, margin, describeDigest, (log, deadline) =>
+      runSpendDigest({ ...services, log, deadline }),
+    );
   };
 }
 

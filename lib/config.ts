@@ -1,6 +1,7 @@
 import { ConfigError } from './errors';
 import { isObjectId } from './ids';
 import { parseDollarsToCents } from './invoices/money';
+import { isRecord } from './is-record';
 import { LOG_LEVELS, type LogLevel } from './log';
 import { DEFAULT_SPEND_SETTINGS, type SpendBudget, type SpendSettings } from './spend/settings';
 
@@ -45,16 +46,22 @@ export interface ArchiveConfig {
   readonly presignTtlSeconds: number;
 }
 
+/** Where the bot token posts an organisation's messages: its route, else the default channel. */
+export interface ChannelRouting {
+  readonly defaultChannel: string | undefined;
+  /** orgId -> channel id. */
+  readonly routes: ReadonlyMap<string, string>;
+}
+
+/** An incoming webhook: one fixed channel. */
+export interface WebhookDelivery {
+  readonly kind: 'webhook';
+  readonly url: string;
+}
+
 export type SlackDelivery =
-  | {
-      readonly kind: 'bot';
-      readonly token: string;
-      readonly defaultChannel: string | undefined;
-      /** orgId -> channel. */
-      readonly routes: ReadonlyMap<string, string>;
-      readonly apiUrl: string | undefined;
-    }
-  | { readonly kind: 'webhook'; readonly url: string };
+  | (ChannelRouting & { readonly kind: 'bot'; readonly token: string; readonly apiUrl: string | undefined })
+  | WebhookDelivery;
 
 export interface PollConfig {
   readonly orgIds: readonly string[];
@@ -375,7 +382,7 @@ function readOrgCredentials(env: Env): ReadonlyMap<string, AtlasCredentials> | u
   } catch {
     throw new ConfigError(name, 'is not valid JSON (an object mapping organisation ids to credentials)');
   }
-  if (!isPlainObject(parsed))
+  if (!isRecord(parsed))
     throw new ConfigError(name, 'must be a JSON object mapping organisation ids to credentials');
   const byOrg = new Map<string, AtlasCredentials>();
   Object.entries(parsed).forEach(([orgId, entry], i) => {
@@ -397,7 +404,7 @@ function readOrgCredential(orgId: string, entry: unknown): AtlasCredentials {
     ['publicKey', 'privateKey'],
   ] as const;
   const usage = 'use clientId and clientSecret (service account) or publicKey and privateKey (API key)';
-  if (!isPlainObject(entry)) throw fail(`must be an object: ${usage}`);
+  if (!isRecord(entry)) throw fail(`must be an object: ${usage}`);
   const used = shapes.filter((fields) => fields.some((field) => field in entry));
   const [shape] = used;
   if (shape === undefined || used.length > 1) throw fail(`must hold one credential: ${usage}`);
@@ -608,10 +615,6 @@ function splitList(raw: string): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function leafStrings(value: unknown): string[] {

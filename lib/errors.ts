@@ -77,6 +77,22 @@ export class ArchiveError extends AppError {
   }
 }
 
+/**
+ * The object exists and S3 served it, but its body is not what it should be (not JSON, or refused by its codec):
+ * no retry will help. `etag` names the version read, so a caller may replace or move exactly that version.
+ */
+export class CorruptObjectError extends ArchiveError {
+  override readonly name = 'CorruptObjectError';
+  constructor(
+    message: string,
+    key: string,
+    readonly etag: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, 'GetObject', key, options);
+  }
+}
+
 /** A conditional state write lost to another run (S3 answered 412 or 409): re-read and re-decide. */
 export class StateConflictError extends AppError {
   override readonly name = 'StateConflictError';

@@ -9,7 +9,7 @@ import {
   optionalString,
   SHA256_HEX,
   shapeProblem,
-} from './s3-errors';
+} from './shape-checks';
 
 /**
  * The one definition of each JSON object kept in the bucket (organisation state, invoice index). The stores read with

@@ -14,13 +14,9 @@ import type { ArchivedCsv, CsvSummary, InvoiceStateEntry } from '../invoices/typ
 import { billingPeriodOf, type UsageSeries } from '../spend/usage-series';
 import { csvKey } from './keys';
 import type { IndexReader } from './ports';
-import {
-  isNotFound,
-  type ServerSideEncryptionOptions,
-  SHA256_HEX,
-  sseParams,
-  toArchiveError,
-} from './s3-errors';
+import { isNotFound, toArchiveError } from './s3-errors';
+import { SHA256_HEX } from './shape-checks';
+import { type ServerSideEncryptionOptions, sseParams } from './sse';
 
 /** `createCsvInspector` from lib/invoices/csv-summary.ts, injected so tests can observe or replace it. */
 export type CreateCsvInspector = (

@@ -2,7 +2,7 @@ import type { InvoiceIndexEntry } from '../invoices/types';
 import { encodeJson, indexCodec } from './codecs';
 import { indexKey } from './keys';
 import type { IndexReader, IndexWriter } from './ports';
-import { type JsonStoreOptions, putJsonText, readJsonObject } from './s3-errors';
+import { type JsonStoreOptions, putJsonText, readJsonObject } from './s3-objects';
 
 export type IndexStoreOptions = JsonStoreOptions;
 
@@ -15,21 +15,16 @@ export type IndexStore = IndexReader & IndexWriter;
  * naming the key, and a write a reader would refuse fails with an ArchiveError before anything is stored.
  */
 export function createIndexStore(options: IndexStoreOptions): IndexStore {
-  const { s3, bucket, prefix } = options;
+  const { prefix } = options;
   return {
     async readIndex(invoiceId: string, signal?: AbortSignal): Promise<InvoiceIndexEntry | undefined> {
-      const key = indexKey(prefix, invoiceId);
-      const codec = indexCodec(invoiceId);
-      const read = await readJsonObject(options, key, codec.what, codec.parse, signal);
+      const read = await readJsonObject(options, indexKey(prefix, invoiceId), indexCodec(invoiceId), signal);
       return read?.value;
     },
 
     async writeIndex(entry: InvoiceIndexEntry, signal?: AbortSignal): Promise<void> {
       const key = indexKey(prefix, entry.invoiceId);
-      await putJsonText(s3, bucket, key, encodeJson(indexCodec(entry.invoiceId), key, entry), {
-        ...options,
-        ...(signal !== undefined ? { signal } : {}),
-      });
+      await putJsonText(options, key, encodeJson(indexCodec(entry.invoiceId), key, entry), { signal });
     },
   };
 }

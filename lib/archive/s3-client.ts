@@ -1,4 +1,4 @@
-import type { S3ClientConfig } from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 
 /**
  * Bounds on every request of the archive's S3 client, in milliseconds. The SDK's default is none: a request S3 (or
@@ -12,6 +12,12 @@ export const S3_TIMEOUTS = {
   requestTimeout: 30_000,
   socketTimeout: 30_000,
 } as const;
+
+/**
+ * Makes the archive's S3 client once the validated path-style setting is known (it may come from the secret); region,
+ * credentials and AWS_ENDPOINT_URL_S3 come from the SDK's own environment handling.
+ */
+export type S3ClientFactory = (options: { readonly forcePathStyle: boolean }) => S3Client;
 
 export interface S3Timeouts {
   readonly connectionTimeout: number;

@@ -1,7 +1,6 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { encodeSpendRecord, parseSpendRecord, type SpendRecord, spendRecordKey } from '../spend/spend-record';
 import { spendChartKey } from './keys';
-import { type JsonStoreOptions, putJsonText, readJsonObject, sseParams, toArchiveError } from './s3-errors';
+import { type JsonStoreOptions, putJsonTextIfUnchanged, putObject, readJsonObject } from './s3-objects';
 
 /**
  * The spend watch's objects, next to the state: one usage-series record per organisation and billing month at
@@ -44,40 +43,25 @@ export interface SpendChartWriter {
 
 export type SpendStore = SpendReader & SpendWriter & SpendChartWriter;
 
+/** Spend records are read through the spend domain's own codec (`decodeSpendRecord`'s checks). */
+const SPEND_CODEC = { what: 'spend record', parse: parseSpendRecord } as const;
+
 export function createSpendStore(options: JsonStoreOptions): SpendStore {
-  const { s3, bucket, prefix } = options;
+  const { prefix } = options;
   return {
     async readSpend(orgId, month, signal) {
-      const key = spendRecordKey(prefix, orgId, month);
-      const read = await readJsonObject(options, key, 'spend record', parseSpendRecord, signal);
+      const read = await readJsonObject(options, spendRecordKey(prefix, orgId, month), SPEND_CODEC, signal);
       return read && { record: read.value, etag: read.etag };
     },
 
     async writeSpend(record, month, etag, signal) {
       const key = spendRecordKey(prefix, record.orgId, month);
-      return putJsonText(s3, bucket, key, encodeSpendRecord(record), {
-        ...options,
-        ...(etag === undefined ? { ifNoneMatch: '*' as const } : { ifMatch: etag }),
-        ...(signal !== undefined ? { signal } : {}),
-      });
+      return putJsonTextIfUnchanged(options, key, encodeSpendRecord(record), etag, signal);
     },
 
     async writeChart(orgId, month, png, signal) {
       const key = spendChartKey(prefix, orgId, month);
-      try {
-        await s3.send(
-          new PutObjectCommand({
-            Bucket: bucket,
-            Key: key,
-            Body: png,
-            ContentType: 'image/png',
-            ...sseParams(options),
-          }),
-          { abortSignal: signal },
-        );
-      } catch (error) {
-        throw toArchiveError('PutObject', key, error);
-      }
+      await putObject(options, key, { bytes: png, contentType: 'image/png' }, { signal });
       return key;
     },
   };

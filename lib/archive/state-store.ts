@@ -4,15 +4,9 @@ import type { OrgState } from '../invoices/types';
 import { encodeJson, stateCodec } from './codecs';
 import { quarantineKey, stateKey } from './keys';
 import type { StateQuarantine, StateReader, StateWriter, StoredState } from './ports';
-import {
-  isConditionalWriteConflict,
-  isNotFound,
-  type JsonStoreOptions,
-  putJsonText,
-  readJsonObject,
-  sseParams,
-  toArchiveError,
-} from './s3-errors';
+import { isConditionalWriteConflict, isNotFound, toArchiveError } from './s3-errors';
+import { type JsonStoreOptions, putJsonTextIfUnchanged, readJsonObject } from './s3-objects';
+import { sseParams } from './sse';
 
 export type StateStoreOptions = JsonStoreOptions;
 
@@ -31,19 +25,19 @@ export function createStateStore(options: StateStoreOptions): StateStore {
   const { s3, bucket, prefix } = options;
   return {
     async readState(orgId: string, signal?: AbortSignal): Promise<StoredState | undefined> {
-      const key = stateKey(prefix, orgId);
-      const codec = stateCodec(orgId);
-      const read = await readJsonObject(options, key, codec.what, codec.parse, signal);
+      const read = await readJsonObject(options, stateKey(prefix, orgId), stateCodec(orgId), signal);
       return read && { state: read.value, etag: read.etag };
     },
 
     async writeState(state: OrgState, etag: string | undefined, signal?: AbortSignal): Promise<string> {
       const key = stateKey(prefix, state.orgId);
-      return putJsonText(s3, bucket, key, encodeJson(stateCodec(state.orgId), key, state), {
-        ...options,
-        ...(etag === undefined ? { ifNoneMatch: '*' as const } : { ifMatch: etag }),
-        ...(signal !== undefined ? { signal } : {}),
-      });
+      return putJsonTextIfUnchanged(
+        options,
+        key,
+        encodeJson(stateCodec(state.orgId), key, state),
+        etag,
+        signal,
+      );
     },
 
     async quarantineState(orgId: string, etag: string, at: Date, signal?: AbortSignal): Promise<string> {

@@ -3,6 +3,7 @@ import { type AtlasCredentialChoice, type AtlasCredentials, credentialsForOrg } 
 import { AtlasApiError, ConfigError, ValidationError } from '../errors';
 import { assertObjectId, isObjectId } from '../ids';
 import { INVOICE_STATUSES, type Invoice, type InvoiceMetadata } from '../invoices/invoice';
+import { isRecord } from '../is-record';
 import { type Logger, silentLogger } from '../log';
 import type { RetryPolicy } from '../retry';
 import { createScrubber, type FailureContext } from './api-errors';
@@ -349,10 +350,6 @@ export function createAtlasClient(options: AtlasClientOptions): AtlasClient {
       if (outcome === 'late') await ownAgent.destroy();
     },
   };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** `{status, content}` becomes `content`; a list keeps its shape (its added `status` is ignored). */

@@ -1,10 +1,9 @@
-import { renderMessage } from '../../infra/local/slack/render';
 import type { AtlasInvoiceApi } from '../atlas/types';
-import { utcDayOf } from '../digest/read-org-spend';
 import { inspectCsv } from '../invoices/csv-summary';
 import type { InvoiceMetadata } from '../invoices/invoice';
+import { renderMessage } from '../slack/render-text';
 import { calibrateFromHistory, SPEND_HISTORY_MONTHS } from '../spend/backtest';
-import { addMonths, monthOf, parseIsoDay } from '../spend/calendar';
+import { addMonths, monthOf, parseIsoDay, utcDayOf } from '../spend/calendar';
 import { buildSpendReply } from '../spend/messages';
 import { budgetedProjectIds, type SpendSettings } from '../spend/settings';
 import { describeSpend, type SpendOverview } from '../spend/spend-overview';

@@ -1,15 +1,10 @@
 import type { PresignedLink, StateReader } from '../archive/ports';
 import type { SpendReader } from '../archive/spend-store';
 import { withNotes } from '../digest/message-notes';
-import {
-  type OrgSpend,
-  orgBudgetCents,
-  readOrgSpend,
-  sharedSignal,
-  utcMonthOf,
-} from '../digest/read-org-spend';
+import { type OrgSpend, orgBudgetCents, readOrgSpend, sharedSignal } from '../digest/read-org-spend';
 import { describeError } from '../errors';
 import type { Logger } from '../log';
+import { utcMonthOf } from '../spend/calendar';
 import { buildSpendReply, type ChartImage, spendAltText } from '../spend/messages';
 import type { SpendSettings } from '../spend/settings';
 import type { SpendChartLinks } from './chart-links';

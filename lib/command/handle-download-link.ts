@@ -19,6 +19,7 @@ export { DOWNLOAD_LINK_ACTION_ID } from '../slack/invoice-blocks';
 export interface DownloadLinkDeps {
   readonly index: IndexReader;
   readonly presigner: CsvLinkPresigner;
+  /** The watched organisations; invoices of any other organisation are treated as unknown. */
   readonly orgIds: readonly string[];
   readonly access: SlackAccess;
   /** Epoch milliseconds. */

@@ -1,14 +1,13 @@
 import { csvFileName } from '../archive/keys';
-import type { CsvLinkPresigner, IndexReader, StateReader } from '../archive/ports';
+import type { StateReader } from '../archive/ports';
 import type { AtlasInvoiceApi } from '../atlas/types';
-import type { SlackAccess } from '../config';
 import { AtlasApiError, describeError } from '../errors';
 import { balanceOf } from '../invoices/balance';
 import type { Invoice } from '../invoices/invoice';
 import type { InvoiceIndexEntry, OrgState } from '../invoices/types';
-import type { Logger } from '../log';
 import { isAllowed, type SlackRequester } from './access';
 import type { SpendCommandDeps } from './answer-spend';
+import type { DownloadLinkDeps } from './handle-download-link';
 import { estimateNextPoll } from './next-poll';
 import { type ParsedCommand, parseCommandText, type Visibility } from './parse';
 import {
@@ -28,17 +27,10 @@ import {
   unwatchedOrgReply,
 } from './replies';
 
-export interface InvoiceCommandDeps extends SpendCommandDeps {
-  readonly index: IndexReader;
+/** The download link's ports (archive index, presigner, who may ask), the spend answer's, and Atlas. */
+export interface InvoiceCommandDeps extends SpendCommandDeps, Omit<DownloadLinkDeps, 'readTimeoutMs'> {
   readonly state: StateReader;
-  readonly presigner: CsvLinkPresigner;
   readonly atlas: AtlasInvoiceApi;
-  /** The watched organisations; invoices of any other organisation are treated as unknown. */
-  readonly orgIds: readonly string[];
-  readonly access: SlackAccess;
-  /** Epoch milliseconds. */
-  readonly now: () => number;
-  readonly log: Logger;
   /** The longest wait for Atlas when an id is not archived yet, in milliseconds (capped by the reply budget). */
   readonly atlasDeadlineMs: number;
   /** The poller's schedule; with it, answers say when an invoice not archived yet will be. */
@@ -85,7 +77,7 @@ export async function handleInvoiceCommand(
     case 'invalid':
       return problemReply(input.command, parsed.problem);
     case 'invoice':
-      return answerInvoice(deps, parsed.invoiceId, parsed.visibility, input.command, budget);
+      return answerInvoice(deps, { ...parsed, command: input.command, budget });
     case 'latest':
     case 'pending':
     case 'list':
@@ -110,13 +102,17 @@ function createBudget(deps: InvoiceCommandDeps, receivedAt: number | undefined):
   return { remaining, signal: () => AbortSignal.timeout(remaining()) };
 }
 
-async function answerInvoice(
-  deps: InvoiceCommandDeps,
-  invoiceId: string,
-  visibility: Visibility,
-  command: string,
-  budget: Budget,
-): Promise<SlackReply> {
+/** An invoice id asked about, and how the answer is to be given. */
+interface InvoiceQuestion {
+  readonly invoiceId: string;
+  readonly visibility: Visibility;
+  /** The command's name, for hints. */
+  readonly command: string;
+  readonly budget: Budget;
+}
+
+async function answerInvoice(deps: InvoiceCommandDeps, question: InvoiceQuestion): Promise<SlackReply> {
+  const { invoiceId, visibility, budget } = question;
   let entry: InvoiceIndexEntry | undefined;
   try {
     entry = await deps.index.readIndex(invoiceId, budget.signal());
@@ -127,7 +123,7 @@ async function answerInvoice(
   if (entry !== undefined && entry.invoiceId === invoiceId && deps.orgIds.includes(entry.orgId)) {
     return answerArchived(deps, entry, visibility);
   }
-  return answerFromAtlas(deps, invoiceId, visibility, command, budget);
+  return answerFromAtlas(deps, question);
 }
 
 /** An archived invoice with a fresh link to its CSV (a presign: no network). */
@@ -154,13 +150,8 @@ type AtlasLookup =
   | { readonly kind: 'unavailable' }
   | { readonly kind: 'timeout' };
 
-async function answerFromAtlas(
-  deps: InvoiceCommandDeps,
-  invoiceId: string,
-  visibility: Visibility,
-  command: string,
-  budget: Budget,
-): Promise<SlackReply> {
+async function answerFromAtlas(deps: InvoiceCommandDeps, question: InvoiceQuestion): Promise<SlackReply> {
+  const { invoiceId, visibility, command, budget } = question;
   // The states give the organisation's name and the last poll's time; they are read alongside Atlas, best effort.
   const states = readStates(deps, deps.orgIds, budget.signal());
   const lookup = await findInAtlas(deps, invoiceId, Math.min(deps.atlasDeadlineMs, budget.remaining()));

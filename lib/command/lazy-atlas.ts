@@ -1,5 +1,5 @@
 import type { AtlasInvoiceApi } from '../atlas/types';
-import { once } from '../secrets';
+import { once } from '../once';
 
 /**
  * An AtlasInvoiceApi built on first use. The slash command only talks to Atlas for ids that are not archived yet, so

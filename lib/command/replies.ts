@@ -284,50 +284,43 @@ export function internalErrorReply(): SlackReply {
   return ephemeral('Sorry, something went wrong while answering. Please try again in a minute.');
 }
 
-/** Invoices from the poller's state, newest first, one line each. */
-export function invoiceListReply(args: {
-  readonly title: string;
-  readonly rows: readonly InvoiceRow[];
-  readonly empty: string;
+/** What a list of invoices is shown with: notes under it, who sees it, and the command's name for the hint. */
+export interface RowsReplyContext {
   readonly notes: readonly string[];
   readonly visibility: Visibility;
   readonly command: string;
-}): SlackReply {
-  return rowsReply(
-    args.visibility,
-    args.title,
-    [{ rows: args.rows, empty: args.empty }],
-    args.notes,
-    args.command,
-  );
+}
+
+/** Invoices from the poller's state, newest first, one line each. */
+export function invoiceListReply(
+  args: RowsReplyContext & {
+    readonly title: string;
+    readonly rows: readonly InvoiceRow[];
+    readonly empty: string;
+  },
+): SlackReply {
+  return rowsReply(args, args.title, [{ rows: args.rows, empty: args.empty }]);
 }
 
 /** The current cycle's invoices and those awaiting payment. */
-export function pendingReply(args: {
-  readonly current: readonly InvoiceRow[];
-  readonly awaiting: readonly InvoiceRow[];
-  readonly notes: readonly string[];
-  readonly visibility: Visibility;
-  readonly command: string;
-}): SlackReply {
-  return rowsReply(
-    args.visibility,
-    'Pending Atlas invoices',
-    [
-      {
-        heading: { title: 'Current cycle', note: 'PENDING, still accruing' },
-        rows: args.current,
-        empty: 'No invoice of the current cycle is known yet.',
-      },
-      {
-        heading: { title: 'Awaiting payment', note: 'an amount is owed' },
-        rows: args.awaiting,
-        empty: 'Nothing is awaiting payment.',
-      },
-    ],
-    args.notes,
-    args.command,
-  );
+export function pendingReply(
+  args: RowsReplyContext & {
+    readonly current: readonly InvoiceRow[];
+    readonly awaiting: readonly InvoiceRow[];
+  },
+): SlackReply {
+  return rowsReply(args, 'Pending Atlas invoices', [
+    {
+      heading: { title: 'Current cycle', note: 'PENDING, still accruing' },
+      rows: args.current,
+      empty: 'No invoice of the current cycle is known yet.',
+    },
+    {
+      heading: { title: 'Awaiting payment', note: 'an amount is owed' },
+      rows: args.awaiting,
+      empty: 'Nothing is awaiting payment.',
+    },
+  ]);
 }
 
 /** The fresh link a "Get download link" button asked for, posted ephemerally through the action's response_url. */
@@ -427,15 +420,13 @@ function idsText(invoiceId: string, orgId: string): string {
 }
 
 function rowsReply(
-  visibility: Visibility,
+  { notes, visibility, command }: RowsReplyContext,
   title: string,
   groups: ReadonlyArray<{
     readonly heading?: { readonly title: string; readonly note: string };
     readonly rows: readonly InvoiceRow[];
     readonly empty: string;
   }>,
-  notes: readonly string[],
-  command: string,
 ): SlackReply {
   const blocks: Block[] = [
     { type: 'header', text: { type: 'plain_text', text: plainText(title, SLACK_LIMITS.headerText) } },

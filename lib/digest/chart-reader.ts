@@ -1,6 +1,7 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { spendChartKey } from '../archive/keys';
-import { isNotFound, type S3Sender, toArchiveError } from '../archive/s3-errors';
+import { isNotFound, toArchiveError } from '../archive/s3-errors';
+import type { S3Sender } from '../archive/s3-objects';
 import { ArchiveError } from '../errors';
 
 /** The chart PNGs the poller stores next to each month's spend record (`spendChartKey`). */

@@ -5,7 +5,7 @@ import { describeError } from '../errors';
 import type { OrgState } from '../invoices/types';
 import type { Logger } from '../log';
 import { calibrateFromHistory, SPEND_HISTORY_MONTHS } from '../spend/backtest';
-import { addMonths, formatDay, monthOf, parseIsoDay } from '../spend/calendar';
+import { addMonths, monthOf, parseIsoDay, utcDayOf, utcMonthOf } from '../spend/calendar';
 import type { SpendSettings } from '../spend/settings';
 import { describeSpend, type SpendOverview } from '../spend/spend-overview';
 
@@ -60,16 +60,6 @@ export function sharedSignal(parent: AbortSignal | undefined, orgs: number): Abo
   const signal = AbortSignal.any(parent === undefined ? [] : [parent]);
   setMaxListeners(Math.max(10, orgs * READS_PER_ORG), signal);
   return signal;
-}
-
-/** `YYYY-MM-DD` (UTC) of an epoch-milliseconds instant. */
-export function utcDayOf(epochMs: number): string {
-  return formatDay(Math.floor(epochMs / 86_400_000));
-}
-
-/** `YYYY-MM` (UTC) of an epoch-milliseconds instant. */
-export function utcMonthOf(epochMs: number): string {
-  return monthOf(Math.floor(epochMs / 86_400_000));
 }
 
 /** The month of the newest PENDING invoice the state records, if any. */

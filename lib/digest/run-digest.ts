@@ -1,6 +1,7 @@
 import type { SlackDelivery } from '../config';
 import { AppError, describeError } from '../errors';
 import type { Deadline } from '../retry';
+import type { RunOutcome } from '../scheduled-run';
 import {
   type FileUploadClient,
   isFileNotReady,
@@ -85,6 +86,40 @@ export class DigestFailedError extends AppError {
       `spend digest incomplete: ${failed} of ${report.channels.length} channels not posted, ${unreadable} organisations unreadable`,
     );
   }
+}
+
+/**
+ * The digest's log line: per channel what was shown, or, when a channel was not posted or an organisation not read,
+ * those channels and the DigestFailedError to throw.
+ */
+export function describeDigest(report: DigestReport): RunOutcome {
+  if (!report.ok) {
+    return {
+      message: 'spend digest failed',
+      error: new DigestFailedError(report),
+      fields: {
+        failures: report.channels
+          .filter((c) => !c.posted || c.unreadable.length > 0)
+          .map(({ channel, posted, unreadable, error: cause }) => ({
+            channel,
+            posted,
+            unreadable,
+            error: cause,
+          })),
+      },
+    };
+  }
+  return {
+    message: 'spend digest posted',
+    fields: {
+      channels: report.channels.map(({ channel, orgIds, missing, charts }) => ({
+        channel,
+        organisations: orgIds.length,
+        missing: missing.length,
+        charts,
+      })),
+    },
+  };
 }
 
 /** The organisations of each channel, in the order of ATLAS_ORG_IDS; `undefined` collects those with no channel. */

@@ -5,18 +5,26 @@ import { parseUsDate } from '../spend/calendar';
 import {
   type BillingPeriod,
   billingPeriodOf,
-  buildUsageSeries,
-  clusterKey,
-  type DailyEntry,
   DEFAULT_SERIES_TOP_N,
   parseBillingPeriod,
-  rankUsageLines,
   type UsageSeries,
   usDateDay,
 } from '../spend/usage-series';
+import {
+  type CostTally,
+  type CostTotal,
+  checkTopN,
+  clipText,
+  createCostTally,
+  DEFAULT_MAX_DISTINCT,
+  DEFAULT_TOP_N,
+  projectKey,
+  rankCostLines,
+} from './cost-tally';
 import { type CsvParser, type CsvRow, createCsvParser } from './csv-parser';
 import { parseDollarsToCents } from './money';
-import type { CostLine, CsvSummary } from './types';
+import type { CsvSummary } from './types';
+import { UsageTracker, type UsageTrackerOptions } from './usage-tracker';
 
 /**
  * The invoice-CSV inspector: one pass over the bytes as Atlas sent them yields their SHA-256, their length and a
@@ -33,13 +41,6 @@ import type { CostLine, CsvSummary } from './types';
  * Date` (MM/DD/YYYY) and `Cluster` columns: per day the total and per project, SKU and cluster, with the same interning
  * and the same `maxDistinct` fold as the summary, a fixed array of days per key and no row kept.
  */
-
-export const DEFAULT_TOP_N = 5;
-/** Distinct projects (and, separately, SKUs) tracked before the rest are folded into one "(other)" line. */
-export const DEFAULT_MAX_DISTINCT = 10_000;
-export const OTHER_COST_LINE_NAME = '(other)';
-/** Names, ids and header values are cut to this many UTF-16 units, so no single value can hold much memory. */
-export const MAX_TEXT_LENGTH = 256;
 
 export interface CsvInspection {
   /** Hex SHA-256 of every byte that passed through. */
@@ -145,256 +146,6 @@ export async function inspectCsv(
   }
   return core.finish();
 }
-
-// Shared with line-item-summary.ts
-
-/** A running total for one project, SKU or cluster, in cents, added to in place. */
-export interface CostTotal {
-  readonly name: string;
-  readonly id?: string;
-  cents: number;
-  /** Cents per day of the billing period, from rows dated in it; created by the usage tracker on first use. */
-  daily?: Float64Array | undefined;
-  /** A project's clusters by name; created by the usage tracker. */
-  clusters?: Map<string, CostTotal> | undefined;
-  /** A project's clusters by the inspector's id for their name (see `InspectionCore.clusterOf`). */
-  clustersByNameId?: (CostTotal | undefined)[] | undefined;
-  /** A cluster's project. */
-  project?: CostTotal | undefined;
-}
-
-/** Every total has the same fields from the start, so the per-row code reads one object shape. */
-function newCostTotal(name: string, id: string | undefined): CostTotal {
-  return {
-    name,
-    id,
-    cents: 0,
-    daily: undefined,
-    clusters: undefined,
-    clustersByNameId: undefined,
-    project: undefined,
-  };
-}
-
-export interface CostTally {
-  /**
-   * The running total for `key`, created on first use with `name`/`id`; once `maxDistinct` keys exist, every new key
-   * shares one "(other)" total.
-   */
-  total(key: string, name: string, id?: string): CostTotal;
-  /** Distinct totals held, "(other)" counting once. */
-  readonly size: number;
-  /** Every total, in no particular order. */
-  totals(): Iterable<CostTotal>;
-  /** The shared "(other)" total of keys past `maxDistinct`; undefined until one arrives. */
-  readonly overflow: CostTotal | undefined;
-}
-
-export function createCostTally(maxDistinct: number = DEFAULT_MAX_DISTINCT): CostTally {
-  if (!Number.isSafeInteger(maxDistinct) || maxDistinct < 1) {
-    throw new RangeError('maxDistinct must be a positive integer');
-  }
-  const byKey = new Map<string, CostTotal>();
-  let other: CostTotal | undefined;
-  return {
-    total(key, name, id) {
-      const found = byKey.get(key);
-      if (found !== undefined) return found;
-      if (byKey.size >= maxDistinct) {
-        other ??= newCostTotal(OTHER_COST_LINE_NAME, undefined);
-        return other;
-      }
-      const created = newCostTotal(name, id);
-      byKey.set(key, created);
-      return created;
-    },
-    get size() {
-      return byKey.size + (other === undefined ? 0 : 1);
-    },
-    *totals() {
-      yield* byKey.values();
-      if (other !== undefined) yield other;
-    },
-    get overflow() {
-      return other;
-    },
-  };
-}
-
-export interface UsageTrackerOptions {
-  readonly maxDistinct?: number;
-  readonly topN?: number;
-  readonly pinnedProjectIds?: readonly string[];
-}
-
-/**
- * The usage-series side of a pass over line items, fed row by row alongside the summary's tallies. Per key it keeps
- * one `Float64Array` of the period's days on the summary's own totals (exact for integer cents below 2^53); clusters
- * are tallied per project with the same `maxDistinct` fold. Memory: at most `3 × maxDistinct` arrays of `period.days`
- * numbers, whatever the row count.
- */
-export class UsageTracker {
-  private readonly days: number;
-  private readonly topN: number;
-  private readonly clusterTally: CostTally;
-  private readonly daily: Float64Array;
-  private readonly undated = { cents: 0, rows: 0 };
-  private readonly outOfPeriod = { cents: 0, rows: 0 };
-  private lastUsageDay = 0;
-
-  /** Throws RangeError for invalid options. */
-  constructor(
-    private readonly period: BillingPeriod,
-    private readonly options: UsageTrackerOptions = {},
-  ) {
-    this.days = period.days;
-    this.topN = checkTopN(options.topN ?? DEFAULT_SERIES_TOP_N);
-    this.clusterTally = createCostTally(options.maxDistinct ?? DEFAULT_MAX_DISTINCT);
-    this.daily = new Float64Array(period.days);
-  }
-
-  /** The cluster total of `project` named `name` ('' for rows without a cluster), created on first use. */
-  cluster(project: CostTotal, name: string): CostTotal {
-    project.clusters ??= new Map();
-    let cluster = project.clusters.get(name);
-    if (cluster === undefined) {
-      const tally = this.clusterTally;
-      cluster = tally.total(clusterKey(projectKey(project.name, project.id), name), name);
-      // Only tracked clusters are remembered per project, so these maps hold at most `maxDistinct` entries in all.
-      if (cluster === tally.overflow) return cluster;
-      cluster.project = project;
-      project.clusters.set(name, cluster);
-    }
-    return cluster;
-  }
-
-  /** True for the shared total of clusters past `maxDistinct`. */
-  isOverflow(cluster: CostTotal): boolean {
-    return cluster === this.clusterTally.overflow;
-  }
-
-  /**
-   * One line item: `day` is its usage day number (NaN when it has none or it is unreadable); `project`, `sku` and
-   * `cluster` the totals it was added to (the cluster from `cluster()`).
-   */
-  add(day: number, cents: number, project: CostTotal, sku: CostTotal, cluster: CostTotal): void {
-    const index = day - this.period.startDay;
-    const days = this.days;
-    if (!(index >= 0 && index < days)) {
-      const bucket = Number.isNaN(day) ? this.undated : this.outOfPeriod;
-      bucket.cents += cents;
-      bucket.rows++;
-      return;
-    }
-    this.daily[index] = (this.daily[index] as number) + cents;
-    if (index >= this.lastUsageDay) this.lastUsageDay = index + 1;
-    addDaily(project, index, cents, days);
-    addDaily(sku, index, cents, days);
-    addDaily(cluster, index, cents, days);
-  }
-
-  /** The series, from the summary's project and SKU tallies (those whose totals were passed to `add`). */
-  finish(projects: CostTally, skus: CostTally): UsageSeries {
-    const { days, topN } = this;
-    const pinned = new Set(
-      (this.options.pinnedProjectIds ?? []).filter((id) => id !== '').map((id) => projectKey('', id)),
-    );
-    const clusters = this.clusterTally;
-    return buildUsageSeries({
-      period: this.period,
-      lastUsageDay: this.lastUsageDay,
-      daily: this.daily,
-      projects: rankUsageLines(
-        dailyEntries(projects, (t) => projectKey(t.name, t.id)),
-        projects.overflow?.daily,
-        days,
-        topN,
-        pinned,
-      ),
-      skus: rankUsageLines(
-        dailyEntries(skus, (t) => t.name),
-        skus.overflow?.daily,
-        days,
-        topN,
-      ),
-      clusters: rankUsageLines(
-        dailyEntries(clusters, (t) => clusterKey(projectKey(t.project?.name ?? '', t.project?.id), t.name)),
-        clusters.overflow?.daily,
-        days,
-        topN,
-      ),
-      undated: { ...this.undated },
-      outOfPeriod: { ...this.outOfPeriod },
-    });
-  }
-}
-
-function addDaily(total: CostTotal, index: number, cents: number, days: number): void {
-  total.daily ??= new Float64Array(days);
-  total.daily[index] = (total.daily[index] as number) + cents;
-}
-
-function dailyEntries(tally: CostTally, keyOf: (total: CostTotal) => string): DailyEntry[] {
-  const out: DailyEntry[] = [];
-  for (const total of tally.totals()) {
-    if (total === tally.overflow) continue;
-    const project = total.project;
-    out.push({
-      key: keyOf(total),
-      name: total.name,
-      ...(total.id === undefined ? {} : { id: total.id }),
-      ...(project === undefined
-        ? {}
-        : {
-            project:
-              project.id === undefined ? { name: project.name } : { name: project.name, id: project.id },
-          }),
-      daily: total.daily,
-    });
-  }
-  return out;
-}
-
-/**
- * The tally key of a project: its id when there is one (a renamed project stays one line, under the first name
- * seen), else its name.
- */
-export function projectKey(name: string, id: string | undefined): string {
-  return id ? `id:${id}` : `name:${name}`;
-}
-
-/**
- * The `topN` largest totals, largest first; ties ordered by name then id so the result never depends on input
- * order. The one ranking used by every summary.
- */
-export function rankCostLines(totals: Iterable<CostTotal>, topN: number): CostLine[] {
-  const all = [...totals];
-  all.sort((a, b) => b.cents - a.cents || compareText(a.name, b.name) || compareText(a.id ?? '', b.id ?? ''));
-  return all
-    .slice(0, Math.max(0, topN))
-    .map((t) =>
-      t.id === undefined ? { name: t.name, cents: t.cents } : { name: t.name, id: t.id, cents: t.cents },
-    );
-}
-
-/** Cut an outside value to `MAX_TEXT_LENGTH` UTF-16 units without splitting a surrogate pair. */
-export function clipText(text: string): string {
-  if (text.length <= MAX_TEXT_LENGTH) return text;
-  const code = text.charCodeAt(MAX_TEXT_LENGTH - 1);
-  const cut = code >= 0xd800 && code <= 0xdbff ? MAX_TEXT_LENGTH - 1 : MAX_TEXT_LENGTH;
-  return text.slice(0, cut);
-}
-
-export function checkTopN(topN: number): number {
-  if (!Number.isSafeInteger(topN) || topN < 0) throw new RangeError('topN must be a non-negative integer');
-  return topN;
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-// The CSV side
 
 /** Key/value rows before the column header, by their lower-cased key. */
 const HEADER_KEYS: ReadonlyMap<

@@ -1,18 +1,10 @@
 import { parseIsoDay } from '../spend/calendar';
 import { billingPeriodOf, DEFAULT_SERIES_TOP_N, type UsageSeries } from '../spend/usage-series';
-import {
-  type CsvInspectorOptions,
-  checkTopN,
-  clipText,
-  createCostTally,
-  DEFAULT_MAX_DISTINCT,
-  DEFAULT_TOP_N,
-  projectKey,
-  rankCostLines,
-  UsageTracker,
-} from './csv-summary';
+import { checkTopN, clipText, createCostTally, DEFAULT_TOP_N, projectKey, rankCostLines } from './cost-tally';
+import type { CsvInspectorOptions } from './csv-summary';
 import type { Invoice } from './invoice';
 import type { CsvSummary } from './types';
+import { UsageTracker } from './usage-tracker';
 
 /**
  * The summary `inspectCsv` builds from an invoice CSV, built instead from the JSON `lineItems` of a full invoice, so
@@ -48,8 +40,8 @@ export function inspectLineItems(
 ): LineItemInspection {
   const topN = checkTopN(options.topN ?? DEFAULT_TOP_N);
   checkTopN(options.seriesTopN ?? DEFAULT_SERIES_TOP_N);
-  const projects = createCostTally(DEFAULT_MAX_DISTINCT);
-  const skus = createCostTally(DEFAULT_MAX_DISTINCT);
+  const projects = createCostTally();
+  const skus = createCostTally();
   const givenPeriod = options.period ?? { start: invoice.startDate, end: invoice.endDate };
   const period = billingPeriodOf(givenPeriod.start, givenPeriod.end);
   const usage =

@@ -1,5 +1,6 @@
 import { AppError } from '../errors';
 import type { InvoiceStatus } from '../invoices/invoice';
+import type { RunOutcome } from '../scheduled-run';
 
 /** Where in an organisation's poll something failed. */
 export const POLL_STEPS = {
@@ -28,7 +29,25 @@ export interface StatusMove {
   readonly to: InvoiceStatus;
 }
 
-export interface OrgPollReport {
+/** The work counted per organisation and, summed, for the whole run. */
+export interface PollCounts {
+  /** Invoices with archive or notification work to do. */
+  readonly changed: number;
+  /** CSVs written to S3. */
+  readonly archived: number;
+  /** CSVs downloaded whose bytes equalled the archived copy, so not written again. */
+  readonly identical: number;
+  /** Slack messages delivered (status changes, plus the "now watching" message). */
+  readonly notified: number;
+  /** Spend records written (a month's usage series, see `lib/spend/spend-record.ts`). */
+  readonly spendRecords: number;
+  /** Spend alerts delivered (budget, forecast, spike), counted apart from `notified`. */
+  readonly spendAlerts: number;
+  /** Invoices left for the next run because the deadline was near. */
+  readonly deferred: number;
+}
+
+export interface OrgPollReport extends PollCounts {
   readonly orgId: string;
   readonly orgName?: string;
   /** The "now watching" run: no state yet, or its first message not delivered yet. */
@@ -51,20 +70,6 @@ export interface OrgPollReport {
    * moved to. The organisation was then re-baselined: invoices recorded again without announcing their history.
    */
   readonly stateReset?: string;
-  /** Invoices with archive or notification work to do. */
-  readonly changed: number;
-  /** CSVs written to S3. */
-  readonly archived: number;
-  /** CSVs downloaded whose bytes equalled the archived copy, so not written again. */
-  readonly identical: number;
-  /** Slack messages delivered (status changes, plus the "now watching" message). */
-  readonly notified: number;
-  /** Spend records written (a month's usage series, see `lib/spend/spend-record.ts`). */
-  readonly spendRecords: number;
-  /** Spend alerts delivered (budget, forecast, spike), counted apart from `notified`. */
-  readonly spendAlerts: number;
-  /** Invoices left for the next run because the deadline was near. */
-  readonly deferred: number;
   /** Conditional saves lost to another run (each followed by a re-read and a merge). */
   readonly conflicts: number;
   /** Whether the state was saved (false also when there was nothing to record). */
@@ -72,22 +77,18 @@ export interface OrgPollReport {
   readonly errors: readonly PollFailure[];
 }
 
-export interface PollTotals {
+export interface PollTotals extends PollCounts {
   readonly organisations: number;
   readonly failedOrganisations: number;
   readonly invoicesSeen: number;
   readonly invalidInvoices: number;
   readonly newInvoices: number;
+  /** Status changes seen, summed. */
   readonly statusChanges: number;
   readonly updatedOnly: number;
+  /** Organisations whose unreadable state was moved aside and re-baselined. */
   readonly stateResets: number;
-  readonly changed: number;
-  readonly archived: number;
-  readonly identical: number;
-  readonly notified: number;
-  readonly spendRecords: number;
-  readonly spendAlerts: number;
-  readonly deferred: number;
+  /** Failures, summed. */
   readonly errors: number;
 }
 
@@ -125,6 +126,19 @@ export function summarise(orgs: readonly OrgPollReport[], startedAt: string, fin
       spendAlerts: sum((org) => org.spendAlerts),
       deferred: sum((org) => org.deferred),
       errors: sum((org) => org.errors.length),
+    },
+  };
+}
+
+/** The poll's log line: its totals, and when an organisation failed, each failure and the PollFailedError to throw. */
+export function describePoll(report: PollReport): RunOutcome {
+  if (report.ok) return { message: 'poll finished', fields: { totals: report.totals } };
+  return {
+    message: 'poll failed',
+    error: new PollFailedError(report),
+    fields: {
+      totals: report.totals,
+      failures: report.orgs.flatMap((org) => org.errors.map((failure) => ({ orgId: org.orgId, ...failure }))),
     },
   };
 }

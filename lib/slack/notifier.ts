@@ -4,9 +4,17 @@ import type { Logger as SlackLogger, WebClientOptions } from '@slack/web-api';
 import { ErrorCode } from '@slack/web-api/dist/errors';
 import { LogLevel as SlackLogLevel } from '@slack/web-api/dist/logger';
 import { request } from 'undici';
+import type { ChannelRouting, WebhookDelivery } from '../config';
 import { DeadlineError, SlackDeliveryError } from '../errors';
 import type { Logger } from '../log';
-import { backoffDelay, type Deadline, NO_DEADLINE, parseRetryAfter, type RetryPolicy, sleep } from '../retry';
+import {
+  type Deadline,
+  NO_DEADLINE,
+  parseRetryAfter,
+  type RetryPolicy,
+  RetryStopped,
+  withRetries,
+} from '../retry';
 import {
   FILE_PROCESSING_DELAYS_MS,
   type FileUploadClient,
@@ -79,14 +87,8 @@ export interface ChatPoster {
 export type SlackBotClient = ChatPoster & FileUploadClient;
 
 export type NotifierTransport =
-  | {
-      readonly kind: 'bot';
-      readonly client: SlackBotClient;
-      readonly defaultChannel: string | undefined;
-      /** orgId -> channel id. */
-      readonly routes: ReadonlyMap<string, string>;
-    }
-  | { readonly kind: 'webhook'; readonly url: string };
+  | (ChannelRouting & { readonly kind: 'bot'; readonly client: SlackBotClient })
+  | WebhookDelivery;
 
 export interface NotifierOptions {
   readonly transport: NotifierTransport;
@@ -205,34 +207,38 @@ export function createSlackNotifier(options: NotifierOptions): Notifier {
           'no_channel',
         );
       }
-      for (let attempt = 1; ; attempt += 1) {
-        if (deadline.signal.aborted) throw new DeadlineError(`deadline passed before posting to ${channel}`);
-        let failure: Failure;
-        try {
-          await send(channel, message, deadline.signal);
-          return;
-        } catch (error) {
-          failure = classify(error);
-          if (failure.kind !== 'retry' || attempt >= policy.maxAttempts) {
-            throw deliveryError(failure, channel, attempt, error);
-          }
-        }
-        const waitMs = backoffDelay(attempt, policy, failure.retryAfterMs, random);
-        if (waitMs >= deadline.remaining()) {
-          throw new SlackDeliveryError(
-            `Slack delivery to ${channel} failed (${failure.slackError}) and the next try would pass the deadline`,
-            failure.slackError,
-            failure.status,
-          );
-        }
-        log.warn('slack delivery will be retried', {
-          channel,
-          attempt,
-          slackError: failure.slackError,
-          status: failure.status,
-          waitMs,
-        });
-        await sleep(waitMs, deadline.signal);
+      let attempts = 0;
+      try {
+        await withRetries(
+          async (n) => {
+            attempts = n;
+            if (deadline.signal.aborted)
+              throw new DeadlineError(`deadline passed before posting to ${channel}`);
+            await send(channel, message, deadline.signal);
+          },
+          {
+            policy,
+            random,
+            deadline,
+            signal: deadline.signal,
+            classify: (error) => {
+              const failure = classify(error);
+              return { retryable: failure.kind === 'retry', retryAfterMs: failure.retryAfterMs };
+            },
+            onRetry: ({ attempt, waitMs, error }) => {
+              const failure = classify(error);
+              log.warn('slack delivery will be retried', {
+                channel,
+                attempt,
+                slackError: failure.slackError,
+                status: failure.status,
+                waitMs,
+              });
+            },
+          },
+        );
+      } catch (error) {
+        throw stoppedError(error, channel, attempts, policy.maxAttempts);
       }
     },
 
@@ -383,6 +389,30 @@ function isConnectError(error: unknown, depth = 0): boolean {
   if (Array.isArray(errors) && errors.length > 0 && errors.every((e) => isConnectError(e, depth + 1)))
     return true;
   return isConnectError(cause, depth + 1);
+}
+
+/**
+ * What `post` throws once the retry loop ends: the DeadlineError of a wait or a post the deadline cut short, else a
+ * SlackDeliveryError. An attempt that failed while the deadline aborted comes out of the loop as it was thrown; it
+ * ends as it would have at the next wait: a retryable failure with attempts left as "would pass the deadline".
+ */
+function stoppedError(error: unknown, channel: string, attempts: number, maxAttempts: number): Error {
+  if (error instanceof DeadlineError) return error;
+  const stopped = error instanceof RetryStopped ? error : undefined;
+  const cause = stopped === undefined ? error : stopped.cause;
+  const failure = classify(cause);
+  const pastDeadline =
+    stopped === undefined
+      ? failure.kind === 'retry' && attempts < maxAttempts
+      : stopped.reason === 'deadline';
+  if (pastDeadline) {
+    return new SlackDeliveryError(
+      `Slack delivery to ${channel} failed (${failure.slackError}) and the next try would pass the deadline`,
+      failure.slackError,
+      failure.status,
+    );
+  }
+  return deliveryError(failure, channel, attempts, cause);
 }
 
 function deliveryError(failure: Failure, channel: string, attempts: number, cause: unknown): Error {

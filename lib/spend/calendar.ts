@@ -158,6 +158,16 @@ export function monthOf(days: number): string {
   return `${String(year).padStart(4, '0')}-${pad2(month)}`;
 }
 
+/** `YYYY-MM-DD` (UTC) of an epoch-milliseconds instant. */
+export function utcDayOf(epochMs: number): string {
+  return formatDay(Math.floor(epochMs / 86_400_000));
+}
+
+/** `YYYY-MM` (UTC) of an epoch-milliseconds instant. */
+export function utcMonthOf(epochMs: number): string {
+  return monthOf(Math.floor(epochMs / 86_400_000));
+}
+
 /** The day number of the first day of a `YYYY-MM` month; undefined for anything else. */
 export function parseMonth(text: string): number | undefined {
   const match = /^(\d{4})-(\d{2})$/.exec(text);

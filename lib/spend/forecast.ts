@@ -43,6 +43,24 @@ import {
  * (counting last month's), a negative month-to-date or a negative level (credits larger than the usage).
  */
 
+/** What a reading of a period's series (the forecast, the spikes) knows besides the series. */
+export interface SeriesContext {
+  /**
+   * The month before, as archived: its days extend the windows read back from (when it ends where this period
+   * starts); for the forecast its total is also the comparison.
+   */
+  readonly previous?: UsageSeries | undefined;
+  /** The invoice is final (no longer PENDING): every day is complete. */
+  readonly final?: boolean | undefined;
+  /** Today as a UTC calendar day, `YYYY-MM-DD`: see "Complete days" above. */
+  readonly asOf?: string | undefined;
+}
+
+export interface ForecastOptions extends SeriesContext {
+  /** The backtest's error distribution by day of month (`calibrateForecastRange`). */
+  readonly calibration?: RangeCalibration | undefined;
+}
+
 /** Complete days needed, counting last month's, before a rate is read. */
 export const MIN_WINDOW_DAYS = 3;
 /** Days whose median is the level. */
@@ -57,20 +75,6 @@ export const SEASON_WINDOW_DAYS = 28;
 export const SEASON_DEAD_BAND_PERCENT = 5;
 /** Backtest samples (pooled over the neighbouring days of the month) a calibrated range needs. */
 export const MIN_CALIBRATION_SAMPLES = 6;
-
-export interface ForecastOptions {
-  /**
-   * The month before, as archived: its days extend the window the rate and the weekend percentage are read from (when
-   * it ends where this period starts), and its total is the comparison.
-   */
-  readonly previous?: UsageSeries | undefined;
-  /** The invoice is final (no longer PENDING): every day is complete. */
-  readonly final?: boolean | undefined;
-  /** Today as a UTC calendar day, `YYYY-MM-DD`: see "Complete days" above. */
-  readonly asOf?: string | undefined;
-  /** The backtest's error distribution by day of month (`calibrateForecastRange`). */
-  readonly calibration?: RangeCalibration | undefined;
-}
 
 export type MonthForecast = SpendForecast | ForecastUnavailable;
 
@@ -167,7 +171,7 @@ export interface CalibrationDay {
 /** How many days of the period are complete; see the module comment. */
 export function completeDaysOf(
   series: Pick<UsageSeries, 'start' | 'days' | 'lastUsageDay'>,
-  options: Pick<ForecastOptions, 'final' | 'asOf'> = {},
+  options: Pick<SeriesContext, 'final' | 'asOf'> = {},
 ): number {
   if (options.final === true) return series.days;
   let complete = Math.max(0, series.lastUsageDay - 1);

@@ -1,6 +1,6 @@
 import { AppError } from '../errors';
 import { isObjectId } from '../ids';
-import { MAX_TEXT_LENGTH, projectKey } from '../invoices/csv-summary';
+import { MAX_TEXT_LENGTH, projectKey } from '../invoices/cost-tally';
 import { monthOf, parseDay } from './calendar';
 import {
   clusterKey,

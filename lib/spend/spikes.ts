@@ -1,5 +1,5 @@
 import { formatDay, isWeekend } from './calendar';
-import { completeDaysOf } from './forecast';
+import { completeDaysOf, type SeriesContext } from './forecast';
 import { median, roundCents } from './stats';
 import {
   completeDayValues,
@@ -35,10 +35,7 @@ export const MOVERS_PER_DIMENSION = 3;
 /** A mover's increase must be at least this share of the day's increase to be named. */
 export const MIN_MOVER_SHARE = 0.05;
 
-export interface SpikeOptions {
-  readonly previous?: UsageSeries | undefined;
-  readonly final?: boolean | undefined;
-  readonly asOf?: string | undefined;
+export interface SpikeOptions extends SeriesContext {
   readonly spikePercent: number;
   readonly spikeMinCents: number;
   /** The latest complete days checked; default 2. */

@@ -13,8 +13,8 @@ import { type CsvInspectorOptions, createCsvInspector } from '../../lib/invoices
 import type { InvoiceMetadata } from '../../lib/invoices/invoice';
 import type { InvoiceIndexEntry } from '../../lib/invoices/types';
 import { seriesTotalCents } from '../../lib/spend/usage-series';
-import { sha256 } from '../poll/fakes';
 import { type StallingProxy, startStallingProxy } from '../poll/stalling-proxy';
+import { sha256 } from '../support/fakes';
 
 const BUCKET = 'archive';
 const ORG = '65f0c0ffee00de0000000042';

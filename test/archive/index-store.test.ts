@@ -1,25 +1,15 @@
-import { S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type S3StandIn, startS3StandIn } from '../../infra/local/s3';
+import { describe, expect, it } from 'vitest';
 import { createIndexStore } from '../../lib/archive/index-store';
 import { indexKey } from '../../lib/archive/keys';
 import { ArchiveError } from '../../lib/errors';
 import type { InvoiceIndexEntry } from '../../lib/invoices/types';
+import { fakeSummary } from '../support/fakes';
+import { useS3StandIn } from '../support/s3';
 
 const BUCKET = 'archive';
 const INVOICE = 'bbbbbbbbbbbbbbbbbbbbbbbb';
 
-let s3: S3StandIn;
-let client: S3Client;
-
-beforeAll(async () => {
-  s3 = await startS3StandIn({ buckets: [BUCKET] });
-  client = new S3Client(s3.clientConfig());
-});
-afterAll(async () => {
-  client.destroy();
-  await s3.close();
-});
+const archive = useS3StandIn({ buckets: [BUCKET] });
 
 const ENTRY: InvoiceIndexEntry = {
   version: 1,
@@ -38,35 +28,26 @@ const ENTRY: InvoiceIndexEntry = {
     amountBilledCents: 1080,
     amountPaidCents: 0,
   },
-  summary: {
-    organizationName: 'Ünïcode & <Co>',
-    lineItemCount: 3,
-    totalCents: 1000,
-    projects: [{ name: 'P', id: 'cccccccccccccccccccccccc', cents: 1000 }],
-    projectCount: 1,
-    skus: [{ name: 'S', cents: 1000 }],
-    skuCount: 1,
-    malformedRows: 0,
-  },
+  summary: fakeSummary('Ünïcode & <Co>'),
   csv: { key: 'k.csv', sha256: 'e'.repeat(64), bytes: 123 },
   archivedAt: '2024-07-02T12:00:00.000Z',
 };
 
 describe('index store', () => {
   it('writes an encrypted JSON entry and reads it back', async () => {
-    const store = createIndexStore({ s3: client, bucket: BUCKET, prefix: 'a/' });
+    const store = createIndexStore({ s3: archive.client, bucket: BUCKET, prefix: 'a/' });
 
     await store.writeIndex(ENTRY);
 
     await expect(store.readIndex(INVOICE)).resolves.toEqual(ENTRY);
-    expect(s3.headObject(BUCKET, indexKey('a/', INVOICE))).toMatchObject({
+    expect(archive.s3.headObject(BUCKET, indexKey('a/', INVOICE))).toMatchObject({
       serverSideEncryption: 'AES256',
       contentType: 'application/json; charset=utf-8',
     });
   });
 
   it('replaces the entry when the invoice is archived again', async () => {
-    const store = createIndexStore({ s3: client, bucket: BUCKET, prefix: 'b/' });
+    const store = createIndexStore({ s3: archive.client, bucket: BUCKET, prefix: 'b/' });
     await store.writeIndex(ENTRY);
 
     await store.writeIndex({ ...ENTRY, statusName: 'PAID' });
@@ -75,7 +56,7 @@ describe('index store', () => {
   });
 
   it('reads undefined for an invoice never archived', async () => {
-    const store = createIndexStore({ s3: client, bucket: BUCKET, prefix: 'c/' });
+    const store = createIndexStore({ s3: archive.client, bucket: BUCKET, prefix: 'c/' });
 
     await expect(store.readIndex(INVOICE)).resolves.toBeUndefined();
   });
@@ -96,8 +77,8 @@ describe('index store', () => {
     ['an array', [], 'index must be an object'],
   ])('fails clearly, naming the key, for an entry with %s', async (_case, body, problem) => {
     const prefix = `bad-${Math.random().toString(36).slice(2)}/`;
-    await s3.putObject(BUCKET, indexKey(prefix, INVOICE), JSON.stringify(body));
-    const store = createIndexStore({ s3: client, bucket: BUCKET, prefix });
+    await archive.s3.putObject(BUCKET, indexKey(prefix, INVOICE), JSON.stringify(body));
+    const store = createIndexStore({ s3: archive.client, bucket: BUCKET, prefix });
 
     const attempt = store.readIndex(INVOICE);
 
@@ -107,7 +88,7 @@ describe('index store', () => {
   });
 
   it('keeps the archived object\u2019s ETag through a write and a read', async () => {
-    const store = createIndexStore({ s3: client, bucket: BUCKET, prefix: 'etag/' });
+    const store = createIndexStore({ s3: archive.client, bucket: BUCKET, prefix: 'etag/' });
     const entry = { ...ENTRY, csv: { ...ENTRY.csv, etag: '"0123456789abcdef0123456789abcdef-3"' } };
 
     await store.writeIndex(entry);
@@ -130,7 +111,7 @@ describe('index store', () => {
     'refuses to write an entry its read would refuse (%s), and writes nothing',
     async (_case, entry, problem) => {
       const prefix = `refused-${Math.random().toString(36).slice(2)}/`;
-      const store = createIndexStore({ s3: client, bucket: BUCKET, prefix });
+      const store = createIndexStore({ s3: archive.client, bucket: BUCKET, prefix });
 
       const attempt = store.writeIndex(entry);
 
@@ -138,7 +119,7 @@ describe('index store', () => {
       await expect(attempt).rejects.toThrow(
         `refusing to write index object ${prefix}index/${INVOICE}.json: ${problem}`,
       );
-      expect(s3.listKeys(BUCKET, prefix)).toEqual([]);
+      expect(archive.s3.listKeys(BUCKET, prefix)).toEqual([]);
     },
   );
 });

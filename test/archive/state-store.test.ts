@@ -1,28 +1,16 @@
-import { S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type S3StandIn, startS3StandIn } from '../../infra/local/s3';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { quarantineKey, stateKey } from '../../lib/archive/keys';
-import { CorruptObjectError } from '../../lib/archive/s3-errors';
 import { createStateStore } from '../../lib/archive/state-store';
-import { ArchiveError, StateConflictError } from '../../lib/errors';
+import { ArchiveError, CorruptObjectError, StateConflictError } from '../../lib/errors';
 import type { OrgState } from '../../lib/invoices/types';
+import { useS3StandIn } from '../support/s3';
 
 const BUCKET = 'archive';
 const ORG = 'aaaaaaaaaaaaaaaaaaaaaaaa';
 const INVOICE = 'bbbbbbbbbbbbbbbbbbbbbbbb';
 
-let s3: S3StandIn;
-let client: S3Client;
-
-beforeAll(async () => {
-  s3 = await startS3StandIn({ buckets: [{ name: BUCKET, versioning: true }] });
-  client = new S3Client(s3.clientConfig());
-});
-afterAll(async () => {
-  client.destroy();
-  await s3.close();
-});
-beforeEach(() => s3.resetRequests());
+const archive = useS3StandIn({ buckets: [{ name: BUCKET, versioning: true }] });
+beforeEach(() => archive.s3.resetRequests());
 
 function state(lastPollAt: string, orgId = ORG): OrgState {
   return {
@@ -48,20 +36,20 @@ function state(lastPollAt: string, orgId = ORG): OrgState {
 
 describe('state store', () => {
   it('reads undefined for an organisation never polled', async () => {
-    const store = createStateStore({ s3: client, bucket: BUCKET, prefix: 'fresh/' });
+    const store = createStateStore({ s3: archive.client, bucket: BUCKET, prefix: 'fresh/' });
 
     await expect(store.readState(ORG)).resolves.toBeUndefined();
   });
 
   it('creates with IfNoneMatch, then replaces with IfMatch, encrypted, and reads back with the ETag', async () => {
-    const store = createStateStore({ s3: client, bucket: BUCKET, prefix: 'roundtrip/' });
+    const store = createStateStore({ s3: archive.client, bucket: BUCKET, prefix: 'roundtrip/' });
 
     const first = await store.writeState(state('one'), undefined);
     const second = await store.writeState(state('two'), first);
     const read = await store.readState(ORG);
 
     expect(read).toEqual({ state: state('two'), etag: second });
-    const stored = s3.headObject(BUCKET, stateKey('roundtrip/', ORG));
+    const stored = archive.s3.headObject(BUCKET, stateKey('roundtrip/', ORG));
     expect(stored).toMatchObject({
       serverSideEncryption: 'AES256',
       contentType: 'application/json; charset=utf-8',
@@ -69,7 +57,7 @@ describe('state store', () => {
   });
 
   it("round-trips the spend watch's fired alert keys and the spend mark of an archive", async () => {
-    const store = createStateStore({ s3: client, bucket: BUCKET, prefix: 'spend/' });
+    const store = createStateStore({ s3: archive.client, bucket: BUCKET, prefix: 'spend/' });
     const base = state('one');
     const entry = base.invoices[INVOICE];
     if (entry?.archived === undefined) throw new Error('the fixture has an archive');
@@ -85,7 +73,7 @@ describe('state store', () => {
   });
 
   it('refuses a first write when another run created the state already', async () => {
-    const store = createStateStore({ s3: client, bucket: BUCKET, prefix: 'race-create/' });
+    const store = createStateStore({ s3: archive.client, bucket: BUCKET, prefix: 'race-create/' });
     await store.writeState(state('theirs'), undefined);
 
     await expect(store.writeState(state('ours'), undefined)).rejects.toThrow(StateConflictError);
@@ -93,7 +81,7 @@ describe('state store', () => {
   });
 
   it('refuses a write based on a version another run replaced', async () => {
-    const store = createStateStore({ s3: client, bucket: BUCKET, prefix: 'race-update/' });
+    const store = createStateStore({ s3: archive.client, bucket: BUCKET, prefix: 'race-update/' });
     const base = await store.writeState(state('base'), undefined);
     await store.writeState(state('theirs'), base);
 
@@ -102,22 +90,22 @@ describe('state store', () => {
     await expect(attempt).rejects.toThrow(StateConflictError);
     await expect(attempt).rejects.toMatchObject({ key: stateKey('race-update/', ORG) });
     expect((await store.readState(ORG))?.state.lastPollAt).toBe('theirs');
-    expect(s3.requests.filter((r) => r.operation === 'PutObject').map((r) => r.status)).toEqual([
+    expect(archive.s3.requests.filter((r) => r.operation === 'PutObject').map((r) => r.status)).toEqual([
       200, 200, 412,
     ]);
   });
 
   it('treats a 409 ConditionalRequestConflict (a concurrent conditional write) as a lost race', async () => {
-    const store = createStateStore({ s3: client, bucket: BUCKET, prefix: 'race-409/' });
+    const store = createStateStore({ s3: archive.client, bucket: BUCKET, prefix: 'race-409/' });
     const base = await store.writeState(state('base'), undefined);
-    s3.failNext({ operation: 'PutObject', status: 409, code: 'ConditionalRequestConflict' });
+    archive.s3.failNext({ operation: 'PutObject', status: 409, code: 'ConditionalRequestConflict' });
 
     await expect(store.writeState(state('ours'), base)).rejects.toThrow(StateConflictError);
   });
 
   it('writes with aws:kms when asked', async () => {
     const store = createStateStore({
-      s3: client,
+      s3: archive.client,
       bucket: BUCKET,
       prefix: 'kms/',
       serverSideEncryption: 'aws:kms',
@@ -125,12 +113,12 @@ describe('state store', () => {
 
     await store.writeState(state('one'), undefined);
 
-    expect(s3.headObject(BUCKET, stateKey('kms/', ORG))?.serverSideEncryption).toBe('aws:kms');
+    expect(archive.s3.headObject(BUCKET, stateKey('kms/', ORG))?.serverSideEncryption).toBe('aws:kms');
   });
 
   it('fails clearly, naming the key, for an object that is not JSON', async () => {
-    await s3.putObject(BUCKET, stateKey('corrupt/', ORG), '{"version":1,');
-    const store = createStateStore({ s3: client, bucket: BUCKET, prefix: 'corrupt/' });
+    await archive.s3.putObject(BUCKET, stateKey('corrupt/', ORG), '{"version":1,');
+    const store = createStateStore({ s3: archive.client, bucket: BUCKET, prefix: 'corrupt/' });
 
     const attempt = store.readState(ORG);
 
@@ -189,8 +177,8 @@ describe('state store', () => {
     ],
   ])('fails clearly for a state object with %s', async (_case, body, problem) => {
     const prefix = `shape-${Math.random().toString(36).slice(2)}/`;
-    await s3.putObject(BUCKET, stateKey(prefix, ORG), JSON.stringify(body));
-    const store = createStateStore({ s3: client, bucket: BUCKET, prefix });
+    await archive.s3.putObject(BUCKET, stateKey(prefix, ORG), JSON.stringify(body));
+    const store = createStateStore({ s3: archive.client, bucket: BUCKET, prefix });
 
     const attempt = store.readState(ORG);
 
@@ -200,8 +188,8 @@ describe('state store', () => {
   });
 
   it('turns an S3 failure into an ArchiveError naming the operation and key', async () => {
-    s3.failNext({ operation: 'GetObject', status: 403, code: 'AccessDenied' });
-    const store = createStateStore({ s3: client, bucket: BUCKET, prefix: 'denied/' });
+    archive.s3.failNext({ operation: 'GetObject', status: 403, code: 'AccessDenied' });
+    const store = createStateStore({ s3: archive.client, bucket: BUCKET, prefix: 'denied/' });
 
     const attempt = store.readState(ORG);
 
@@ -229,7 +217,7 @@ describe('state store', () => {
   ])(
     'refuses to write a state that its read would refuse (%s), and writes nothing',
     async (_case, change, problem) => {
-      const store = createStateStore({ s3: client, bucket: BUCKET, prefix: 'refused/' });
+      const store = createStateStore({ s3: archive.client, bucket: BUCKET, prefix: 'refused/' });
       const valid = state('x');
       const entry = { ...valid.invoices[INVOICE], ...change } as OrgState['invoices'][string];
 
@@ -239,13 +227,13 @@ describe('state store', () => {
       await expect(attempt).rejects.toThrow(
         `refusing to write state object refused/state/${ORG}.json: ${problem}`,
       );
-      expect(s3.requests).toEqual([]);
+      expect(archive.s3.requests).toEqual([]);
       await expect(store.readState(ORG)).resolves.toBeUndefined();
     },
   );
 
   it('keeps failedSince through a write and a read', async () => {
-    const store = createStateStore({ s3: client, bucket: BUCKET, prefix: 'failed-since/' });
+    const store = createStateStore({ s3: archive.client, bucket: BUCKET, prefix: 'failed-since/' });
     const valid = state('x');
     const entry = { ...valid.invoices[INVOICE], statusName: 'FAILED', failedSince: '2024-07-01T00:00:00Z' };
     const failed = { ...valid, invoices: { [INVOICE]: entry } } as OrgState;
@@ -256,24 +244,24 @@ describe('state store', () => {
   });
 
   it('reports an unreadable object as corrupt, naming the version read', async () => {
-    await s3.putObject(BUCKET, stateKey('corrupt-etag/', ORG), '{"version":2}');
-    const store = createStateStore({ s3: client, bucket: BUCKET, prefix: 'corrupt-etag/' });
+    await archive.s3.putObject(BUCKET, stateKey('corrupt-etag/', ORG), '{"version":2}');
+    const store = createStateStore({ s3: archive.client, bucket: BUCKET, prefix: 'corrupt-etag/' });
 
     const attempt = store.readState(ORG);
 
     await expect(attempt).rejects.toThrow(CorruptObjectError);
     await expect(attempt).rejects.toMatchObject({
       key: stateKey('corrupt-etag/', ORG),
-      etag: s3.headObject(BUCKET, stateKey('corrupt-etag/', ORG))?.etag,
+      etag: archive.s3.headObject(BUCKET, stateKey('corrupt-etag/', ORG))?.etag,
     });
   });
 
   it('moves an unreadable state aside byte for byte, encrypted, and lets a write on its ETag replace it', async () => {
     const prefix = 'quarantine/';
     const body = '{"version":1,"orgId":"hand-edited",';
-    await s3.putObject(BUCKET, stateKey(prefix, ORG), body);
-    const store = createStateStore({ s3: client, bucket: BUCKET, prefix });
-    const etag = s3.headObject(BUCKET, stateKey(prefix, ORG))?.etag ?? '';
+    await archive.s3.putObject(BUCKET, stateKey(prefix, ORG), body);
+    const store = createStateStore({ s3: archive.client, bucket: BUCKET, prefix });
+    const etag = archive.s3.headObject(BUCKET, stateKey(prefix, ORG))?.etag ?? '';
     const at = new Date('2024-07-02T12:34:56.789Z');
 
     const movedTo = await store.quarantineState(ORG, etag, at);
@@ -281,13 +269,13 @@ describe('state store', () => {
 
     expect(movedTo).toBe(`${prefix}state/quarantine/${ORG}-20240702T123456Z.json`);
     expect(movedTo).toBe(quarantineKey(prefix, ORG, at));
-    expect((await s3.getObjectBytes(BUCKET, movedTo)).toString()).toBe(body);
-    expect(s3.headObject(BUCKET, movedTo)?.serverSideEncryption).toBe('AES256');
+    expect((await archive.s3.getObjectBytes(BUCKET, movedTo)).toString()).toBe(body);
+    expect(archive.s3.headObject(BUCKET, movedTo)?.serverSideEncryption).toBe('AES256');
     expect((await store.readState(ORG))?.state.lastPollAt).toBe('rebaselined');
   });
 
   it('refuses to move a state that is no longer there, as a conflict', async () => {
-    const store = createStateStore({ s3: client, bucket: BUCKET, prefix: 'quarantine-gone/' });
+    const store = createStateStore({ s3: archive.client, bucket: BUCKET, prefix: 'quarantine-gone/' });
 
     await expect(store.quarantineState(ORG, '"gone"', new Date())).rejects.toThrow(StateConflictError);
   });

@@ -5,12 +5,11 @@ import {
   DEMO_SERVICE_ACCOUNT,
   startAtlasSandbox,
 } from '../../infra/local/atlas-sandbox';
-import { createAtlasClient } from '../../lib/atlas/client';
 import { AtlasApiError, describeError } from '../../lib/errors';
-import { apiKey, FAST_RETRY, recordingLogger, serviceAccount } from './support';
+import { recordingLogger } from '../support/fakes';
+import { apiKey, serviceAccount, useAtlasClients } from './support';
 
 let sandbox: AtlasSandbox;
-const clients: { close(): Promise<void> }[] = [];
 
 async function setUp(options: Parameters<typeof startAtlasSandbox>[0] = {}) {
   sandbox = await startAtlasSandbox({ orgs: [{ name: 'Auth Org', invoices: 3 }], ...options });
@@ -18,17 +17,16 @@ async function setUp(options: Parameters<typeof startAtlasSandbox>[0] = {}) {
   return { orgId };
 }
 
+const atlasClient = useAtlasClients(() => sandbox);
+
 function client(
   credentials: ReturnType<typeof serviceAccount>,
-  extra: { log?: ReturnType<typeof recordingLogger>['log'] } = {},
+  extra: { log?: ReturnType<typeof recordingLogger> } = {},
 ) {
-  const made = createAtlasClient({ baseUrl: sandbox.url, credentials, retry: FAST_RETRY, ...extra });
-  clients.push(made);
-  return made;
+  return atlasClient({ credentials, ...extra });
 }
 
 afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
   await sandbox.close();
 });
 
@@ -81,7 +79,8 @@ describe('service account authentication', () => {
   it('fails with an AtlasApiError 401 naming what to check, without the secret anywhere', async () => {
     const { orgId } = await setUp();
     const secret = 'mdb_sa_sk_wrong-secret-value-123';
-    const { log, lines } = recordingLogger();
+    const log = recordingLogger();
+    const { lines } = log;
     const atlas = client(serviceAccount({ clientId: DEMO_SERVICE_ACCOUNT.clientId, clientSecret: secret }), {
       log,
     });
@@ -140,7 +139,8 @@ describe('API key (HTTP Digest) authentication', () => {
   it('fails with an AtlasApiError 401 for a wrong private key, without the key anywhere', async () => {
     const { orgId } = await setUp();
     const privateKey = 'wrong-private-key-0000-aaaa';
-    const { log, lines } = recordingLogger();
+    const log = recordingLogger();
+    const { lines } = log;
 
     const error = await client(apiKey({ publicKey: DEMO_API_KEY.publicKey, privateKey }), { log })
       .listInvoices(orgId)

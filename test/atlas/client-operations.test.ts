@@ -7,31 +7,22 @@ import {
 } from '../../infra/local/atlas-sandbox';
 import { type AtlasClientOptions, createAtlasClient } from '../../lib/atlas/client';
 import { AtlasApiError, ValidationError } from '../../lib/errors';
-import { FAST_RETRY, serviceAccount, textOf } from './support';
+import { serviceAccount, textOf, useAtlasClients } from './support';
 
 let sandbox: AtlasSandbox;
-const clients: { close(): Promise<void> }[] = [];
 
 async function start(options: AtlasSandboxOptions) {
   sandbox = await startAtlasSandbox({ rateLimit: false, ...options });
   return sandbox;
 }
 
-function client(options: Partial<AtlasClientOptions> = {}) {
-  const made = createAtlasClient({
-    baseUrl: sandbox.url,
-    credentials: serviceAccount(),
-    retry: FAST_RETRY,
-    ...options,
-  });
-  clients.push(made);
-  return made;
-}
+const atlasClient = useAtlasClients(() => sandbox);
+const client = (options: Partial<AtlasClientOptions> = {}) =>
+  atlasClient({ credentials: serviceAccount(), ...options });
 
 const apiRequests = () => sandbox.requests.filter((r) => r.path !== '/api/oauth/token');
 
 afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
   await sandbox.close();
 });
 

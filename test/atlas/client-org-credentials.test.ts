@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AtlasSandbox, startAtlasSandbox } from '../../infra/local/atlas-sandbox';
-import { createAtlasClient } from '../../lib/atlas/client';
 import type { AtlasCredentials, AtlasOrgCredentials } from '../../lib/config';
 import { AtlasApiError, ConfigError } from '../../lib/errors';
-import { FAST_RETRY, recordingLogger } from './support';
+import { recordingLogger } from '../support/fakes';
+import { useAtlasClients } from './support';
 
 /**
  * One client, several organisations, each with the credential that belongs to it: a service account or API key of
@@ -19,7 +19,6 @@ const ACCOUNT_AB = {
 const KEY_C = { publicKey: 'orgckey', privateKey: '11111111-2222-4333-8444-5555org0000c' };
 
 let sandbox: AtlasSandbox;
-const clients: { close(): Promise<void> }[] = [];
 
 beforeAll(async () => {
   sandbox = await startAtlasSandbox({
@@ -35,7 +34,6 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
   sandbox.clearFaults();
   sandbox.resetRequests();
 });
@@ -51,10 +49,10 @@ function perOrg(byOrg: Record<string, AtlasCredentials>, fallback?: AtlasCredent
   return { kind: 'per-organisation', fallback, byOrg: new Map(Object.entries(byOrg)) };
 }
 
-function client(credentials: AtlasOrgCredentials, log = recordingLogger().log) {
-  const made = createAtlasClient({ baseUrl: sandbox.url, credentials, retry: FAST_RETRY, log });
-  clients.push(made);
-  return made;
+const atlasClient = useAtlasClients(() => sandbox);
+
+function client(credentials: AtlasOrgCredentials, log = recordingLogger()) {
+  return atlasClient({ credentials, log });
 }
 
 describe('per-organisation credentials', () => {
@@ -78,7 +76,8 @@ describe('per-organisation credentials', () => {
       clientId: ACCOUNT_AB.clientId,
       clientSecret: 'mdb_sa_sk_wrong-one',
     };
-    const { log, lines } = recordingLogger();
+    const log = recordingLogger();
+    const { lines } = log;
     const atlas = client(perOrg({ [ORG_B]: wrong, [ORG_C]: keyC }, accountAB), log);
 
     const results = await Promise.allSettled([ORG_A, ORG_B, ORG_C].map((org) => atlas.listInvoices(org)));

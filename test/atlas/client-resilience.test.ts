@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type AtlasSandbox, startAtlasSandbox } from '../../infra/local/atlas-sandbox';
-import { type AtlasClientOptions, createAtlasClient } from '../../lib/atlas/client';
+import type { AtlasClientOptions } from '../../lib/atlas/client';
 import { AtlasApiError, DeadlineError } from '../../lib/errors';
-import { apiKey, FAST_RETRY, recordingLogger, serviceAccount } from './support';
+import { recordingLogger } from '../support/fakes';
+import { apiKey, serviceAccount, useAtlasClients } from './support';
 
 let sandbox: AtlasSandbox;
 let orgId: string;
-const clients: { close(): Promise<void> }[] = [];
 
 beforeEach(async () => {
   sandbox = await startAtlasSandbox({ orgs: [{ name: 'Org', invoices: 3 }] });
@@ -14,20 +14,12 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
   await sandbox.close();
 });
 
-function client(options: Partial<AtlasClientOptions> = {}) {
-  const made = createAtlasClient({
-    baseUrl: sandbox.url,
-    credentials: apiKey(),
-    retry: FAST_RETRY,
-    ...options,
-  });
-  clients.push(made);
-  return made;
-}
+const atlasClient = useAtlasClients(() => sandbox);
+const client = (options: Partial<AtlasClientOptions> = {}) =>
+  atlasClient({ credentials: apiKey(), ...options });
 
 /** Warm the digest nonce so later request counts only show the calls under test. */
 async function warm(atlas: ReturnType<typeof client>) {
@@ -39,7 +31,8 @@ const LIST = /\/invoices$/;
 
 describe('rate limiting (429)', () => {
   it('waits at least Retry-After, then succeeds', async () => {
-    const { log, records } = recordingLogger();
+    const log = recordingLogger();
+    const { records } = log;
     const atlas = client({ log });
     await warm(atlas);
     sandbox.injectFault({ match: { path: LIST }, status: 429, retryAfterSeconds: 1 });
@@ -54,7 +47,8 @@ describe('rate limiting (429)', () => {
   });
 
   it("answers the sandbox's own token bucket the same way", async () => {
-    const { log, records } = recordingLogger();
+    const log = recordingLogger();
+    const { records } = log;
     const atlas = client({ log });
     await warm(atlas);
     sandbox.setRateLimitTokens(orgId, 0);

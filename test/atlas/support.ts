@@ -1,17 +1,37 @@
 import { createHash } from 'node:crypto';
 import { request } from 'undici';
+import { afterEach } from 'vitest';
 import {
   type ApiKeySeed,
+  type AtlasSandbox,
   DEMO_API_KEY,
   DEMO_SERVICE_ACCOUNT,
   type ServiceAccountSeed,
 } from '../../infra/local/atlas-sandbox';
+import { type AtlasClient, type AtlasClientOptions, createAtlasClient } from '../../lib/atlas/client';
 import type { AtlasCredentials } from '../../lib/config';
-import { createLogger, type Logger } from '../../lib/log';
 import type { RetryPolicy } from '../../lib/retry';
 
 /** Retries without real waiting: tests never depend on time passing. */
 export const FAST_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 };
+
+/**
+ * Makes Atlas clients on the sandbox `sandbox()` answers when called (started in a hook or in the test), with quick
+ * retries unless told otherwise; each is closed after the test that made it (this registers an afterEach).
+ */
+export function useAtlasClients(
+  sandbox: () => AtlasSandbox,
+): (options: Omit<AtlasClientOptions, 'baseUrl'>) => AtlasClient {
+  const made: AtlasClient[] = [];
+  afterEach(async () => {
+    await Promise.all(made.splice(0).map((client) => client.close()));
+  });
+  return (options) => {
+    const client = createAtlasClient({ baseUrl: sandbox().url, retry: FAST_RETRY, ...options });
+    made.push(client);
+    return client;
+  };
+}
 
 export function serviceAccount(seed: ServiceAccountSeed = DEMO_SERVICE_ACCOUNT): AtlasCredentials {
   return { kind: 'service-account', clientId: seed.clientId, clientSecret: seed.clientSecret };
@@ -19,20 +39,6 @@ export function serviceAccount(seed: ServiceAccountSeed = DEMO_SERVICE_ACCOUNT):
 
 export function apiKey(seed: ApiKeySeed = DEMO_API_KEY): AtlasCredentials {
   return { kind: 'api-key', publicKey: seed.publicKey, privateKey: seed.privateKey };
-}
-
-/** A logger that keeps every record (parsed) and every raw line, for assertions. */
-export function recordingLogger(): { log: Logger; records: Record<string, unknown>[]; lines: string[] } {
-  const records: Record<string, unknown>[] = [];
-  const lines: string[] = [];
-  const log = createLogger({
-    level: 'debug',
-    write: (line) => {
-      lines.push(line);
-      records.push(JSON.parse(line) as Record<string, unknown>);
-    },
-  });
-  return { log, records, lines };
 }
 
 export async function sha256Of(

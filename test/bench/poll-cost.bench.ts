@@ -458,8 +458,7 @@ async function servePoller(): Promise<void> {
       logLevel: 'error',
       spend: DEFAULT_SPEND_SETTINGS,
     },
-    { s3 },
-    log,
+    { s3, log },
   );
   const stateStore = createStateStore({ s3, bucket: BUCKET, prefix });
   // The naive poll's own client (it needs GET invoice, which the poll never calls).

@@ -5,22 +5,10 @@ import type { CommandDeps } from '../../lib/command/use-case';
 import { ArchiveError } from '../../lib/errors';
 import type { SpendSettings } from '../../lib/spend/settings';
 import type { SpendRecord } from '../../lib/spend/spend-record';
+import { mrkdwnTexts } from '../slack/block-kit-checks';
 import { seriesOf } from '../spend/support';
-import {
-  CHANNEL,
-  commandDeps,
-  fakeChartLinks,
-  fakeSpend,
-  fakeState,
-  ORG_A,
-  ORG_B,
-  orgState,
-  recordingLogger,
-  replyText,
-  stateEntry,
-  TEAM,
-  USER,
-} from './fixtures';
+import { FakeChartLinks, FakeSpendStore, FakeStateStore, recordingLogger } from '../support/fakes';
+import { CHANNEL, commandDeps, ORG_A, ORG_B, orgState, replyText, stateEntry, TEAM, USER } from './fixtures';
 
 // November 2026: $100.00 on each of days 1-18 (day 19 posted, so 18 complete), October at $90.00 a day. On Nov 20
 // the forecast is $1,800.00 + 12 days × $100.00 = $3,000.00; October's total is 31 × $90.00 = $2,790.00.
@@ -67,30 +55,18 @@ function deps(overrides: Partial<CommandDeps> = {}) {
     orgIds: [ORG_A],
     now: () => NOW,
     pollIntervalMinutes: 15,
-    state: fakeState([state(ORG_A, 'Acme & <Sons>')]),
-    spend: fakeSpend({ [`${ORG_A}/2026-11`]: november(ORG_A), [`${ORG_A}/2026-10`]: october(ORG_A) }),
-    charts: fakeChartLinks([`${ORG_A}/2026-11`], () => NOW),
+    state: new FakeStateStore([state(ORG_A, 'Acme & <Sons>')]),
+    spend: new FakeSpendStore({
+      [`${ORG_A}/2026-11`]: november(ORG_A),
+      [`${ORG_A}/2026-10`]: october(ORG_A),
+    }),
+    charts: new FakeChartLinks([`${ORG_A}/2026-11`], () => NOW),
     spendSettings: budgets(250_000),
     ...overrides,
   });
 }
 
 const ask = (d: CommandDeps, text: string) => handleInvoiceCommand(d, { ...who, text });
-
-/** The fallback text and every mrkdwn text of a reply: what Slack parses for mentions and links. */
-function mrkdwnOf(reply: { text: string; blocks?: readonly unknown[] }): string[] {
-  const out = [reply.text];
-  const visit = (value: unknown): void => {
-    if (Array.isArray(value)) value.forEach(visit);
-    else if (value !== null && typeof value === 'object') {
-      const record = value as Record<string, unknown>;
-      if (record.type === 'mrkdwn' && typeof record.text === 'string') out.push(record.text);
-      Object.values(record).forEach(visit);
-    }
-  };
-  visit(reply.blocks);
-  return out;
-}
 
 function imageBlocks(reply: { blocks?: readonly unknown[] }) {
   return (reply.blocks ?? []).filter((b) => (b as { type: string }).type === 'image') as Array<{
@@ -117,11 +93,11 @@ describe('/invoice spend for one organisation', () => {
     const d = deps();
     await ask(d, 'spend');
 
-    expect((d.state as ReturnType<typeof fakeState>).reads).toEqual([ORG_A]);
-    expect((d.spend as ReturnType<typeof fakeSpend>).reads).toEqual(
+    expect((d.state as FakeStateStore).reads).toEqual([ORG_A]);
+    expect((d.spend as FakeSpendStore).reads).toEqual(
       ['2026-11', '2026-10', '2026-09', '2026-08', '2026-07'].map((m) => `${ORG_A}/${m}`),
     );
-    expect((d.charts as ReturnType<typeof fakeChartLinks>).lookups).toEqual([`${ORG_A}/2026-11`]);
+    expect((d.charts as FakeChartLinks).lookups).toEqual([`${ORG_A}/2026-11`]);
   });
 
   it('shows the stored chart by its link, with alt text carrying the figures', async () => {
@@ -136,7 +112,7 @@ describe('/invoice spend for one organisation', () => {
   });
 
   it('shows no image when the poller has stored no chart', async () => {
-    const reply = await ask(deps({ charts: fakeChartLinks([]) }), 'spend');
+    const reply = await ask(deps({ charts: new FakeChartLinks([], () => NOW) }), 'spend');
 
     expect(imageBlocks(reply)).toEqual([]);
     expect(replyText(reply)).toContain('= *$3,000.00*');
@@ -165,18 +141,15 @@ describe('/invoice spend for one organisation', () => {
     const secondOfDecember = Date.parse('2026-12-02T08:00:00Z');
     const d = deps({
       now: () => secondOfDecember,
-      charts: fakeChartLinks([`${ORG_A}/2026-11`]),
+      charts: new FakeChartLinks([`${ORG_A}/2026-11`], () => NOW),
     });
     const reply = await ask(d, 'spend');
 
     // The current month and four before it at once; once the state names November, July as well.
-    expect((d.spend as ReturnType<typeof fakeSpend>).reads).toEqual(
+    expect((d.spend as FakeSpendStore).reads).toEqual(
       ['2026-12', '2026-11', '2026-10', '2026-09', '2026-08', '2026-07'].map((m) => `${ORG_A}/${m}`),
     );
-    expect((d.charts as ReturnType<typeof fakeChartLinks>).lookups).toEqual([
-      `${ORG_A}/2026-12`,
-      `${ORG_A}/2026-11`,
-    ]);
+    expect((d.charts as FakeChartLinks).lookups).toEqual([`${ORG_A}/2026-12`, `${ORG_A}/2026-11`]);
     // A day after November's end every day of it counts as complete (the 12 without usage at $0).
     expect(replyText(reply)).toContain('Spend: Acme & <Sons>, November 2026');
     expect(replyText(reply)).toContain('*Final for November 2026:* $1,800.00 month-to-date (Nov 1–30)');
@@ -184,7 +157,7 @@ describe('/invoice spend for one organisation', () => {
   });
 
   it('says when there is not enough data yet, and when the next poll is', async () => {
-    const reply = await ask(deps({ spend: fakeSpend({}) }), 'spend');
+    const reply = await ask(deps({ spend: new FakeSpendStore({}) }), 'spend');
 
     expect(reply).toEqual({
       response_type: 'ephemeral',
@@ -197,7 +170,7 @@ describe('/invoice spend for one organisation', () => {
     const reply = await ask(
       deps({
         log,
-        spend: fakeSpend({
+        spend: new FakeSpendStore({
           [`${ORG_A}/2026-11`]: new ArchiveError(
             'spend record refused: total must hold 30 days',
             'GetObject',
@@ -220,7 +193,7 @@ describe('/invoice spend for one organisation', () => {
     const reply = await ask(d, `spend ${ORG_B}`);
 
     expect(reply.text).toBe(`Organisation \`${ORG_B}\` is not one of the watched organisations.`);
-    expect((d.spend as ReturnType<typeof fakeSpend>).reads).toEqual([]);
+    expect((d.spend as FakeSpendStore).reads).toEqual([]);
   });
 
   it('posts in the channel when asked to', async () => {
@@ -232,12 +205,12 @@ describe('/invoice spend for every watched organisation', () => {
   const several = () =>
     deps({
       orgIds: [ORG_A, ORG_B, ORG_C],
-      state: fakeState([state(ORG_A, 'Acme & <Sons>'), state(ORG_B, '<!channel> Beta `x`')]),
-      spend: fakeSpend({
+      state: new FakeStateStore([state(ORG_A, 'Acme & <Sons>'), state(ORG_B, '<!channel> Beta `x`')]),
+      spend: new FakeSpendStore({
         [`${ORG_A}/2026-11`]: november(ORG_A),
         [`${ORG_B}/2026-11`]: november(ORG_B, 5_000),
       }),
-      charts: fakeChartLinks([`${ORG_A}/2026-11`, `${ORG_B}/2026-11`]),
+      charts: new FakeChartLinks([`${ORG_A}/2026-11`, `${ORG_B}/2026-11`], () => NOW),
     });
 
   it('shows one section each with a total across them, and names the one without data', async () => {
@@ -247,7 +220,7 @@ describe('/invoice spend for every watched organisation', () => {
     expect(text).toContain('*All 2 organisations:* *$2,700.00* month-to-date → forecast *$4,500.00*.');
     expect(text).toContain('Acme &amp; &lt;Sons&gt;');
     expect(text).toContain('*&lt;!channel&gt; Beta `x`* (`bbbbbbbbbbbbbbbbbbbbbbb2`)');
-    expect(mrkdwnOf(reply).join('\n')).not.toContain('<!channel>');
+    expect(mrkdwnTexts(reply).join('\n')).not.toContain('<!channel>');
     expect(text).toContain(`No spend data yet for \`${ORG_C}\``);
     expect(imageBlocks(reply)).toHaveLength(2);
     expect(validateBlocks(reply.blocks ?? [])).toEqual([]);
@@ -258,7 +231,7 @@ describe('/invoice spend for every watched organisation', () => {
     const reply = await ask(
       {
         ...d,
-        spend: fakeSpend({
+        spend: new FakeSpendStore({
           [`${ORG_A}/2026-11`]: november(ORG_A),
           [`${ORG_B}/2026-11`]: new ArchiveError('S3 GetObject failed', 'GetObject', 'k'),
         }),

@@ -1,17 +1,19 @@
-import type { CsvLinkPresigner, IndexReader, StateReader, StoredState } from '../../lib/archive/ports';
-import type { SpendReader, StoredSpend } from '../../lib/archive/spend-store';
-import type { AtlasInvoiceApi } from '../../lib/atlas/types';
-import type { SpendChartLinks } from '../../lib/command/chart-links';
 import type { CommandDeps } from '../../lib/command/use-case';
 import type { SlackAccess } from '../../lib/config';
-import { AtlasApiError } from '../../lib/errors';
 import type { Invoice } from '../../lib/invoices/invoice';
 import type { InvoiceIndexEntry, InvoiceStateEntry, OrgState } from '../../lib/invoices/types';
-import { createLogger, type Logger } from '../../lib/log';
+import type { Logger } from '../../lib/log';
 import { DEFAULT_SPEND_SETTINGS } from '../../lib/spend/settings';
-import type { SpendRecord } from '../../lib/spend/spend-record';
+import {
+  FakeAtlas,
+  FakeChartLinks,
+  FakeIndexStore,
+  FakePresigner,
+  FakeSpendStore,
+  FakeStateStore,
+} from '../support/fakes';
 
-/** Shared fakes for the slash-command tests: in-memory ports, no network. */
+/** What the slash-command tests read and answer about; the ports' fakes are in test/support/fakes.ts. */
 export const ORG_A = 'aaaaaaaaaaaaaaaaaaaaaaa1';
 export const ORG_B = 'bbbbbbbbbbbbbbbbbbbbbbb2';
 export const INVOICE_1 = '1111111111111111111111a1';
@@ -100,120 +102,6 @@ export function orgState(
   };
 }
 
-export function fakeIndex(entries: readonly InvoiceIndexEntry[] = []): IndexReader & { reads: string[] } {
-  const reads: string[] = [];
-  return {
-    reads,
-    async readIndex(invoiceId) {
-      reads.push(invoiceId);
-      return entries.find((e) => e.invoiceId === invoiceId);
-    },
-  };
-}
-
-export function fakeState(states: readonly OrgState[] = []): StateReader & { reads: string[] } {
-  const reads: string[] = [];
-  return {
-    reads,
-    async readState(orgId): Promise<StoredState | undefined> {
-      reads.push(orgId);
-      const state = states.find((s) => s.orgId === orgId);
-      return state === undefined ? undefined : { state, etag: '"etag"' };
-    },
-  };
-}
-
-/**
- * Spend records by `{orgId}/{YYYY-MM}`; a value that is an Error is thrown by the read (an unreadable record).
- * `reads` lists the keys asked for, in order.
- */
-export function fakeSpend(
-  records: Record<string, SpendRecord | Error> = {},
-): SpendReader & { reads: string[] } {
-  const reads: string[] = [];
-  return {
-    reads,
-    async readSpend(orgId, month): Promise<StoredSpend | undefined> {
-      const key = `${orgId}/${month}`;
-      reads.push(key);
-      const found = records[key];
-      if (found instanceof Error) throw found;
-      return found === undefined ? undefined : { record: found, etag: '"spend-etag"' };
-    },
-  };
-}
-
-/** Charts that exist, as `{orgId}/{YYYY-MM}`; links look like presigned S3 URLs of the chart key. */
-export function fakeChartLinks(
-  existing: readonly string[] = [],
-  now = () => NOW,
-): SpendChartLinks & { lookups: string[] } {
-  const lookups: string[] = [];
-  return {
-    lookups,
-    async linkChart(orgId, month) {
-      lookups.push(`${orgId}/${month}`);
-      if (!existing.includes(`${orgId}/${month}`)) return undefined;
-      return {
-        url: `https://bucket.s3.amazonaws.com/atlas-invoices/spend/${orgId}/${month}.png?X-Amz-Signature=abc`,
-        expiresAt: now() + 900_000,
-      };
-    },
-  };
-}
-
-export function fakePresigner(ttlSeconds = 900, now = () => NOW): CsvLinkPresigner & { calls: string[][] } {
-  const calls: string[][] = [];
-  return {
-    calls,
-    async presignCsv(key, fileName) {
-      calls.push([key, fileName]);
-      return {
-        url: `https://bucket.s3.amazonaws.com/${key}?X-Amz-Signature=abc&response-content-disposition=${fileName}`,
-        expiresAt: now() + ttlSeconds * 1000,
-      };
-    },
-  };
-}
-
-export function notFound(orgId: string, invoiceId: string): AtlasApiError {
-  return new AtlasApiError(`invoice ${invoiceId} not found`, {
-    status: 404,
-    errorCode: 'RESOURCE_NOT_FOUND',
-    method: 'GET',
-    path: `/api/atlas/v2/orgs/${orgId}/invoices/${invoiceId}`,
-  });
-}
-
-/** An Atlas port whose getInvoice answers per organisation from `byOrg` (a function may delay or throw). */
-export function fakeAtlas(
-  byOrg: Record<string, (invoiceId: string, signal?: AbortSignal) => Promise<Invoice>>,
-): AtlasInvoiceApi & { calls: string[] } {
-  const calls: string[] = [];
-  const unused = async (): Promise<never> => {
-    throw new Error('not used by the slash command');
-  };
-  return {
-    calls,
-    listInvoices: unused,
-    getPendingInvoices: unused,
-    getInvoiceCsv: unused,
-    async getInvoice(orgId, invoiceId, options) {
-      calls.push(`${orgId}/${invoiceId}`);
-      const answer = byOrg[orgId];
-      if (answer === undefined) throw notFound(orgId, invoiceId);
-      return answer(invoiceId, options?.signal);
-    },
-  };
-}
-
-/** Never settles until its signal aborts (then rejects as the real client does). */
-export function hangUntilAborted(signal?: AbortSignal): Promise<never> {
-  return new Promise((_resolve, reject) => {
-    signal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
-  });
-}
-
 export function atlasInvoice(overrides: Partial<Invoice> = {}): Invoice {
   return {
     id: INVOICE_2,
@@ -246,13 +134,6 @@ export function atlasInvoice(overrides: Partial<Invoice> = {}): Invoice {
   };
 }
 
-/** A logger that keeps its lines, to assert what was (and was not) logged. */
-export function recordingLogger(redact: readonly string[] = []): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const log = createLogger({ level: 'debug', write: (line) => lines.push(line), redact });
-  return Object.assign(log, { lines });
-}
-
 /** All the text a reply shows: fallback text plus every string inside its blocks. */
 export function replyText(reply: { text: string; blocks?: readonly unknown[] }): string {
   const parts: string[] = [reply.text];
@@ -274,7 +155,7 @@ export const SLACK_VECTOR = {
 } as const;
 
 /**
- * The use case's deps over the fakes above: one archived invoice (`indexEntry()`), no state, ORG_A configured,
+ * The use case's deps over the fakes of test/support: one archived invoice (`indexEntry()`), no state, ORG_A configured,
  * open access, the clock at NOW, a 100 ms Atlas deadline, and `log`; `overrides` replace any of them.
  */
 export function commandDeps<L extends Logger>(
@@ -282,13 +163,13 @@ export function commandDeps<L extends Logger>(
   overrides: Partial<CommandDeps> = {},
 ): CommandDeps & { log: L } {
   return {
-    index: fakeIndex([indexEntry()]),
-    state: fakeState([]),
-    presigner: fakePresigner(),
-    spend: fakeSpend(),
-    charts: fakeChartLinks(),
+    index: new FakeIndexStore([indexEntry()]),
+    state: new FakeStateStore(),
+    presigner: new FakePresigner(900, () => NOW),
+    spend: new FakeSpendStore(),
+    charts: new FakeChartLinks([], () => NOW),
     spendSettings: DEFAULT_SPEND_SETTINGS,
-    atlas: fakeAtlas({}),
+    atlas: new FakeAtlas(),
     orgIds: [ORG_A],
     access: openAccess,
     now: () => NOW,

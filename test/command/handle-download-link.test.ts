@@ -2,39 +2,29 @@ import { describe, expect, it } from 'vitest';
 import { type DownloadLinkDeps, handleDownloadLink } from '../../lib/command/handle-download-link';
 import { refusalReply } from '../../lib/command/replies';
 import { silentLogger } from '../../lib/log';
+import { FakeIndexStore, FakePresigner, recordingLogger } from '../support/fakes';
 import {
   CHANNEL,
-  fakeIndex,
-  fakePresigner,
+  commandDeps,
   INVOICE_1,
   indexEntry,
   NOW,
   ORG_A,
   ORG_B,
-  openAccess,
-  recordingLogger,
   replyText,
   TEAM,
   USER,
 } from './fixtures';
 
 function deps(overrides: Partial<DownloadLinkDeps> = {}): DownloadLinkDeps {
-  return {
-    index: fakeIndex([indexEntry()]),
-    presigner: fakePresigner(900),
-    orgIds: [ORG_A, ORG_B],
-    access: openAccess,
-    now: () => NOW,
-    log: silentLogger,
-    ...overrides,
-  };
+  return commandDeps(silentLogger, { orgIds: [ORG_A, ORG_B], ...overrides });
 }
 
 const who = { teamId: TEAM, channelId: CHANNEL, userId: USER };
 
 describe('handleDownloadLink', () => {
   it('answers with a fresh link, ephemerally and without replacing the channel message', async () => {
-    const presigner = fakePresigner(900);
+    const presigner = new FakePresigner(900, () => NOW);
     const reply = await handleDownloadLink(deps({ presigner }), { ...who, value: `${ORG_A}:${INVOICE_1}` });
     expect(presigner.calls).toEqual([
       [`atlas-invoices/${ORG_A}/2024-06/${INVOICE_1}.csv`, `atlas-invoice-2024-06-${INVOICE_1}.csv`],
@@ -58,7 +48,7 @@ describe('handleDownloadLink', () => {
     ['an organisation that is not watched', `cccccccccccccccccccccccc:${INVOICE_1}`],
     ['an invoice of another organisation', `${ORG_B}:${INVOICE_1}`],
   ])('refuses %s without presigning', async (_case, value) => {
-    const presigner = fakePresigner();
+    const presigner = new FakePresigner(900, () => NOW);
     const reply = await handleDownloadLink(deps({ presigner }), { ...who, value });
     expect(reply.text).toBe('This button does not point to an invoice of a watched organisation any more.');
     expect(reply.replace_original).toBe(false);
@@ -66,7 +56,7 @@ describe('handleDownloadLink', () => {
   });
 
   it('says when the invoice is not archived yet', async () => {
-    const reply = await handleDownloadLink(deps({ index: fakeIndex([]) }), {
+    const reply = await handleDownloadLink(deps({ index: new FakeIndexStore([]) }), {
       ...who,
       value: `${ORG_A}:${INVOICE_1}`,
     });
@@ -76,7 +66,7 @@ describe('handleDownloadLink', () => {
   });
 
   it('refuses a requester who may not see billing data with the common refusal', async () => {
-    const index = fakeIndex([indexEntry()]);
+    const index = new FakeIndexStore([indexEntry()]);
     const reply = await handleDownloadLink(deps({ index }), {
       ...who,
       teamId: 'T0OTHER',
@@ -88,11 +78,8 @@ describe('handleDownloadLink', () => {
 
   it('answers that the archive cannot be read when S3 fails', async () => {
     const log = recordingLogger();
-    const index = {
-      async readIndex(): Promise<never> {
-        throw new Error('InternalError');
-      },
-    };
+    const index = new FakeIndexStore();
+    index.failReads = () => new Error('InternalError');
     const reply = await handleDownloadLink(deps({ index, log }), { ...who, value: `${ORG_A}:${INVOICE_1}` });
     expect(reply.text).toBe('The invoice archive cannot be read right now. Please try again in a minute.');
     expect(log.lines).toHaveLength(1);

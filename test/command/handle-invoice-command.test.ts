@@ -5,26 +5,25 @@ import type { SlackAccess } from '../../lib/config';
 import { AtlasApiError } from '../../lib/errors';
 import type { Invoice } from '../../lib/invoices/invoice';
 import { silentLogger } from '../../lib/log';
-import { DEFAULT_SPEND_SETTINGS } from '../../lib/spend/settings';
+import {
+  FakeAtlas,
+  FakeIndexStore,
+  FakePresigner,
+  FakeStateStore,
+  hangUntilAborted,
+  recordingLogger,
+} from '../support/fakes';
 import {
   atlasInvoice,
   CHANNEL,
-  fakeAtlas,
-  fakeChartLinks,
-  fakeIndex,
-  fakePresigner,
-  fakeSpend,
-  fakeState,
-  hangUntilAborted,
+  commandDeps,
   INVOICE_1,
   INVOICE_2,
   indexEntry,
   NOW,
   ORG_A,
   ORG_B,
-  openAccess,
   orgState,
-  recordingLogger,
   replyText,
   stateEntry,
   TEAM,
@@ -32,21 +31,7 @@ import {
 } from './fixtures';
 
 function deps(overrides: Partial<InvoiceCommandDeps> = {}): InvoiceCommandDeps {
-  return {
-    index: fakeIndex([indexEntry()]),
-    state: fakeState([]),
-    presigner: fakePresigner(),
-    spend: fakeSpend(),
-    charts: fakeChartLinks(),
-    spendSettings: DEFAULT_SPEND_SETTINGS,
-    atlas: fakeAtlas({}),
-    orgIds: [ORG_A, ORG_B],
-    access: openAccess,
-    now: () => NOW,
-    log: silentLogger,
-    atlasDeadlineMs: 1_000,
-    ...overrides,
-  };
+  return commandDeps(silentLogger, { orgIds: [ORG_A, ORG_B], atlasDeadlineMs: 1_000, ...overrides });
 }
 
 const who = { teamId: TEAM, channelId: CHANNEL, userId: USER, command: '/invoice' } as const;
@@ -63,8 +48,8 @@ describe('handleInvoiceCommand: authorisation', () => {
     ['another channel', { ...who, channelId: 'C0OTHER' }],
     ['another user', { ...who, userId: 'U0OTHER' }],
   ])('refuses %s with the same text and reads nothing', async (_case, requester) => {
-    const index = fakeIndex([indexEntry()]);
-    const state = fakeState([]);
+    const index = new FakeIndexStore([indexEntry()]);
+    const state = new FakeStateStore([]);
     const reply = await handleInvoiceCommand(deps({ access: strict, index, state }), {
       ...requester,
       text: INVOICE_1,
@@ -85,10 +70,10 @@ describe('handleInvoiceCommand: authorisation', () => {
 
 describe('handleInvoiceCommand: an archived invoice', () => {
   it('answers from one index read and one presign, with amounts, arithmetic, top costs and the link', async () => {
-    const index = fakeIndex([indexEntry()]);
-    const presigner = fakePresigner(900);
-    const state = fakeState([]);
-    const atlas = fakeAtlas({});
+    const index = new FakeIndexStore([indexEntry()]);
+    const presigner = new FakePresigner(900, () => NOW);
+    const state = new FakeStateStore([]);
+    const atlas = new FakeAtlas({});
     const reply = await handleInvoiceCommand(deps({ index, presigner, state, atlas }), {
       ...who,
       text: INVOICE_1,
@@ -138,7 +123,7 @@ describe('handleInvoiceCommand: an archived invoice', () => {
 
   it('says a forgiven invoice owes nothing, and how much was forgiven', async () => {
     const entry = indexEntry({ statusName: 'FORGIVEN' });
-    const reply = await handleInvoiceCommand(deps({ index: fakeIndex([entry]) }), {
+    const reply = await handleInvoiceCommand(deps({ index: new FakeIndexStore([entry]) }), {
       ...who,
       text: INVOICE_1,
     });
@@ -156,7 +141,7 @@ describe('handleInvoiceCommand: an archived invoice', () => {
   });
 
   it('says a pending invoice is still accruing, as of when it was archived', async () => {
-    const index = fakeIndex([indexEntry({ statusName: 'PENDING' })]);
+    const index = new FakeIndexStore([indexEntry({ statusName: 'PENDING' })]);
     const reply = await handleInvoiceCommand(deps({ index }), { ...who, text: INVOICE_1 });
     expect(replyText(reply)).toContain('*$1,313.32 so far this cycle*');
     expect(replyText(reply)).toContain('nothing is due until the cycle closes');
@@ -164,7 +149,7 @@ describe('handleInvoiceCommand: an archived invoice', () => {
   });
 
   it('says when the organisation of a failed payment is suspended and locked, and where to pay', async () => {
-    const index = fakeIndex([indexEntry({ statusName: 'FAILED' })]);
+    const index = new FakeIndexStore([indexEntry({ statusName: 'FAILED' })]);
     const reply = await handleInvoiceCommand(deps({ index, atlasBaseUrl: 'https://cloud.mongodb.com' }), {
       ...who,
       text: INVOICE_1,
@@ -181,7 +166,7 @@ describe('handleInvoiceCommand: an archived invoice', () => {
   });
 
   it('says since when a failed payment is past its suspension date', async () => {
-    const index = fakeIndex([indexEntry({ statusName: 'FAILED', updated: '2024-06-01T00:00:00Z' })]);
+    const index = new FakeIndexStore([indexEntry({ statusName: 'FAILED', updated: '2024-06-01T00:00:00Z' })]);
     const reply = await handleInvoiceCommand(deps({ index }), { ...who, text: INVOICE_1 });
     expect(replyText(reply)).toContain(
       `*$313.32 owed*, suspended from <!date^${Date.parse('2024-07-01T00:00:00Z') / 1000}^{date_short_pretty}|Jul 1, 2024> while unpaid`,
@@ -190,11 +175,8 @@ describe('handleInvoiceCommand: an archived invoice', () => {
 
   it('answers that the archive cannot be read when S3 fails, logging without details in the reply', async () => {
     const log = recordingLogger();
-    const index = {
-      async readIndex(): Promise<never> {
-        throw new Error('AccessDenied: arn:aws:iam::123456789012:role/secret-role');
-      },
-    };
+    const index = new FakeIndexStore();
+    index.failReads = () => new Error('AccessDenied: arn:aws:iam::123456789012:role/secret-role');
     const reply = await handleInvoiceCommand(deps({ index, log }), { ...who, text: INVOICE_1 });
     expect(reply.text).toBe('The invoice archive cannot be read right now. Please try again in a minute.');
     expect(replyText(reply)).not.toContain('arn:aws');
@@ -204,8 +186,8 @@ describe('handleInvoiceCommand: an archived invoice', () => {
   });
 
   it('treats an index entry of an organisation no longer watched as unknown', async () => {
-    const index = fakeIndex([indexEntry({ orgId: 'ffffffffffffffffffffffff' })]);
-    const atlas = fakeAtlas({});
+    const index = new FakeIndexStore([indexEntry({ orgId: 'ffffffffffffffffffffffff' })]);
+    const atlas = new FakeAtlas({});
     const reply = await handleInvoiceCommand(deps({ index, atlas }), { ...who, text: INVOICE_1 });
     expect(reply.text).toContain('is unknown for the 2 watched organisations');
     expect(atlas.calls.sort()).toEqual([`${ORG_A}/${INVOICE_1}`, `${ORG_B}/${INVOICE_1}`]);
@@ -214,8 +196,8 @@ describe('handleInvoiceCommand: an archived invoice', () => {
 
 describe('handleInvoiceCommand: an id not archived yet', () => {
   it('asks every watched organisation in parallel and answers from the JSON of the one that has it', async () => {
-    const atlas = fakeAtlas({ [ORG_B]: async () => atlasInvoice() });
-    const state = fakeState([orgState(ORG_B, {}, 'Beta "Org"')]);
+    const atlas = new FakeAtlas({ [ORG_B]: async () => atlasInvoice() });
+    const state = new FakeStateStore([orgState(ORG_B, {}, 'Beta "Org"')]);
     const reply = await handleInvoiceCommand(deps({ atlas, state, pollIntervalMinutes: 60 }), {
       ...who,
       text: INVOICE_2,
@@ -233,7 +215,7 @@ describe('handleInvoiceCommand: an id not archived yet', () => {
   });
 
   it('says the invoice is unknown when every organisation answers 404', async () => {
-    const reply = await handleInvoiceCommand(deps({ atlas: fakeAtlas({}) }), { ...who, text: INVOICE_2 });
+    const reply = await handleInvoiceCommand(deps({ atlas: new FakeAtlas({}) }), { ...who, text: INVOICE_2 });
     expect(reply.text).toBe(
       `Invoice \`${INVOICE_2}\` is unknown for the 2 watched organisations: neither the archive nor Atlas has it. Check the id; \`/invoice list\` shows recent ones.`,
     );
@@ -245,7 +227,7 @@ describe('handleInvoiceCommand: an id not archived yet', () => {
       if (signal) signals.push(signal);
       return hangUntilAborted(signal);
     };
-    const atlas = fakeAtlas({ [ORG_A]: slow, [ORG_B]: slow });
+    const atlas = new FakeAtlas({ [ORG_A]: slow, [ORG_B]: slow });
     const reply = await handleInvoiceCommand(deps({ atlas, atlasDeadlineMs: 20 }), {
       ...who,
       text: INVOICE_2,
@@ -257,7 +239,7 @@ describe('handleInvoiceCommand: an id not archived yet', () => {
   });
 
   it('caps the Atlas wait by what is left of the reply budget', async () => {
-    const atlas = fakeAtlas({ [ORG_A]: (_id, signal) => hangUntilAborted(signal) });
+    const atlas = new FakeAtlas({ [ORG_A]: (_id, signal) => hangUntilAborted(signal) });
     const clock = { now: NOW };
     // The request arrived 2,490 ms ago: 10 ms of the 2,500 ms budget are left, whatever atlasDeadlineMs says.
     const reply = await handleInvoiceCommand(deps({ atlas, atlasDeadlineMs: 60_000, now: () => clock.now }), {
@@ -270,7 +252,7 @@ describe('handleInvoiceCommand: an id not archived yet', () => {
 
   it('says Atlas could not be asked when an organisation fails with something other than 404', async () => {
     const log = recordingLogger();
-    const atlas = fakeAtlas({
+    const atlas = new FakeAtlas({
       [ORG_A]: async () => {
         throw new AtlasApiError('Atlas answered 503', {
           status: 503,
@@ -330,7 +312,7 @@ describe('handleInvoiceCommand: answers from the state', () => {
   ];
 
   it('lists the newest invoices first, reading each organisation state once', async () => {
-    const state = fakeState(states);
+    const state = new FakeStateStore(states);
     const reply = await handleInvoiceCommand(deps({ state }), { ...who, text: 'list 4' });
     expect(state.reads.sort()).toEqual([ORG_A, ORG_B]);
     const all = replyText(reply);
@@ -346,14 +328,20 @@ describe('handleInvoiceCommand: answers from the state', () => {
   });
 
   it('lists five by default', async () => {
-    const reply = await handleInvoiceCommand(deps({ state: fakeState(states) }), { ...who, text: 'list' });
+    const reply = await handleInvoiceCommand(deps({ state: new FakeStateStore(states) }), {
+      ...who,
+      text: 'list',
+    });
     const all = replyText(reply);
     expect(Object.values(ids).every((id) => all.includes(id))).toBe(true);
     expect(all).toContain('Latest 5 Atlas invoices');
   });
 
   it('shows the current cycle and what awaits payment for pending', async () => {
-    const reply = await handleInvoiceCommand(deps({ state: fakeState(states) }), { ...who, text: 'pending' });
+    const reply = await handleInvoiceCommand(deps({ state: new FakeStateStore(states) }), {
+      ...who,
+      text: 'pending',
+    });
     const blocks = (reply.blocks ?? []).map((b) => JSON.stringify(b));
     const current = blocks.find((b) => b.includes('*Current cycle*')) ?? '';
     const awaiting = blocks.find((b) => b.includes('*Awaiting payment*')) ?? '';
@@ -366,9 +354,9 @@ describe('handleInvoiceCommand: answers from the state', () => {
   });
 
   it('answers latest for one organisation with the whole archived invoice and its link', async () => {
-    const index = fakeIndex([indexEntry({ invoiceId: ids.closed, statusName: 'CLOSED' })]);
-    const presigner = fakePresigner();
-    const state = fakeState([
+    const index = new FakeIndexStore([indexEntry({ invoiceId: ids.closed, statusName: 'CLOSED' })]);
+    const presigner = new FakePresigner(900, () => NOW);
+    const state = new FakeStateStore([
       orgState(ORG_A, { [ids.older]: older, [ids.closed]: { ...closed, startDate: '2024-08-01T00:00:00Z' } }),
     ]);
     const reply = await handleInvoiceCommand(deps({ index, state, presigner }), {
@@ -382,7 +370,10 @@ describe('handleInvoiceCommand: answers from the state', () => {
   });
 
   it('answers latest for several organisations with one line each', async () => {
-    const reply = await handleInvoiceCommand(deps({ state: fakeState(states) }), { ...who, text: 'latest' });
+    const reply = await handleInvoiceCommand(deps({ state: new FakeStateStore(states) }), {
+      ...who,
+      text: 'latest',
+    });
     const all = replyText(reply);
     expect(all).toContain('Latest Atlas invoice of each organisation');
     expect(all).toContain(ids.pending);
@@ -391,7 +382,7 @@ describe('handleInvoiceCommand: answers from the state', () => {
   });
 
   it('refuses latest for an organisation that is not watched', async () => {
-    const state = fakeState(states);
+    const state = new FakeStateStore(states);
     const reply = await handleInvoiceCommand(deps({ state }), {
       ...who,
       text: 'latest cccccccccccccccccccccccc',
@@ -403,23 +394,16 @@ describe('handleInvoiceCommand: answers from the state', () => {
   });
 
   it('notes organisations not polled yet or unreadable, and gives up only when none can be read', async () => {
-    const state = {
-      async readState(orgId: string) {
-        if (orgId === ORG_B) throw new Error('SlowDown');
-        return undefined;
-      },
-    };
+    const state = new FakeStateStore();
+    state.failReads = (orgId) => (orgId === ORG_B ? new Error('SlowDown') : undefined);
     const reply = await handleInvoiceCommand(deps({ state }), { ...who, text: 'list' });
     expect(replyText(reply)).toContain(
       '1 organisation could not be read right now. 1 organisation not polled yet.',
     );
     expect(replyText(reply)).toContain('No invoice is recorded yet for the watched organisations.');
 
-    const broken = {
-      async readState(): Promise<never> {
-        throw new Error('SlowDown');
-      },
-    };
+    const broken = new FakeStateStore();
+    broken.failReads = () => new Error('SlowDown');
     const none = await handleInvoiceCommand(deps({ state: broken }), { ...who, text: 'pending' });
     expect(none.text).toBe('The invoice archive cannot be read right now. Please try again in a minute.');
   });

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createLazyAtlas } from '../../lib/command/lazy-atlas';
-import { atlasInvoice, fakeAtlas, ORG_B } from './fixtures';
+import { FakeAtlas } from '../support/fakes';
+import { atlasInvoice, ORG_B } from './fixtures';
 
 describe('createLazyAtlas', () => {
   it('builds the client on the first call only, then reuses it', async () => {
     let builds = 0;
-    const real = fakeAtlas({ [ORG_B]: async () => atlasInvoice() });
+    const real = new FakeAtlas({ [ORG_B]: async () => atlasInvoice() });
     const lazy = createLazyAtlas(async () => {
       builds += 1;
       return real;
@@ -22,7 +23,7 @@ describe('createLazyAtlas', () => {
     const lazy = createLazyAtlas(async () => {
       attempts += 1;
       if (attempts === 1) throw new Error('module failed to load');
-      return fakeAtlas({ [ORG_B]: async () => atlasInvoice() });
+      return new FakeAtlas({ [ORG_B]: async () => atlasInvoice() });
     });
     await expect(lazy.getInvoice(ORG_B, 'x')).rejects.toThrow('module failed to load');
     await expect(lazy.getInvoice(ORG_B, 'x')).resolves.toMatchObject({ orgId: ORG_B });

@@ -1,22 +1,12 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import type { ScheduledEvent } from 'aws-lambda';
 import type { PollHandler, PollHandlerDeps, PollTestOptions } from '../../functions/poll-invoices';
 import { createLambdaContext } from '../../infra/local/lambda-context';
 import type { PollReport } from '../../lib/poll/report';
 import { FAST_RETRY, type StandIns } from '../poll/stand-ins';
+import { scheduledEvent } from '../support/lambda';
 
 /** The real poll handler as these tests build and invoke it: on the stand-ins, with an EventBridge event. */
-const SCHEDULED_EVENT: ScheduledEvent = {
-  version: '0',
-  id: 'deploy-test',
-  'detail-type': 'Scheduled Event',
-  source: 'aws.events',
-  account: '000000000000',
-  time: '2024-07-02T12:00:00Z',
-  region: 'us-east-1',
-  resources: ['arn:aws:events:us-east-1:000000000000:rule/poll'],
-  detail: {},
-};
+const SCHEDULED_EVENT = scheduledEvent('deploy-test', 'poll', '2024-07-02T12:00:00Z');
 
 /** Everything but the environment and the secret: the S3 stand-in and log lines into `logs`. */
 export function standInDeps(standIns: StandIns, logs: string[]): Omit<PollHandlerDeps, 'env' | 'secrets'> {

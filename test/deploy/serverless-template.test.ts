@@ -183,7 +183,15 @@ describe('the packaged CloudFormation template', () => {
       (s) =>
         s.Effect === 'Deny' && JSON.stringify(s.Condition) === '{"Bool":{"aws:SecureTransport":"false"}}',
     );
-    expect(denyPlainHttp).toBeDefined();
+    expect(denyPlainHttp).toMatchObject({
+      Sid: 'DenyInsecureTransport',
+      Principal: '*',
+      Action: 's3:*',
+      Resource: [
+        { 'Fn::GetAtt': ['ArchiveBucket', 'Arn'] },
+        { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['ArchiveBucket', 'Arn'] }, '/*']] },
+      ],
+    });
     expect(policy.Statement.every((s) => s.Effect === 'Deny')).toBe(true);
   });
 

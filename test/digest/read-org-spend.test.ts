@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { pendingMonthOf, readOrgSpend, utcDayOf, utcMonthOf } from '../../lib/digest/read-org-spend';
+import { pendingMonthOf, readOrgSpend } from '../../lib/digest/read-org-spend';
 import { ArchiveError } from '../../lib/errors';
 import { DEFAULT_SPEND_SETTINGS } from '../../lib/spend/settings';
 import type { SpendRecord } from '../../lib/spend/spend-record';
-import { fakeSpend, fakeState, ORG_A, orgState, recordingLogger, stateEntry } from '../command/fixtures';
+import { ORG_A, orgState, stateEntry } from '../command/fixtures';
 import { seriesOf } from '../spend/support';
+import { FakeSpendStore, FakeStateStore, recordingLogger } from '../support/fakes';
 
 const NOW = Date.parse('2026-11-20T10:00:00Z');
 
@@ -17,21 +18,19 @@ const record = (start: string, days: number, daily: number, filled: number, fina
 const pendingFrom = (startDate: string) =>
   stateEntry({ statusName: 'PENDING', startDate, endDate: startDate, archived: undefined });
 
-function deps(records: Parameters<typeof fakeSpend>[0], states = [orgState(ORG_A, {}, 'Acme')]) {
+function deps(
+  records: ConstructorParameters<typeof FakeSpendStore>[0],
+  states = [orgState(ORG_A, {}, 'Acme')],
+) {
   return {
-    state: fakeState(states),
-    spend: fakeSpend(records),
+    state: new FakeStateStore(states),
+    spend: new FakeSpendStore(records),
     settings: DEFAULT_SPEND_SETTINGS,
     log: recordingLogger(),
   };
 }
 
-describe('the calendar of a read', () => {
-  it('takes the UTC day and month of an instant', () => {
-    expect(utcDayOf(Date.parse('2026-11-30T23:59:59Z'))).toBe('2026-11-30');
-    expect(utcMonthOf(Date.parse('2026-12-01T00:00:00Z'))).toBe('2026-12');
-  });
-
+describe('the month of a read', () => {
   it('finds the month of the newest pending invoice, ignoring other statuses', () => {
     const state = orgState(ORG_A, {
       ['1'.repeat(24)]: pendingFrom('2026-10-01T00:00:00Z'),

@@ -3,14 +3,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type SlackStandIn, startSlackStandIn } from '../../infra/local/slack';
 import { validateBlocks } from '../../infra/local/slack/block-kit';
 import type { SlackDelivery } from '../../lib/config';
-import type { SpendChartReader } from '../../lib/digest/chart-reader';
 import { type DigestDeps, groupByChannel, runSpendDigest } from '../../lib/digest/run-digest';
 import { createDeadline } from '../../lib/retry';
 import { createSlackNotifier, slackWebClientOptions } from '../../lib/slack/notifier';
 import { DEFAULT_SPEND_SETTINGS } from '../../lib/spend/settings';
 import type { SpendRecord } from '../../lib/spend/spend-record';
-import { fakeSpend, fakeState, recordingLogger } from '../command/fixtures';
 import { seriesOf } from '../spend/support';
+import { FakeChartReader, FakeSpendStore, FakeStateStore, recordingLogger } from '../support/fakes';
 
 const NOW = Date.parse('2026-11-20T10:00:00Z');
 const ORGS = Array.from({ length: 20 }, (_, i) => `${String(i + 1).padStart(2, '0')}${'f'.repeat(22)}`);
@@ -37,18 +36,12 @@ const record = (orgId: string, daily: number): SpendRecord => ({
 function deps(orgIds: readonly string[], delivery: SlackDelivery) {
   const log = recordingLogger();
   const web = new WebClient(slack.token, slackWebClientOptions({ apiUrl: slack.apiUrl, log }));
-  const reads: string[] = [];
-  const reader: SpendChartReader = {
-    async readChart(orgId, month) {
-      reads.push(`${orgId}/${month}`);
-      return PNG;
-    },
-  };
+  const reader = new FakeChartReader(PNG);
   const built: DigestDeps = {
     orgIds,
     delivery,
-    state: fakeState([]),
-    spend: fakeSpend(
+    state: new FakeStateStore([]),
+    spend: new FakeSpendStore(
       Object.fromEntries(orgIds.map((id, i) => [`${id}/2026-11`, record(id, 1_000 * (i + 1))])),
     ),
     settings: DEFAULT_SPEND_SETTINGS,
@@ -65,7 +58,7 @@ function deps(orgIds: readonly string[], delivery: SlackDelivery) {
     now: () => NOW,
     deadline: createDeadline(30_000),
   };
-  return { deps: built, reads, log };
+  return { deps: built, reads: reader.reads, log };
 }
 
 const bot = (

@@ -1,6 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Context, ScheduledEvent } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPollHandler, type PollHandler, type PollTestOptions } from '../../functions/poll-invoices';
 import { DEMO_SERVICE_ACCOUNT, type OrgSeed } from '../../infra/local/atlas-sandbox';
@@ -12,10 +12,12 @@ import type { Env } from '../../lib/config';
 import { ConfigError } from '../../lib/errors';
 import { formatUsd, toAmounts } from '../../lib/invoices/money';
 import { PollFailedError, type PollReport } from '../../lib/poll/report';
-import { createSecretsManagerReader, type SecretReader } from '../../lib/secrets';
-import { sha256 } from '../poll/fakes';
+import { createSecretsManagerReader } from '../../lib/secrets';
 import { type StallingProxy, startStallingProxy } from '../poll/stalling-proxy';
 import { BUCKET, FAST_RETRY, type StandIns, sandboxCsv, startStandIns } from '../poll/stand-ins';
+import { mrkdwnTexts } from '../slack/block-kit-checks';
+import { FakeSecrets, sha256 } from '../support/fakes';
+import { scheduledEvent } from '../support/lambda';
 
 /**
  * The real handler, built by `createPollHandler` exactly as the module's `handler` is, against the Atlas sandbox, the
@@ -43,17 +45,7 @@ let secretsClient: SecretsManagerClient;
 let deploymentCounter = 0;
 
 /** The secrets of every deployment, by id, as Secrets Manager would hold them; records each read. */
-class MemorySecrets implements SecretReader {
-  readonly values = new Map<string, string>();
-  readonly reads: string[] = [];
-  async readSecretString(secretId: string): Promise<string> {
-    this.reads.push(secretId);
-    const value = this.values.get(secretId);
-    if (value === undefined) throw new Error(`no secret ${secretId} in this test`);
-    return value;
-  }
-}
-const memorySecrets = new MemorySecrets();
+const memorySecrets = new FakeSecrets();
 
 /** Handler options for tests: fast retries, a small safety margin and reserve. */
 const TEST_OPTIONS: PollTestOptions = {
@@ -96,17 +88,7 @@ function lambdaContext(remainingMs = 120_000): Context {
   };
 }
 
-const EVENT: ScheduledEvent = {
-  version: '0',
-  id: 'evt-1',
-  'detail-type': 'Scheduled Event',
-  source: 'aws.events',
-  account: '000000000000',
-  time: '2024-07-02T12:00:00Z',
-  region: 'us-east-1',
-  resources: ['arn:aws:events:us-east-1:000000000000:rule/poll'],
-  detail: {},
-};
+const EVENT = scheduledEvent('evt-1', 'poll', '2024-07-02T12:00:00Z');
 
 interface Deployment {
   readonly orgIds: string[];
@@ -207,21 +189,6 @@ function history(name: string, projects?: string[]): OrgSeed {
   };
 }
 
-/** Every mrkdwn string in a message's blocks (plain_text is shown literally by Slack and needs no escaping). */
-function mrkdwnTexts(blocks: readonly unknown[] | undefined): string[] {
-  const out: string[] = [];
-  const visit = (value: unknown) => {
-    if (Array.isArray(value)) value.forEach(visit);
-    else if (value !== null && typeof value === 'object') {
-      const record = value as Record<string, unknown>;
-      if (record.type === 'mrkdwn' && typeof record.text === 'string') out.push(record.text);
-      Object.values(record).forEach(visit);
-    }
-  };
-  visit(blocks);
-  return out;
-}
-
 const logged = (logs: string[]) => logs.map((line) => JSON.parse(line) as Record<string, unknown>);
 
 describe('first run and an unchanged second run', () => {
@@ -272,7 +239,9 @@ describe('first run and an unchanged second run', () => {
     const ownTokens =
       /<!date\^\d+\^\{date_short_pretty\}\|[^<>|]+>|<https:\/\/cloud\.mongodb\.com\/[^<>|\s]+\|[^<>|]+>/g;
     expect(
-      mrkdwnTexts(routed?.[0]?.blocks).filter((text) => /[<>]/.test(text.replace(ownTokens, ''))),
+      mrkdwnTexts({ text: '', blocks: routed?.[0]?.blocks }).filter((text) =>
+        /[<>]/.test(text.replace(ownTokens, '')),
+      ),
     ).toEqual([]);
   });
 

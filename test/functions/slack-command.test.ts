@@ -26,9 +26,10 @@ import type { Invoice } from '../../lib/invoices/invoice';
 import { formatUsd, toAmounts } from '../../lib/invoices/money';
 import type { InvoiceIndexEntry, InvoiceStateEntry } from '../../lib/invoices/types';
 import { silentLogger } from '../../lib/log';
-import { createSecretsManagerReader, type SecretReader } from '../../lib/secrets';
+import { seenFields } from '../../lib/poll/merge-state';
+import { createSecretsManagerReader } from '../../lib/secrets';
 import { addMonths, civilDate, daysInMonth, monthOf, parseIsoDay } from '../../lib/spend/calendar';
-import { fakeAtlas, SLACK_VECTOR } from '../command/fixtures';
+import { SLACK_VECTOR } from '../command/fixtures';
 import {
   blockActionsBody,
   commandBody,
@@ -38,6 +39,7 @@ import {
   slackHeaders,
 } from '../command/slack-events';
 import { seriesOfLines } from '../spend/support';
+import { FakeAtlas, FakeSecrets } from '../support/fakes';
 
 // The real handler against real servers on 127.0.0.1: the Atlas sandbox, the S3 stand-in (which verifies SigV4,
 // presigned links and their expiry) and the Slack stand-in (response_url sink). The secret comes from an in-memory
@@ -59,8 +61,6 @@ let s3: S3StandIn;
 let slack: SlackStandIn;
 let s3ClockOffsetMs = 0;
 const logs: string[] = [];
-/** The secret ids read through `secretReader`, in order. */
-const secretReads: string[] = [];
 let handler: SlackCommandHandler;
 let testStartedAt = 0;
 
@@ -75,13 +75,9 @@ const SECRET_JSON = () =>
     ATLAS_CLIENT_SECRET: DEMO_SERVICE_ACCOUNT.clientSecret,
   });
 
-const secretReader: SecretReader = {
-  async readSecretString(secretId) {
-    secretReads.push(secretId);
-    if (secretId !== SECRET_ID) throw new Error(`no secret ${secretId}`);
-    return SECRET_JSON();
-  },
-};
+const secretReader = new FakeSecrets({ [SECRET_ID]: SECRET_JSON() });
+/** The secret ids read through `secretReader`, in order. */
+const secretReads = secretReader.reads;
 
 function deps(overrides: Partial<SlackCommandHandlerDeps> = {}): SlackCommandHandlerDeps {
   return {
@@ -195,15 +191,10 @@ async function archive(orgId: string, invoice: Invoice, orgName: string): Promis
   return csv;
 }
 
+/** The state entry the poller records for `invoice` once it has announced it (and archived it, when `archived`). */
 function stateEntryOf(invoice: Invoice, archived: boolean): InvoiceStateEntry {
-  const amounts = toAmounts(invoice);
   return {
-    statusName: invoice.statusName,
-    updated: invoice.updated,
-    startDate: invoice.startDate,
-    endDate: invoice.endDate,
-    amountBilledCents: amounts.amountBilledCents,
-    amountPaidCents: amounts.amountPaidCents,
+    ...seenFields(invoice, undefined),
     ...(archived
       ? {
           archived: {
@@ -801,10 +792,9 @@ describe('delivery and start-up', () => {
 
   it('builds the S3 client once per cold start, with the path style the secret sets', async () => {
     const built: boolean[] = [];
-    const secretWithPathStyle: SecretReader = {
-      readSecretString: async () =>
-        JSON.stringify({ ...JSON.parse(SECRET_JSON()), S3_FORCE_PATH_STYLE: 'true' }),
-    };
+    const secretWithPathStyle = new FakeSecrets({
+      [SECRET_ID]: JSON.stringify({ ...JSON.parse(SECRET_JSON()), S3_FORCE_PATH_STYLE: 'true' }),
+    });
     const cold = createSlackCommandHandler(
       deps({
         env: { ...deps().env, S3_FORCE_PATH_STYLE: undefined },
@@ -860,7 +850,7 @@ describe('buildCommandDeps', () => {
       region: 'us-east-1',
       credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'example-secret-access-key' },
     }),
-    atlas: fakeAtlas({}),
+    atlas: new FakeAtlas({}),
     log: silentLogger,
     now: () => Date.UTC(2024, 6, 10, 12),
   });

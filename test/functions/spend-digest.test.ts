@@ -1,5 +1,4 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import type { ScheduledEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createDigestHandler,
@@ -18,6 +17,7 @@ import { ConfigError } from '../../lib/errors';
 import type { SpendRecord } from '../../lib/spend/spend-record';
 import { orgState, stateEntry } from '../command/fixtures';
 import { seriesOf } from '../spend/support';
+import { scheduledEvent } from '../support/lambda';
 
 // The real handler against the S3 stand-in (the records and charts as the poller stores them) and the Slack stand-in
 // (Web API, file uploads, webhooks). November 2026 seen on the 20th at 10:00 UTC: 18 complete days, 12 to forecast.
@@ -32,17 +32,7 @@ const BILLING = 'C0BILLING';
 const FINANCE = 'C0FINANCE';
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d]);
 
-const EVENT: ScheduledEvent = {
-  version: '0',
-  id: 'evt-digest',
-  'detail-type': 'Scheduled Event',
-  source: 'aws.events',
-  account: '000000000000',
-  time: '2026-11-20T09:00:00Z',
-  region: 'us-east-1',
-  resources: ['arn:aws:events:us-east-1:000000000000:rule/digest'],
-  detail: {},
-};
+const EVENT = scheduledEvent('evt-digest', 'digest', '2026-11-20T09:00:00Z');
 
 let s3: S3StandIn;
 let slack: SlackStandIn;

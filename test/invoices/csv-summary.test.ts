@@ -2,17 +2,15 @@ import { createHash } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
+import { CSV_COLUMNS } from '../../infra/local/atlas-sandbox/csv';
 import { AppError } from '../../lib/errors';
+import { MAX_TEXT_LENGTH, OTHER_COST_LINE_NAME } from '../../lib/invoices/cost-tally';
 import {
   type CsvInspection,
   type CsvInspectorOptions,
-  createCostTally,
   createCsvInspector,
   inspectCsv,
-  MAX_TEXT_LENGTH,
-  OTHER_COST_LINE_NAME,
   plainDollarsToCents,
-  rankCostLines,
 } from '../../lib/invoices/csv-summary';
 import { parseDollarsToCents } from '../../lib/invoices/money';
 import type { CostLine } from '../../lib/invoices/types';
@@ -25,27 +23,8 @@ Organization ID,666acb8787ba43606905dcac,
 Date,Usage Date,Description,Note,Organization Name,Organization ID,Project,Project ID,SKU,Region,Cluster,Replica Set,Config Server,Application,Unit,Unit Price,Quantity,Discount Percent,Amount
 `;
 
-const COLUMNS = [
-  'Date',
-  'Usage Date',
-  'Description',
-  'Note',
-  'Organization Name',
-  'Organization ID',
-  'Project',
-  'Project ID',
-  'SKU',
-  'Region',
-  'Cluster',
-  'Replica Set',
-  'Config Server',
-  'Application',
-  'Unit',
-  'Unit Price',
-  'Quantity',
-  'Discount Percent',
-  'Amount',
-] as const;
+/** Atlas's 19 columns, as the sandbox writes them. */
+const COLUMNS = CSV_COLUMNS;
 type Column = (typeof COLUMNS)[number];
 
 interface Item {
@@ -677,22 +656,5 @@ describe('plainDollarsToCents', () => {
     ]) {
       expect(plainDollarsToCents(Buffer.from(text), 0, text.length), text).toBeUndefined();
     }
-  });
-});
-
-describe('rankCostLines', () => {
-  it('orders largest first, then by name and id, and keeps the top N', () => {
-    const tally = createCostTally(10);
-    tally.total('b', 'Beta', 'id-2').cents = 500;
-    tally.total('a', 'Alpha', 'id-1').cents = 500;
-    tally.total('c', 'Gamma').cents = -100;
-    tally.total('d', 'Delta').cents = 900;
-
-    expect(rankCostLines(tally.totals(), 3)).toEqual([
-      { name: 'Delta', cents: 900 },
-      { name: 'Alpha', id: 'id-1', cents: 500 },
-      { name: 'Beta', id: 'id-2', cents: 500 },
-    ]);
-    expect(rankCostLines(tally.totals(), 0)).toEqual([]);
   });
 });

@@ -1,29 +1,24 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lib/errors';
-import { once, resolveEnv, type SecretReader } from '../../lib/secrets';
+import { resolveEnv } from '../../lib/secrets';
+import { FakeSecrets } from '../support/fakes';
 
-function readerOf(value: string): SecretReader & { calls: string[] } {
-  const calls: string[] = [];
-  return {
-    calls,
-    async readSecretString(id) {
-      calls.push(id);
-      return value;
-    },
-  };
-}
+/** The secret `app`, holding `value`. */
+const appSecret = (value: string) => new FakeSecrets({ app: value });
 
 describe('resolveEnv', () => {
   it('returns the environment untouched when APP_SECRET_ID is unset', async () => {
     const env = { ATLAS_ORG_IDS: 'x' };
-    const reader = readerOf('{}');
+    const reader = new FakeSecrets({ app: '{}' });
 
     await expect(resolveEnv(env, reader)).resolves.toBe(env);
-    expect(reader.calls).toEqual([]);
+    expect(reader.reads).toEqual([]);
   });
 
   it('merges the secret over the environment and ignores empty template values', async () => {
-    const reader = readerOf(JSON.stringify({ ATLAS_CLIENT_SECRET: 'from-secret', SLACK_BOT_TOKEN: '' }));
+    const reader = new FakeSecrets({
+      'arn:aws:secretsmanager:x': JSON.stringify({ ATLAS_CLIENT_SECRET: 'from-secret', SLACK_BOT_TOKEN: '' }),
+    });
 
     const env = await resolveEnv(
       {
@@ -36,7 +31,7 @@ describe('resolveEnv', () => {
 
     expect(env.ATLAS_CLIENT_SECRET).toBe('from-secret');
     expect(env.SLACK_BOT_TOKEN).toBe('xoxb-env');
-    expect(reader.calls).toEqual(['arn:aws:secretsmanager:x']);
+    expect(reader.reads).toEqual(['arn:aws:secretsmanager:x']);
   });
 
   it('takes ATLAS_ORG_CREDENTIALS as a JSON object, and an empty one as unset', async () => {
@@ -44,9 +39,9 @@ describe('resolveEnv', () => {
 
     const filled = await resolveEnv(
       { APP_SECRET_ID: 'app' },
-      readerOf(JSON.stringify({ ATLAS_ORG_CREDENTIALS: perOrg })),
+      appSecret(JSON.stringify({ ATLAS_ORG_CREDENTIALS: perOrg })),
     );
-    const template = await resolveEnv({ APP_SECRET_ID: 'app' }, readerOf('{"ATLAS_ORG_CREDENTIALS": {}}'));
+    const template = await resolveEnv({ APP_SECRET_ID: 'app' }, appSecret('{"ATLAS_ORG_CREDENTIALS": {}}'));
 
     expect(JSON.parse(filled.ATLAS_ORG_CREDENTIALS ?? '')).toEqual(perOrg);
     expect(template).not.toHaveProperty('ATLAS_ORG_CREDENTIALS');
@@ -63,26 +58,10 @@ describe('resolveEnv', () => {
     ],
     ['{"SLACK_BOT_TOKEN": {"token": "typo-value"}}', /SLACK_BOT_TOKEN: in the secret must be a string/],
   ])('refuses a malformed secret %s without echoing values', async (raw, message) => {
-    const promise = resolveEnv({ APP_SECRET_ID: 'app' }, readerOf(raw));
+    const promise = resolveEnv({ APP_SECRET_ID: 'app' }, appSecret(raw));
 
     await expect(promise).rejects.toThrow(ConfigError);
     await expect(promise).rejects.toThrow(message);
     await expect(promise).rejects.not.toThrow(/typo-value/);
-  });
-});
-
-describe('once', () => {
-  it('shares one load between concurrent callers and forgets a failure', async () => {
-    const load = vi
-      .fn<() => Promise<number>>()
-      .mockRejectedValueOnce(new Error('flaky'))
-      .mockResolvedValue(7);
-    const get = once(load);
-
-    await expect(get()).rejects.toThrow('flaky');
-    const [a, b] = await Promise.all([get(), get()]);
-
-    expect([a, b]).toEqual([7, 7]);
-    expect(load).toHaveBeenCalledTimes(2);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runPoll } from '../../lib/poll/run-poll';
 import { withCrash } from './crash';
-import { invoiceId, makeInvoice, ORG_A, watchedOrg } from './fakes';
+import { invoiceId, makeInvoice, ORG_A, watchedOrg } from './harness';
 
 const T2 = '2024-07-02T00:00:00Z';
 

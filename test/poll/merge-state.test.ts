@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { InvoiceStateEntry, OrgState } from '../../lib/invoices/types';
 import { failedSinceOf, mergeCompleted, mergeEntry } from '../../lib/poll/merge-state';
-import { invoiceId, makeInvoice, ORG_A } from './fakes';
+import { invoiceId, makeInvoice, ORG_A } from './harness';
 
 const T1 = '2024-07-01T00:00:00Z';
 const T2 = '2024-07-02T00:00:00Z';

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csvKey, stateKey } from '../../lib/archive/keys';
 import type { PollDeps } from '../../lib/poll/run-poll';
 import { runPoll } from '../../lib/poll/run-poll';
+import { gate } from '../support/gate';
 import { withCrash } from './crash';
 import { BUCKET, type RealPorts, realPorts, type StandIns, sandboxCsv, startStandIns } from './stand-ins';
 
@@ -133,14 +134,8 @@ describe('two polls racing on the same organisation', () => {
     opened.push(second);
     // Both runs read the state before either lists; run B lists only after one more change appeared.
     let readers = 0;
-    let release: () => void = () => {};
-    const bothRead = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let listedA: () => void = () => {};
-    const aListed = new Promise<void>((resolve) => {
-      listedA = resolve;
-    });
+    const bothRead = gate();
+    const aListed = gate();
     const [oldest] = sandbox.listInvoices(org.orgId).slice(-1);
     if (oldest === undefined) throw new Error('no invoices');
     const gated = (deps: PollDeps, name: 'A' | 'B'): PollDeps => ({
@@ -149,8 +144,8 @@ describe('two polls racing on the same organisation', () => {
         readState: async (orgId, signal) => {
           const stored = await deps.stateStore.readState(orgId, signal);
           readers += 1;
-          if (readers === 2) release();
-          await bothRead;
+          if (readers === 2) bothRead.open();
+          await bothRead.passed;
           return stored;
         },
         writeState: (state, etag, signal) => deps.stateStore.writeState(state, etag, signal),
@@ -160,11 +155,11 @@ describe('two polls racing on the same organisation', () => {
       atlas: {
         listInvoices: async (orgId, options) => {
           if (name === 'B') {
-            await aListed;
+            await aListed.passed;
             sandbox.setStatus(org.orgId, oldest.id, 'FORGIVEN');
           }
           const listed = await deps.atlas.listInvoices(orgId, options);
-          if (name === 'A') listedA();
+          if (name === 'A') aListed.open();
           return listed;
         },
         getInvoiceCsv: (orgId, invoiceId, options) => deps.atlas.getInvoiceCsv(orgId, invoiceId, options),

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { InvoiceMetadata } from '../../lib/invoices/invoice';
 import type { InvoiceStateEntry } from '../../lib/invoices/types';
-import { createLogger } from '../../lib/log';
 import { runPoll } from '../../lib/poll/run-poll';
 import { createDeadline, type Deadline } from '../../lib/retry';
-import { createHarness, csvFor, invoiceId, makeInvoice, ORG_A, ORG_B, sha256, watchedOrg } from './fakes';
+import { csvFor, recordingLogger, sha256 } from '../support/fakes';
+import { createHarness, invoiceId, makeInvoice, ORG_A, ORG_B, watchedOrg } from './harness';
 
 const T1 = '2024-07-01T00:00:00Z';
 const T2 = '2024-07-02T00:00:00Z';
@@ -110,7 +110,13 @@ describe('runPoll: first run', () => {
 
     const state = h.stateStore.state(ORG_A);
     expect(state.watchingSince).toBe('');
-    expect(state.invoices[invoiceId(1)]?.archived).toBeDefined();
+    expect(state.invoices[invoiceId(1)]?.archived).toEqual({
+      statusName: 'PAID',
+      updated: T1,
+      sha256: sha256(csvFor(ORG_A, invoiceId(1), 'v1')),
+      key: `${ORG_A}/2024-01/${invoiceId(1)}.csv`,
+      spend: true,
+    });
     expect(state.invoices[invoiceId(1)]?.notifiedStatus).toBeUndefined();
   });
 });
@@ -119,14 +125,14 @@ describe('runPoll: later runs', () => {
   it('does nothing, and saves nothing, when no invoice changed', async () => {
     const h = await watchedOrg();
     const writes = h.stateStore.writes;
-    const reads = h.stateStore.reads;
+    const reads = h.stateStore.reads.length;
 
     const report = await runPoll(h.deps());
 
     expect(h.atlas.csvCalls).toEqual([]);
     expect(h.notifier.posts).toEqual([]);
     expect(h.stateStore.writes).toBe(writes);
-    expect(h.stateStore.reads).toBe(reads + 1);
+    expect(h.stateStore.reads).toHaveLength(reads + 1);
     expect(report.orgs[0]).toMatchObject({ changed: 0, saved: false, firstRun: false });
   });
 
@@ -212,7 +218,7 @@ describe('runPoll: later runs', () => {
     await runPoll(h.deps());
 
     expect(h.archive.calls).toEqual([]);
-    expect(h.indexStore.reads).toBe(1);
+    expect(h.indexStore.reads).toHaveLength(1);
     expect(JSON.stringify(h.notifier.posts[0]?.message.blocks)).toContain('Project X');
   });
 });
@@ -228,7 +234,12 @@ describe('runPoll: failures', () => {
 
     expect(failed.ok).toBe(false);
     expect(failed.orgs[0]?.errors).toEqual([
-      { step: 'archive', invoiceId: invoiceId(1), error: 'ArchiveError', message: expect.any(String) },
+      {
+        step: 'archive',
+        invoiceId: invoiceId(1),
+        error: 'ArchiveError',
+        message: 'S3 PutObject failed (InternalError)',
+      },
     ]);
     expect(h.notifier.texts()).toHaveLength(1);
     expect(h.stateStore.state(ORG_A).invoices[invoiceId(1)]).toMatchObject({
@@ -387,7 +398,13 @@ describe('runPoll: racing runs', () => {
 
     expect(report.orgs[0]).toMatchObject({ conflicts: 1, saved: true, changed: 2 });
     expect(h.archive.calls).toEqual([invoiceId(2), invoiceId(3)]);
-    expect(h.stateStore.state(ORG_A).invoices[invoiceId(3)]?.archived).toBeDefined();
+    expect(h.stateStore.state(ORG_A).invoices[invoiceId(3)]?.archived).toEqual({
+      statusName: 'PENDING',
+      updated: T1,
+      sha256: sha256(csvFor(ORG_A, invoiceId(3), 'v1')),
+      key: `${ORG_A}/2024-03/${invoiceId(3)}.csv`,
+      spend: true,
+    });
   });
 
   it('gives up after a bounded number of lost saves and reports it', async () => {
@@ -474,12 +491,13 @@ describe('runPoll: invoices Atlas lists that cannot be recorded', () => {
   it.each(invalid)(
     'skips an invoice with %s on a first run, logs and counts it, and stores it nowhere',
     async (_case, change, problem) => {
-      const lines: string[] = [];
+      const log = recordingLogger();
+      const { lines } = log;
       const h = createHarness();
       const bad = { ...makeInvoice(ORG_A, 2, 'PAID', T1), ...change } as InvoiceMetadata;
       h.atlas.set(ORG_A, [makeInvoice(ORG_A, 1, 'PAID', T1), bad]);
 
-      const report = await runPoll(h.deps({ log: createLogger({ write: (line) => lines.push(line) }) }));
+      const report = await runPoll(h.deps({ log }));
 
       expect(report.ok).toBe(true);
       expect(report.orgs[0]).toMatchObject({ invoicesSeen: 1, invalidInvoices: 1 });

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ArchiveError } from '../../lib/errors';
 import type { OrgState } from '../../lib/invoices/types';
-import { createLogger } from '../../lib/log';
 import { runPoll } from '../../lib/poll/run-poll';
 import { budgetKey, forecastKey } from '../../lib/spend/alerts';
 import { decodeSpendRecord, encodeSpendRecord } from '../../lib/spend/spend-record';
 import { seriesOf } from '../spend/support';
-import { createHarness, type Harness, invoiceId, makeInvoice, ORG_A } from './fakes';
+import { recordingLogger } from '../support/fakes';
+import { createHarness, type Harness, invoiceId, makeInvoice, ORG_A } from './harness';
 
 /**
  * The spend steps of the poll with in-memory ports: what is written, alerted and recorded, and what is left for the
@@ -25,11 +25,6 @@ const JUNE_USAGE = seriesOf(
 );
 /** 50% of it is reached by July's five days. */
 const BUDGET = { budgets: [{ orgId: ORG_A, cents: 100_000 }], alertPercents: [50, 80, 100] };
-
-function logSink() {
-  const lines: Record<string, unknown>[] = [];
-  return { log: createLogger({ write: (line) => lines.push(JSON.parse(line)) }), lines };
-}
 
 /** June PAID and July PENDING, with their usage series as the inspector would read them. */
 function harness(): Harness {
@@ -202,7 +197,8 @@ describe('spend alerts', () => {
 
   it('posts the alert without a picture, and says why, when the chart cannot be drawn', async () => {
     const h = harness();
-    const { log, lines } = logSink();
+    const log = recordingLogger();
+    const lines = log.records;
 
     const report = await runPoll(
       h.deps({
@@ -255,7 +251,8 @@ describe('spend alerts', () => {
       JULY,
       seriesOf('2024-07-01', [], { days: 31, lastUsageDay: 0, undatedCents: 40_000 }),
     );
-    const { log, lines } = logSink();
+    const log = recordingLogger();
+    const lines = log.records;
 
     const report = await runPoll(
       h.deps({ now: NOW, log, spend: spend({ budgets: [{ orgId: ORG_A, cents: 10_000_000 }] }) }),

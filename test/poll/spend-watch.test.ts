@@ -11,6 +11,7 @@ import { budgetKey, forecastKey, spikeKey } from '../../lib/spend/alerts';
 import { decodeSpendRecord, spendRecordKey } from '../../lib/spend/spend-record';
 import { sumCents } from '../../lib/spend/usage-series';
 import { invokePoll, QUICK } from '../deploy/poll-handler';
+import { gate } from '../support/gate';
 import { BUCKET, type StandIns, startStandIns } from './stand-ins';
 
 /**
@@ -183,14 +184,8 @@ describe('a budget crossed once', () => {
     pollNow = at('2026-03-11');
     // Both read the state before either saves: A lists, then Atlas posts March 11, then B reads and lists.
     const stateKeyOf = stateKey(d.prefix, d.orgId);
-    let aListed: () => void = () => {};
-    const aHasListed = new Promise<void>((resolve) => {
-      aListed = resolve;
-    });
-    let bRead: () => void = () => {};
-    const bHasRead = new Promise<void>((resolve) => {
-      bRead = resolve;
-    });
+    const aHasListed = gate();
+    const bHasRead = gate();
     const gated = (role: 'A' | 'B') => (options: { readonly forcePathStyle: boolean }) => {
       const client = new S3Client(withS3Timeouts({ ...s3.clientConfig(), ...options }));
       let stateRead = false;
@@ -201,17 +196,17 @@ describe('a budget crossed once', () => {
           const isStateRead = context.commandName === 'GetObjectCommand' && key === stateKeyOf;
           if (role === 'B' && isStateRead && !gateDone) {
             gateDone = true;
-            await aHasListed;
+            await aHasListed.passed;
             sandbox.touch(d.orgId, pending.id);
             const out = await next(args);
-            bRead();
+            bHasRead.open();
             return out;
           }
           if (role === 'A' && isStateRead) stateRead = true;
           else if (role === 'A' && stateRead && !gateDone) {
             gateDone = true;
-            aListed();
-            await bHasRead;
+            aHasListed.open();
+            await bHasRead.passed;
           }
           return next(args);
         },

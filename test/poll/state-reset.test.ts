@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../lib/log';
 import { runPoll } from '../../lib/poll/run-poll';
-import { createHarness, invoiceId, ORG_A, ORG_B, watchedOrg } from './fakes';
+import { recordingLogger } from '../support/fakes';
+import { createHarness, invoiceId, ORG_A, ORG_B, watchedOrg } from './harness';
 
 const T2 = '2024-07-02T00:00:00Z';
 const QUARANTINED = `state/quarantine/${ORG_A}-20240702T120000Z.json`;
@@ -15,11 +15,12 @@ async function corruptedOrg(orgIds = [ORG_A]) {
 
 describe('runPoll: a state object that cannot be read', () => {
   it('moves it aside, logs an error and re-baselines without announcing the history', async () => {
-    const lines: string[] = [];
+    const log = recordingLogger();
+    const { lines } = log;
     const h = await corruptedOrg();
     h.atlas.update(ORG_A, invoiceId(1), { statusName: 'FORGIVEN', updated: T2 });
 
-    const report = await runPoll(h.deps({ log: createLogger({ write: (line) => lines.push(line) }) }));
+    const report = await runPoll(h.deps({ log }));
 
     expect(h.stateStore.quarantined).toEqual(
       new Map([[QUARANTINED, '{"version":1,"orgId":"edited by hand"']]),

@@ -20,13 +20,22 @@ const OWN_TOKENS = [
  * fields, context elements). plain_text objects (headers, button labels) are not parsed.
  */
 export function mrkdwnTexts(payload: SlackPayload): string[] {
-  const out = [payload.text];
+  return [payload.text, ...textObjects(payload, 'mrkdwn')];
+}
+
+/** Every `{ type: 'plain_text', text }` string (headers, button labels): shown literally, within their own limits. */
+export function plainTexts(payload: SlackPayload): string[] {
+  return textObjects(payload, 'plain_text');
+}
+
+function textObjects(payload: SlackPayload, type: 'mrkdwn' | 'plain_text'): string[] {
+  const out: string[] = [];
   const visit = (value: unknown): void => {
     if (Array.isArray(value)) {
       for (const item of value) visit(item);
     } else if (value !== null && typeof value === 'object') {
       const record = value as Record<string, unknown>;
-      if (record.type === 'mrkdwn' && typeof record.text === 'string') out.push(record.text);
+      if (record.type === type && typeof record.text === 'string') out.push(record.text);
       for (const child of Object.values(record)) visit(child);
     }
   };

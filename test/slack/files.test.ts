@@ -2,7 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_SLACK_BOT_TOKEN, type SlackStandIn, startSlackStandIn } from '../../infra/local/slack';
 import { SlackDeliveryError } from '../../lib/errors';
-import { createLogger } from '../../lib/log';
+import { silentLogger } from '../../lib/log';
 import { createDeadline } from '../../lib/retry';
 import {
   FILE_PROCESSING_DELAYS_MS,
@@ -193,7 +193,7 @@ describe('posting a message with the uploaded chart', () => {
     const id = await upload();
     const notifier = createSlackNotifier({
       transport: { kind: 'bot', client: web, defaultChannel: CHANNEL, routes: new Map() },
-      log: createLogger({ write: () => {} }),
+      log: silentLogger,
     });
     const { waits, sleep } = fakeSleep();
     const { channel: _channel, ...message } = chartMessage(id);

@@ -10,11 +10,11 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type SlackStandIn, startSlackStandIn } from '../../infra/local/slack';
 import { DeadlineError, SlackDeliveryError } from '../../lib/errors';
-import { createLogger } from '../../lib/log';
 import type { Deadline, RetryPolicy } from '../../lib/retry';
 import type { SlackMessage } from '../../lib/slack/notification-blocks';
 import { createSlackNotifier, type SlackBotClient, slackWebClientOptions } from '../../lib/slack/notifier';
 import { standInWebClient } from '../infra/slack/web-client';
+import { recordingLogger } from '../support/fakes';
 
 const ORG_ROUTED = 'aaaaaaaaaaaaaaaaaaaaaaaa';
 const ORG_OTHER = 'bbbbbbbbbbbbbbbbbbbbbbbb';
@@ -55,14 +55,10 @@ function refusedConnection(): Error {
   return new WebAPIRequestError(new TypeError('fetch failed', { cause }));
 }
 
+/** A recording logger that redacts the token; `lines` are its parsed records. */
 function logSink() {
-  const lines: Record<string, unknown>[] = [];
-  const log = createLogger({
-    level: 'debug',
-    write: (line) => lines.push(JSON.parse(line)),
-    redact: [TOKEN],
-  });
-  return { log, lines };
+  const log = recordingLogger({ redact: [TOKEN] });
+  return { log, lines: log.records };
 }
 
 function botNotifier(client: SlackBotClient, retry: RetryPolicy = FAST) {
@@ -291,6 +287,31 @@ describe('webhook delivery', () => {
     await expect(attempt).rejects.toMatchObject({ name: 'SlackDeliveryError', slackError: code, status });
     await expect(attempt).rejects.not.toThrow(/hook-secret/);
     expect(requests).toHaveLength(1);
+  });
+  it('reports a post the deadline cut off as unclear, and neither posts it again nor waits', async () => {
+    const controller = new AbortController();
+    const requests: string[] = [];
+    server = createServer((req) => {
+      requests.push(req.url ?? '');
+      controller.abort();
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const { log } = logSink();
+    const notifier = createSlackNotifier({
+      transport: { kind: 'webhook', url: `http://127.0.0.1:${port}/services/T0/B0/secret` },
+      log,
+      retry: FAST,
+    });
+
+    const attempt = notifier.post(ORG_ROUTED, MESSAGE, {
+      at: Number.POSITIVE_INFINITY,
+      signal: controller.signal,
+      remaining: () => 60_000,
+    });
+
+    await expect(attempt).rejects.toMatchObject({ name: 'SlackDeliveryError', slackError: 'no_answer' });
+    expect(requests).toEqual(['/services/T0/B0/secret']);
   });
 });
 

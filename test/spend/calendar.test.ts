@@ -13,6 +13,8 @@ import {
   parseLongDate,
   parseMonth,
   parseUsDate,
+  utcDayOf,
+  utcMonthOf,
   weekdayOf,
 } from '../../lib/spend/calendar';
 
@@ -87,5 +89,12 @@ describe('calendar days', () => {
     expect(formatDayRange(dayNumber(2024, 12, 1), dayNumber(2024, 12, 19))).toBe('Dec 1–19');
     expect(formatDayRange(dayNumber(2024, 11, 28), dayNumber(2024, 12, 3))).toBe('Nov 28–Dec 3');
     expect(formatDayRange(dayNumber(2024, 12, 5), dayNumber(2024, 12, 5))).toBe('Dec 5');
+  });
+});
+
+describe('UTC day and month of an instant', () => {
+  it('takes the UTC day and month of an instant', () => {
+    expect(utcDayOf(Date.parse('2026-11-30T23:59:59Z'))).toBe('2026-11-30');
+    expect(utcMonthOf(Date.parse('2026-12-01T00:00:00Z'))).toBe('2026-12');
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { validateBlocks } from '../../infra/local/slack/block-kit';
-import { renderMessage } from '../../infra/local/slack/render';
 import { formatUsd } from '../../lib/invoices/money';
+import { renderMessage } from '../../lib/slack/render-text';
 import {
   type BudgetAlert,
   decideSpendAlerts,
@@ -20,6 +20,7 @@ import {
 } from '../../lib/spend/messages';
 import { DEFAULT_SPEND_SETTINGS } from '../../lib/spend/settings';
 import { describeSpend } from '../../lib/spend/spend-overview';
+import { mrkdwnTexts, plainTexts } from '../slack/block-kit-checks';
 import { seriesOf, seriesOfLines, weeklyPattern } from './support';
 
 const ORG = '5f0000000000000000005eed';
@@ -30,26 +31,9 @@ function usd(forecast: unknown, field: 'lowCents' | 'highCents'): string {
   return formatUsd((forecast as SpendForecast)[field]);
 }
 
-/** Every mrkdwn and plain_text string of a message, with the fallback. */
-function texts(message: SpendMessage): { mrkdwn: string[]; plain: string[] } {
-  const mrkdwn: string[] = [message.text];
-  const plain: string[] = [];
-  const visit = (value: unknown) => {
-    if (Array.isArray(value)) value.forEach(visit);
-    else if (value !== null && typeof value === 'object') {
-      const record = value as Record<string, unknown>;
-      if (record.type === 'mrkdwn' && typeof record.text === 'string') mrkdwn.push(record.text);
-      if (record.type === 'plain_text' && typeof record.text === 'string') plain.push(record.text);
-      Object.values(record).forEach(visit);
-    }
-  };
-  visit(message.blocks);
-  return { mrkdwn, plain };
-}
-
 function expectSafe(message: SpendMessage): void {
   expect(validateBlocks(message.blocks)).toEqual([]);
-  for (const text of texts(message).mrkdwn) {
+  for (const text of mrkdwnTexts(message)) {
     expect(text).not.toMatch(/<[!@#]/);
     expect(text.replace(/&(amp|lt|gt);/g, '')).not.toMatch(/[<>&]/);
   }
@@ -246,7 +230,7 @@ describe('the digest and the /invoice spend reply', () => {
     expectSafe(message);
     expect(message.blocks.length).toBeLessThanOrEqual(50);
     expect(renderMessage(message, { color: false })).toMatch(/26 more organisations not shown/);
-    for (const text of texts(message).plain) expect(text.length).toBeLessThanOrEqual(150);
+    for (const text of plainTexts(message)) expect(text.length).toBeLessThanOrEqual(150);
   });
 
   it('say when there is no data yet, and why there is no forecast', () => {

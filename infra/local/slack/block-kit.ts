@@ -111,14 +111,7 @@ function validateBlock(block: Json, at: string, report: Report): void {
       validateText(block.text, `${at}/text`, BLOCK_KIT_LIMITS.headerText, report, 'plain_text');
       return;
     case 'context': {
-      if (!Array.isArray(block.elements) || block.elements.length === 0) {
-        report('must provide a non-empty array', `${at}/elements`);
-        return;
-      }
-      if (block.elements.length > BLOCK_KIT_LIMITS.contextElements) {
-        report(`no more than ${BLOCK_KIT_LIMITS.contextElements} items allowed`, `${at}/elements`);
-      }
-      block.elements.forEach((element, i) => {
+      elementsOf(block, at, BLOCK_KIT_LIMITS.contextElements, report).forEach((element, i) => {
         const pointer = `${at}/elements/${i}`;
         if (isObject(element) && element.type === 'image') validateImage(element, pointer, report);
         else validateText(element, pointer, BLOCK_KIT_LIMITS.sectionText, report);
@@ -126,15 +119,8 @@ function validateBlock(block: Json, at: string, report: Report): void {
       return;
     }
     case 'actions': {
-      if (!Array.isArray(block.elements) || block.elements.length === 0) {
-        report('must provide a non-empty array', `${at}/elements`);
-        return;
-      }
-      if (block.elements.length > BLOCK_KIT_LIMITS.actionsElements) {
-        report(`no more than ${BLOCK_KIT_LIMITS.actionsElements} items allowed`, `${at}/elements`);
-      }
       const actionIds = new Set<string>();
-      block.elements.forEach((element, i) => {
+      elementsOf(block, at, BLOCK_KIT_LIMITS.actionsElements, report).forEach((element, i) => {
         validateElement(element, `${at}/elements/${i}`, report);
         if (isObject(element) && typeof element.action_id === 'string') {
           if (actionIds.has(element.action_id))
@@ -161,6 +147,16 @@ function validateBlock(block: Json, at: string, report: Report): void {
     default:
       return;
   }
+}
+
+/** A context or actions block's `elements`: a non-empty array of at most `max` (none to check when it is not one). */
+function elementsOf(block: Json, at: string, max: number, report: Report): readonly unknown[] {
+  if (!Array.isArray(block.elements) || block.elements.length === 0) {
+    report('must provide a non-empty array', `${at}/elements`);
+    return [];
+  }
+  if (block.elements.length > max) report(`no more than ${max} items allowed`, `${at}/elements`);
+  return block.elements;
 }
 
 function validateText(

@@ -1,11 +1,11 @@
-export { BLOCK_KIT_LIMITS, validateBlocks } from './block-kit';
 export {
   mrkdwnToText,
   type RenderableMessage,
   type RenderOptions,
   renderMessage,
-  shouldUseColor,
-} from './render';
+} from '../../../lib/slack/render-text';
+export { BLOCK_KIT_LIMITS, validateBlocks } from './block-kit';
+export { shouldUseColor } from './color';
 export {
   type ChannelState,
   LOCAL_SLACK_BOT_ID,

@@ -1,5 +1,5 @@
 import { checkAmounts, checkStateEntry } from '../../archive/codecs';
-import { shapeProblem } from '../../archive/s3-errors';
+import { shapeProblem } from '../../archive/shape-checks';
 import { isObjectId } from '../../ids';
 import type { InvoiceMetadata } from '../../invoices/invoice';
 import { toAmounts } from '../../invoices/money';

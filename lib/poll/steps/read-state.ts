@@ -1,4 +1,4 @@
-import { CorruptObjectError } from '../../archive/s3-errors';
+import { CorruptObjectError } from '../../errors';
 import type { PollDeps } from '../deps';
 import { failStep, type OrgPoll } from '../org-poll';
 import { POLL_STEPS } from '../report';

@@ -1,5 +1,4 @@
-import { CorruptObjectError } from '../../archive/s3-errors';
-import { StateConflictError } from '../../errors';
+import { CorruptObjectError, StateConflictError } from '../../errors';
 import { compareUpdated } from '../../invoices/diff';
 import { encodeSpendRecord, type SpendRecord } from '../../spend/spend-record';
 import type { PollDeps } from '../deps';

@@ -1,5 +1,5 @@
 import { billingMonth } from '../../archive/keys';
-import { CorruptObjectError } from '../../archive/s3-errors';
+import { CorruptObjectError } from '../../errors';
 import { compareBillingPeriod } from '../../invoices/diff';
 import { plainText } from '../../slack/mrkdwn';
 import { decideSpendAlerts, forecastOrg, type SpendAlert, type SpendWatchInput } from '../../spend/alerts';

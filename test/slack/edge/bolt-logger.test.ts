@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createBoltLogger } from '../../../lib/slack/edge/bolt-logger';
-import { recordingLogger } from '../../command/fixtures';
+import { recordingLogger } from '../../support/fakes';
 
 describe('createBoltLogger', () => {
   it('drops Bolt debug output, which prints whole request bodies', () => {
@@ -10,7 +10,7 @@ describe('createBoltLogger', () => {
   });
 
   it('writes other levels as our JSON lines, errors summarised and long text cut', () => {
-    const log = recordingLogger(['xoxb-secret-token']);
+    const log = recordingLogger({ redact: ['xoxb-secret-token'] });
     const bolt = createBoltLogger(log);
     bolt.warn('x'.repeat(1000));
     bolt.error('failed with xoxb-secret-token', new TypeError('boom'));

@@ -13,8 +13,8 @@ import {
 } from '../../../lib/slack/edge/bolt';
 import { createBoltLogger } from '../../../lib/slack/edge/bolt-logger';
 import { signSlackRequest } from '../../../lib/slack/edge/signature';
-import { recordingLogger } from '../../command/fixtures';
 import { httpApiEvent } from '../../command/slack-events';
+import { recordingLogger } from '../../support/fakes';
 
 // Every fact lib/slack/edge/bolt.ts states about Bolt's insides, checked against the installed @slack/bolt. When a
 // Bolt upgrade breaks one, the failure names it: update bolt.ts (and what relies on the fact) before deploying.

@@ -7,20 +7,9 @@ import { internalErrorReply, type SlackReply } from '../../../lib/command/replie
 import { type CommandDeps, type CommandUseCase, createCommandUseCase } from '../../../lib/command/use-case';
 import { signSlackRequest } from '../../../lib/slack/edge/signature';
 import { createSlackEdge, type LambdaHttpEvent } from '../../../lib/slack/edge/slack-edge';
-import {
-  CHANNEL,
-  commandDeps,
-  fakeAtlas,
-  fakeIndex,
-  hangUntilAborted,
-  INVOICE_1,
-  NOW,
-  ORG_A,
-  recordingLogger,
-  TEAM,
-  USER,
-} from '../../command/fixtures';
+import { CHANNEL, commandDeps, INVOICE_1, NOW, ORG_A, TEAM, USER } from '../../command/fixtures';
 import { httpApiEvent } from '../../command/slack-events';
+import { FakeAtlas, FakeIndexStore, hangUntilAborted, recordingLogger } from '../../support/fakes';
 
 // The edge with real Bolt (App + AwsLambdaReceiver) in front of the use case, which is either the real one over
 // in-memory ports or a recording fake. The only server is a response_url sink on 127.0.0.1.
@@ -55,14 +44,14 @@ beforeEach(() => {
 
 /** The edge over the real use case and fake ports. */
 function build(overrides: Partial<CommandDeps> = {}) {
-  const log = recordingLogger([SECRET]);
+  const log = recordingLogger({ redact: [SECRET] });
   const useCase = createCommandUseCase(commandDeps(log, overrides));
   return { log, handle: createSlackEdge({ signingSecret: SECRET, useCase, log, now: () => NOW }) };
 }
 
 /** The edge over a use case that records its inputs and answers `reply` (or throws `fail`). */
 function buildRecording(options: { reply?: SlackReply; fail?: Error } = {}) {
-  const log = recordingLogger([SECRET]);
+  const log = recordingLogger({ redact: [SECRET] });
   const commands: InvoiceCommandInput[] = [];
   const clicks: DownloadLinkInput[] = [];
   const answer = async () => {
@@ -232,8 +221,8 @@ describe('the slash-command listener', () => {
 
   it('counts the reply budget from when the request arrived', async () => {
     const { handle } = build({
-      index: fakeIndex([]),
-      atlas: fakeAtlas({ [ORG_A]: (_id, signal) => hangUntilAborted(signal) }),
+      index: new FakeIndexStore([]),
+      atlas: new FakeAtlas({ [ORG_A]: (_id, signal) => hangUntilAborted(signal) }),
       atlasDeadlineMs: 60_000,
     });
 

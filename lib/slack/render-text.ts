@@ -1,7 +1,8 @@
-import { isObject } from './block-kit';
+import { isRecord } from '../is-record';
 
 /**
- * A readable terminal rendering of a Slack message (text and Block Kit), for `npm start` and for eyeballing tests.
+ * A readable terminal rendering of a Slack message (text and Block Kit): what `npm start` prints for each message, and
+ * what `invoices spend` on the command line prints, so both show what Slack shows.
  * mrkdwn becomes plain text: `<url|label>` → `label (url)`, `<!channel>` → `@channel`, `&lt; &gt; &amp;` are
  * unescaped last (so an escaped `&lt;!channel&gt;` stays the literal text it was), *bold* / _italic_ / ~strike~
  * lose their markers (and gain ANSI styles when colour is on). Control characters and bidi overrides in the
@@ -14,7 +15,7 @@ export interface RenderableMessage {
 }
 
 export interface RenderOptions {
-  /** ANSI styles; default off. Use `shouldUseColor(process.stdout)` to follow the terminal. */
+  /** ANSI styles; default off. */
   readonly color?: boolean;
   /** Columns for dividers and the two-column field layout. Default 80. */
   readonly width?: number;
@@ -60,16 +61,6 @@ const ANSI: Style = {
   button: sgr('7', '27'),
 };
 
-/** Colour when writing to a terminal, unless NO_COLOR is set or TERM is dumb; FORCE_COLOR forces it. */
-export function shouldUseColor(
-  stream: { readonly isTTY?: boolean },
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): boolean {
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
-  if (env.NO_COLOR !== undefined || env.TERM === 'dumb') return false;
-  return stream.isTTY === true;
-}
-
 export function renderMessage(message: RenderableMessage, options: RenderOptions = {}): string {
   const style = options.color ? ANSI : PLAIN;
   const width = Math.max(20, options.width ?? 80);
@@ -113,12 +104,12 @@ function convert(text: string, style: Style, isPlain: boolean): string {
 type Json = Record<string, unknown>;
 
 function textOf(value: unknown, style: Style): string {
-  if (!isObject(value) || typeof value.text !== 'string') return '';
+  if (!isRecord(value) || typeof value.text !== 'string') return '';
   return convert(value.text, style, value.type === 'plain_text');
 }
 
 function renderBlock(block: unknown, style: Style, layout: Layout): string {
-  if (!isObject(block)) return '';
+  if (!isRecord(block)) return '';
   const { width, wrap } = layout;
   switch (block.type) {
     case 'header': {
@@ -146,7 +137,7 @@ function renderBlock(block: unknown, style: Style, layout: Layout): string {
       return style.dim(
         wrap(
           elements
-            .map((e) => (isObject(e) && e.type === 'image' ? `[image: ${imageAlt(e)}]` : textOf(e, PLAIN)))
+            .map((e) => (isRecord(e) && e.type === 'image' ? `[image: ${imageAlt(e)}]` : textOf(e, PLAIN)))
             .filter((t) => t !== '')
             .join('  ·  '),
         ),
@@ -172,13 +163,13 @@ function renderBlock(block: unknown, style: Style, layout: Layout): string {
 }
 
 function renderElement(element: unknown, style: Style): string {
-  if (!isObject(element)) return '';
+  if (!isRecord(element)) return '';
   if (element.type === 'button') {
     const label = style.button(`[ ${textOf(element.text, PLAIN)} ]`);
     return typeof element.url === 'string' ? `${label} (${style.link(stripControl(element.url))})` : label;
   }
   if (element.type === 'image') return `[image: ${imageAlt(element)}]`;
-  const placeholder = isObject(element.placeholder) ? textOf(element.placeholder, PLAIN) : '';
+  const placeholder = isRecord(element.placeholder) ? textOf(element.placeholder, PLAIN) : '';
   return style.dim(`[${stripControl(String(element.type))}${placeholder === '' ? '' : `: ${placeholder}`}]`);
 }
 
@@ -208,7 +199,7 @@ function twoColumns(fields: readonly string[], layout: Layout): string {
 }
 
 function richText(node: unknown): string {
-  if (!isObject(node)) return '';
+  if (!isRecord(node)) return '';
   if (typeof node.text === 'string') return node.text;
   if (node.type === 'link' && typeof node.url === 'string') return node.url;
   if (node.type === 'user' && typeof node.user_id === 'string') return `@${node.user_id}`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mrkdwnToText, renderMessage, shouldUseColor } from '../../../infra/local/slack/render';
+import { mrkdwnToText, renderMessage } from '../../lib/slack/render-text';
 
 const ESC = '\u001b';
 
@@ -163,14 +163,5 @@ describe('renderMessage', () => {
     expect(mrkdwnToText('<@U123|ana> in <#C42|billing> on <!date^1700000000^{date}|Nov 14>')).toBe(
       '@ana in #billing on Nov 14',
     );
-  });
-});
-
-describe('shouldUseColor', () => {
-  it('follows the TTY unless NO_COLOR or FORCE_COLOR says otherwise', () => {
-    expect(shouldUseColor({ isTTY: true }, {})).toBe(true);
-    expect(shouldUseColor({ isTTY: false }, {})).toBe(false);
-    expect(shouldUseColor({ isTTY: true }, { NO_COLOR: '1' })).toBe(false);
-    expect(shouldUseColor({ isTTY: false }, { FORCE_COLOR: '1' })).toBe(true);
   });
 });
