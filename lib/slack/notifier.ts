@@ -24,6 +24,7 @@ import {
   uploadSlackFile,
 } from './files';
 import type { SlackMessage } from './notification-blocks';
+import { fetchOverUndici } from './undici-fetch';
 
 /**
  * Delivery of the poller's messages to Slack, through the bot token (`chat.postMessage`, one channel per organisation)
@@ -166,6 +167,8 @@ export function slackWebClientOptions(init: {
 }): WebClientOptions {
   return {
     ...(init.apiUrl !== undefined ? { slackApiUrl: init.apiUrl } : {}),
+    // One HTTP stack: the undici the functions already hold, not Node's own copy that fetch loads on first use.
+    fetch: fetchOverUndici,
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
     timeout: init.timeoutMs ?? DEFAULT_SLACK_TIMEOUT_MS,
