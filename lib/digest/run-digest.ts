@@ -144,10 +144,11 @@ export async function runSpendDigest(deps: DigestDeps): Promise<DigestReport> {
       deps.orgIds.map(async (orgId) => [orgId, await readOrgSpend(deps, orgId, now, signal)] as const),
     ),
   );
+  const allWatched = [...spends.values()].flatMap((s) => (s.kind === 'found' ? [s.overview] : []));
   const channels: ChannelDigest[] = [];
   for (const [channel, orgIds] of groupByChannel(deps.delivery, deps.orgIds)) {
     const of = orgIds.map((id) => spends.get(id)).filter((s): s is OrgSpend => s !== undefined);
-    channels.push(await postChannelDigest(deps, channel, of, signal));
+    channels.push(await postChannelDigest(deps, channel, of, allWatched, signal));
   }
   return {
     ok: channels.every((c) => c.posted && c.unreadable.length === 0),
@@ -159,6 +160,7 @@ async function postChannelDigest(
   deps: DigestDeps,
   channel: string | undefined,
   spends: readonly OrgSpend[],
+  allWatched: readonly SpendOverview[],
   signal: AbortSignal,
 ): Promise<ChannelDigest> {
   const overviews = spends.flatMap((s) => (s.kind === 'found' ? [s.overview] : []));
@@ -172,7 +174,7 @@ async function postChannelDigest(
   };
   const compose = (images: Readonly<Record<string, ChartImage>>): SpendMessage =>
     withNotes(
-      buildSpendDigest(overviews, { images, missingOrgIds: base.missing }),
+      buildSpendDigest(overviews, { images, missingOrgIds: base.missing, allWatched }),
       unreadable.length === 0 ? [] : [unreadableNote(unreadable)],
     );
   const first = spends[0];

@@ -52,6 +52,11 @@ export interface DigestOptions {
   readonly images?: Readonly<Record<string, ChartImage>>;
   /** Organisations asked about that have no stored series yet. */
   readonly missingOrgIds?: readonly string[];
+  /**
+   * Every watched organisation's overview, when the message shows only some of them (a channel's share of routed
+   * organisations): a second total then covers them all.
+   */
+  readonly allWatched?: readonly SpendOverview[];
 }
 
 const NAME_MAX = 80;
@@ -229,7 +234,13 @@ function summaryMessage(
 ): SpendMessage {
   const blocks: Block[] = [header(title)];
   const missing = options.missingOrgIds ?? [];
-  if (overviews.length > 1) blocks.push(section(totalText(overviews)));
+  const allWatched = options.allWatched ?? overviews;
+  const partial = allWatched.length > overviews.length;
+  if (overviews.length > 1 || partial) {
+    const here = overviews.length > 1 ? [totalText(overviews, partial ? 'in this channel' : '')] : [];
+    const all = partial ? [totalText(allWatched, 'watched')] : [];
+    blocks.push(section([...here, ...all].join('\n')));
+  }
   const room = Math.max(1, Math.floor((SLACK_LIMITS.blocksPerMessage - RESERVED_BLOCKS) / BLOCKS_PER_ORG));
   const ordered = [...overviews].sort((a, b) => urgency(b) - urgency(a));
   const shown = ordered.slice(0, room);
@@ -276,7 +287,8 @@ function summaryMessage(
 const NOTES =
   "Usage line items before tax, complete days only (Atlas posts each day's charges a day later); undated and late items count once in month-to-date.";
 
-function totalText(overviews: readonly SpendOverview[]): string {
+/** `*All 3 organisations:* $… month-to-date → forecast $…`; `scope` qualifies them (`in this channel`, `watched`). */
+function totalText(overviews: readonly SpendOverview[], scope: '' | 'in this channel' | 'watched'): string {
   let monthToDate = 0;
   let forecast = 0;
   let forecasted = 0;
@@ -291,7 +303,11 @@ function totalText(overviews: readonly SpendOverview[]): string {
     forecasted === overviews.length
       ? ''
       : ` (${plural(overviews.length - forecasted, 'organisation')} without a forecast yet counted at month-to-date)`;
-  return `*All ${overviews.length} organisations:* *${formatUsd(monthToDate)}* month-to-date → forecast *${formatUsd(forecast)}*${note}.`;
+  const which =
+    scope === 'watched'
+      ? `All ${overviews.length} watched organisations`
+      : `All ${overviews.length} organisations${scope === '' ? '' : ` ${scope}`}`;
+  return `*${which}:* *${formatUsd(monthToDate)}* month-to-date → forecast *${formatUsd(forecast)}*${note}.`;
 }
 
 function orgSummary(overview: SpendOverview, budgetCents: number | undefined): string {

@@ -144,7 +144,12 @@ describe('the spend digest with a bot token', () => {
     const [finance] = slack.messagesIn(FINANCE);
     const billingText = textOf(billing ?? {});
     expect(billingText).toContain('Atlas spend, November 2026');
-    expect(billingText).toContain('*All 2 organisations:* *$2,700.00* month-to-date → forecast *$4,500.00*.');
+    expect(billingText).toContain(
+      '*All 2 organisations in this channel:* *$2,700.00* month-to-date → forecast *$4,500.00*.',
+    );
+    expect(billingText).toContain(
+      '*All 3 watched organisations:* *$3,060.00* month-to-date → forecast *$5,100.00*.',
+    );
     expect(billingText).toContain(
       'Forecast: $1,800.00 month-to-date (Nov 1–18) + 12 days × $100.00/day = *$3,000.00*',
     );
@@ -159,6 +164,9 @@ describe('the spend digest with a bot token', () => {
       'Forecast: $360.00 month-to-date (Nov 1–18) + 12 days × $20.00/day = *$600.00*',
     );
     expect(financeText).not.toContain('All 2 organisations');
+    expect(financeText).toContain(
+      '*All 3 watched organisations:* *$3,060.00* month-to-date → forecast *$5,100.00*.',
+    );
     expect(financeText).not.toContain(ORG_1);
     for (const message of slack.messages) expect(validateBlocks(message.blocks ?? [])).toEqual([]);
   });
@@ -205,6 +213,7 @@ describe('the spend digest with a bot token', () => {
     expect(textOf(slack.messages[0] ?? {})).toContain(
       '*All 3 organisations:* *$3,060.00* month-to-date → forecast *$5,100.00*.',
     );
+    expect(textOf(slack.messages[0] ?? {})).not.toContain('watched organisations');
   });
 
   it('posts without the pictures when Slack has not processed the uploads in time', async () => {
