@@ -19,3 +19,21 @@ export const LOCAL_AWS_CREDENTIALS: AwsCredentialPair = {
   accessKeyId: LOCAL_AWS_ACCESS_KEY_ID,
   secretAccessKey: LOCAL_AWS_SECRET_ACCESS_KEY,
 };
+
+/** How a client reaches a stand-in at `url`: its SDK client settings and the environment naming the same. */
+export function localAwsAccess(url: string, endpointVariable: string) {
+  const { accessKeyId, secretAccessKey } = LOCAL_AWS_CREDENTIALS;
+  return {
+    clientConfig: () => ({
+      endpoint: url,
+      region: LOCAL_AWS_REGION,
+      credentials: { accessKeyId, secretAccessKey },
+    }),
+    env: (): Record<string, string> => ({
+      [endpointVariable]: url,
+      AWS_ACCESS_KEY_ID: accessKeyId,
+      AWS_SECRET_ACCESS_KEY: secretAccessKey,
+      AWS_REGION: LOCAL_AWS_REGION,
+    }),
+  };
+}

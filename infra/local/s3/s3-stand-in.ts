@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { LOCAL_AWS_CREDENTIALS, LOCAL_AWS_REGION } from '../aws/credentials';
+import { LOCAL_AWS_CREDENTIALS, LOCAL_AWS_REGION, localAwsAccess } from '../aws/credentials';
 import {
   closeServer,
   discardBody,
@@ -273,7 +273,7 @@ export async function startS3StandIn(options: S3StandInOptions = {}): Promise<S3
       throw new Error(`S3 stand-in: no object ${bucket}/${key}${versionId ? ` version ${versionId}` : ''}`);
     return version;
   };
-  const { accessKeyId, secretAccessKey } = LOCAL_AWS_CREDENTIALS;
+  const access = localAwsAccess(url, 'AWS_ENDPOINT_URL_S3');
 
   return {
     url,
@@ -288,19 +288,8 @@ export async function startS3StandIn(options: S3StandInOptions = {}): Promise<S3
     },
     failNext: (fault) => faults.add(fault),
     clearFaults: () => faults.clear(),
-    clientConfig: () => ({
-      endpoint: url,
-      region: LOCAL_AWS_REGION,
-      forcePathStyle: true,
-      credentials: { accessKeyId, secretAccessKey },
-    }),
-    env: () => ({
-      AWS_ENDPOINT_URL_S3: url,
-      AWS_ACCESS_KEY_ID: accessKeyId,
-      AWS_SECRET_ACCESS_KEY: secretAccessKey,
-      AWS_REGION: LOCAL_AWS_REGION,
-      S3_FORCE_PATH_STYLE: 'true',
-    }),
+    clientConfig: () => ({ ...access.clientConfig(), forcePathStyle: true }),
+    env: () => ({ ...access.env(), S3_FORCE_PATH_STYLE: 'true' }),
     putObject: async (bucketName, key, body, put = {}) => {
       const bucket = store.bucket(bucketName);
       if (!bucket) throw new Error(`S3 stand-in: no bucket ${bucketName}`);

@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { LOCAL_AWS_ACCOUNT_ID, LOCAL_AWS_CREDENTIALS, LOCAL_AWS_REGION } from '../aws/credentials';
+import {
+  LOCAL_AWS_ACCOUNT_ID,
+  LOCAL_AWS_CREDENTIALS,
+  LOCAL_AWS_REGION,
+  localAwsAccess,
+} from '../aws/credentials';
 import { closeServer, listenLocal, type Mutable, newRequestId, readSmallBody } from '../aws/local-server';
 import { type SigV4Failure, verifySigV4 } from '../aws/sigv4';
 
@@ -140,7 +145,6 @@ export async function startSecretsManagerStandIn(
 
   const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void handle(req, res));
   const { url } = await listenLocal(server);
-  const { accessKeyId, secretAccessKey } = LOCAL_AWS_CREDENTIALS;
   return {
     url,
     requests,
@@ -148,17 +152,7 @@ export async function startSecretsManagerStandIn(
       requests.length = 0;
     },
     setSecret,
-    clientConfig: () => ({
-      endpoint: url,
-      region: LOCAL_AWS_REGION,
-      credentials: { accessKeyId, secretAccessKey },
-    }),
-    env: () => ({
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: url,
-      AWS_ACCESS_KEY_ID: accessKeyId,
-      AWS_SECRET_ACCESS_KEY: secretAccessKey,
-      AWS_REGION: LOCAL_AWS_REGION,
-    }),
+    ...localAwsAccess(url, 'AWS_ENDPOINT_URL_SECRETS_MANAGER'),
     close: () => closeServer(server),
   };
 }

@@ -238,8 +238,23 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
     return `${Math.floor(micros / 1e6)}.${String(micros % 1e6).padStart(6, '0')}`;
   }
 
-  function record(message: Omit<SlackMessage, 'id' | 'time'>): SlackMessage {
-    const full: SlackMessage = { ...message, id: nextId++, time: new Date(clock()) };
+  /** Records a message; the fields a kind of post does not have are left undefined. */
+  function record(
+    message: Pick<SlackMessage, 'kind' | 'channel' | 'text' | 'blocks' | 'payload'> &
+      Partial<Omit<SlackMessage, 'id' | 'time'>>,
+  ): SlackMessage {
+    const full: SlackMessage = {
+      path: undefined,
+      ts: undefined,
+      threadTs: undefined,
+      user: undefined,
+      responseType: undefined,
+      replaceOriginal: undefined,
+      deleteOriginal: undefined,
+      ...message,
+      id: nextId++,
+      time: new Date(clock()),
+    };
     messages.push(full);
     for (const listener of listeners) listener(full);
     return full;
@@ -376,15 +391,10 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
       record({
         kind: 'chat.postMessage',
         channel,
-        path: undefined,
         text: payload.text as string | undefined,
         blocks,
         ts,
         threadTs,
-        user: undefined,
-        responseType: undefined,
-        replaceOriginal: undefined,
-        deleteOriginal: undefined,
         payload: withoutToken(payload),
       });
       return {
@@ -483,15 +493,11 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
       record({
         kind: 'chat.postEphemeral',
         channel,
-        path: undefined,
         text: payload.text as string | undefined,
         blocks,
         ts,
-        threadTs: undefined,
         user: payload.user,
         responseType: 'ephemeral',
-        replaceOriginal: undefined,
-        deleteOriginal: undefined,
         payload: withoutToken(payload),
       });
       return { message_ts: ts };
@@ -506,15 +512,10 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
       record({
         kind: 'chat.update',
         channel,
-        path: undefined,
         text: payload.text as string | undefined,
         blocks,
         ts,
-        threadTs: undefined,
-        user: undefined,
-        responseType: undefined,
         replaceOriginal: true,
-        deleteOriginal: undefined,
         payload: withoutToken(payload),
       });
       return { channel, ts, text: payload.text ?? '' };
@@ -668,9 +669,7 @@ export async function startSlackStandIn(options: SlackStandInOptions = {}): Prom
         path,
         text: payload.text as string | undefined,
         blocks,
-        ts: undefined,
         threadTs: typeof payload.thread_ts === 'string' ? payload.thread_ts : undefined,
-        user: undefined,
         responseType,
         replaceOriginal:
           payload.replace_original === undefined

@@ -4,11 +4,8 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  LOCAL_AWS_CREDENTIALS,
-  type SecretsManagerStandIn,
-  startSecretsManagerStandIn,
-} from '../../../infra/local/secrets-manager';
+import { LOCAL_AWS_CREDENTIALS } from '../../../infra/local/aws/credentials';
+import { type SecretsManagerStandIn, startSecretsManagerStandIn } from '../../../infra/local/secrets-manager';
 
 const SECRET_JSON = JSON.stringify({ ATLAS_CLIENT_ID: 'mdb_sa_id_x', SLACK_BOT_TOKEN: 'xoxb-1-2-3' });
 
