@@ -555,6 +555,9 @@ async function serveAtlas(): Promise<void> {
   const { createHash } = await import('node:crypto');
   const sandbox = await startAtlasSandbox({
     rateLimit: false,
+    // Every measured process takes its own token, as each Lambda cold start would, and none is revoked: more than
+    // Atlas's 100 live tokens per service account over a full run.
+    maxTokensPerAccount: 10_000,
     orgs: [{ id: ORG_ID, name: 'Bench Org', invoices: SIZES_MB.length + 1 }],
   });
   const invoices = sandbox.listInvoices(ORG_ID);
