@@ -4,7 +4,7 @@ import type { SpendReader, StoredSpend } from '../archive/spend-store';
 import { describeError } from '../errors';
 import type { OrgState } from '../invoices/types';
 import type { Logger } from '../log';
-import { calibrateFromHistory, SPEND_HISTORY_MONTHS } from '../spend/backtest';
+import { historyInput, historyMonths, SPEND_HISTORY_MONTHS } from '../spend/backtest';
 import { addMonths, monthOf, parseIsoDay, utcDayOf, utcMonthOf } from '../spend/calendar';
 import type { SpendSettings } from '../spend/settings';
 import { describeSpend, type SpendOverview } from '../spend/spend-overview';
@@ -128,7 +128,7 @@ async function readWith(
   }
   if (current === undefined) return { ...base, kind: 'missing' };
   const history = await Promise.all(
-    historyMonths(state, month).map(async (m) => {
+    monthsBefore(state, month).map(async (m) => {
       try {
         return { month: m, stored: await record(m) };
       } catch (error) {
@@ -141,36 +141,38 @@ async function readWith(
       }
     }),
   );
-  const previous = history.find((h) => h.month === addMonths(month, -1))?.stored;
-  const finals = history.flatMap((h) => (h.stored?.record.final === true ? [h.stored.record.series] : []));
+  const { previous, calibration } = historyInput(
+    history.map((h) => ({ month: h.month, series: h.stored?.record.series, final: h.stored?.record.final })),
+    month,
+  );
   const overview = describeSpend({
     orgId,
     ...(state?.orgName === undefined ? {} : { orgName: state.orgName }),
     series: current.record.series,
-    previous: previous?.record.series,
+    previous,
     final: current.record.final,
     asOf: utcDayOf(now),
-    calibration: calibrateFromHistory(finals.reverse()),
+    calibration,
     settings: deps.settings,
   });
   return { ...base, kind: 'found', overview };
 }
 
 /**
- * The months before `month` whose records the forecast reads, newest first: those of the invoices the state lists
- * (as the poller takes them from the invoices Atlas lists), else the calendar months before it.
+ * The months before `month` whose records the forecast reads, newest first, chosen as the poller chooses them
+ * (`historyMonths`) from the invoices the state lists; without a state, the calendar months before it.
  */
-function historyMonths(state: OrgState | undefined, month: string): string[] {
-  const listed = new Set<string>();
-  for (const entry of Object.values(state?.invoices ?? {})) {
+function monthsBefore(state: OrgState | undefined, month: string): string[] {
+  const listed = Object.values(state?.invoices ?? {}).flatMap((entry) => {
     const day = parseIsoDay(entry.startDate);
-    if (day !== undefined && monthOf(day) < month) listed.add(monthOf(day));
-  }
-  const months =
-    listed.size > 0
-      ? [...listed].sort().reverse()
-      : Array.from({ length: SPEND_HISTORY_MONTHS }, (_, i) => addMonths(month, -1 - i));
-  return months.slice(0, SPEND_HISTORY_MONTHS);
+    return day === undefined || monthOf(day) >= month ? [] : [monthOf(day)];
+  });
+  return historyMonths(
+    listed.length > 0
+      ? listed
+      : Array.from({ length: SPEND_HISTORY_MONTHS }, (_, i) => addMonths(month, -1 - i)),
+    month,
+  );
 }
 
 /** The organisation's own monthly budget in cents (not a project's), if one is set. */

@@ -1,3 +1,4 @@
+import { addMonths } from './calendar';
 import { type CalibrationDay, forecastMonthEnd, type RangeCalibration } from './forecast';
 import { quantile, roundCents } from './stats';
 import { periodOf, seriesTotalCents, sumCents, type UsageSeries } from './usage-series';
@@ -174,4 +175,41 @@ export const SPEND_HISTORY_MONTHS = 4;
 export function calibrateFromHistory(finals: readonly UsageSeries[]): RangeCalibration | undefined {
   if (finals.length === 0) return undefined;
   return calibrateForecastRange(backtestForecasts(finals).samples);
+}
+
+/**
+ * The months whose records the forecast reads for `month` (`YYYY-MM`), newest first: the latest
+ * `SPEND_HISTORY_MONTHS` billing months before it among `billingMonths` (the months of the invoices Atlas lists).
+ * The poller and the readers of its records (`/invoice spend`, the digest) choose them alike, so they show the same
+ * forecast range.
+ */
+export function historyMonths(billingMonths: Iterable<string>, month: string): string[] {
+  return [...new Set(billingMonths)]
+    .filter((m) => /^\d{4}-\d{2}$/.test(m) && m < month)
+    .sort()
+    .reverse()
+    .slice(0, SPEND_HISTORY_MONTHS);
+}
+
+/** One month of that history as it was read: its series and whether its invoice was final; nothing when absent. */
+export interface HistoryMonth {
+  readonly month: string;
+  readonly series?: UsageSeries | undefined;
+  readonly final?: boolean | undefined;
+}
+
+/** What the forecast takes from the history of `month`: last month's series, and the calibration of the final ones. */
+export function historyInput(
+  history: readonly HistoryMonth[],
+  month: string,
+): { previous: UsageSeries | undefined; calibration: RangeCalibration | undefined } {
+  const previousMonth = addMonths(month, -1);
+  const finals = history
+    .filter((h) => h.series !== undefined && h.final === true)
+    .sort((a, b) => (a.month < b.month ? -1 : a.month > b.month ? 1 : 0))
+    .map((h) => h.series as UsageSeries);
+  return {
+    previous: history.find((h) => h.month === previousMonth)?.series,
+    calibration: calibrateFromHistory(finals),
+  };
 }

@@ -3,6 +3,10 @@ import {
   type BacktestSample,
   backtestForecasts,
   calibrateForecastRange,
+  calibrateFromHistory,
+  historyInput,
+  historyMonths,
+  SPEND_HISTORY_MONTHS,
   truncateSeries,
 } from '../../lib/spend/backtest';
 import { completeDaysOf, forecastMonthEnd } from '../../lib/spend/forecast';
@@ -102,5 +106,53 @@ describe('calibrateForecastRange', () => {
     expect(day10?.lowRatio).toBeCloseTo(0.81, 6);
     expect(day10?.highRatio).toBeCloseTo(1.19, 6);
     expect(calibration.byDay.find((d) => d.day === 12)?.samples).toBe(5);
+  });
+});
+
+describe('the forecast history of a month', () => {
+  it('takes the latest billing months before it, newest first, each once', () => {
+    const listed = [
+      '2024-12',
+      '2024-11',
+      '2024-11',
+      '2024-07',
+      '2024-09',
+      '2024-10',
+      '2024-08',
+      'unknown',
+      '2025-01',
+    ];
+
+    expect(historyMonths(listed, '2024-12')).toEqual(['2024-11', '2024-10', '2024-09', '2024-08']);
+    expect(historyMonths(listed, '2024-12')).toHaveLength(SPEND_HISTORY_MONTHS);
+    expect(historyMonths(['2024-12'], '2024-12')).toEqual([]);
+  });
+
+  it('gives last month and calibrates on the final months only, oldest first', () => {
+    const month = (start: string, daily: number) =>
+      seriesOf(
+        start,
+        Array.from({ length: 30 }, () => daily),
+      );
+    const sep = month('2024-09-01', 1_000);
+    const oct = month('2024-10-01', 2_000);
+    const nov = month('2024-11-01', 3_000);
+
+    const input = historyInput(
+      [
+        { month: '2024-11', series: nov, final: false },
+        { month: '2024-09', series: sep, final: true },
+        { month: '2024-10', series: oct, final: true },
+        { month: '2024-08' },
+      ],
+      '2024-12',
+    );
+
+    expect(input.previous).toBe(nov);
+    expect(input.calibration).toEqual(calibrateFromHistory([sep, oct]));
+    expect(historyInput([{ month: '2024-10', series: oct, final: false }], '2024-12')).toEqual({
+      previous: undefined,
+      calibration: undefined,
+    });
   });
 });

@@ -3,8 +3,7 @@ import { CorruptObjectError } from '../../errors';
 import { compareBillingPeriod } from '../../invoices/diff';
 import { plainText } from '../../slack/mrkdwn';
 import { decideSpendAlerts, forecastOrg, type SpendAlert, type SpendWatchInput } from '../../spend/alerts';
-import { calibrateFromHistory, SPEND_HISTORY_MONTHS } from '../../spend/backtest';
-import { addMonths } from '../../spend/calendar';
+import { type HistoryMonth, historyInput, historyMonths } from '../../spend/backtest';
 import { spendChartAltText } from '../../spend/chart/alt-text';
 import { formatChartMonth } from '../../spend/chart/format';
 import type { SpendChartInput } from '../../spend/chart/types';
@@ -152,7 +151,6 @@ async function watchInput(
   thisRun: readonly ArchivedInvoice[],
 ): Promise<SpendWatchInput> {
   const month = series.start.slice(0, 7);
-  const previousMonth = addMonths(month, -1);
   const inMemory = new Map<string, { series: UsageSeries; final: boolean }>();
   for (const archived of thisRun) {
     if (archived.usage === undefined) continue;
@@ -161,18 +159,13 @@ async function watchInput(
       final: archived.change.invoice.statusName !== 'PENDING',
     });
   }
-  const months = [...new Set(poll.listed.map((invoice) => billingMonth(invoice.startDate)))]
-    .filter((m) => m !== 'unknown' && m < month)
-    .sort()
-    .reverse()
-    .slice(0, SPEND_HISTORY_MONTHS);
-  const history: { month: string; series?: UsageSeries; final?: boolean }[] = [];
-  for (const m of months)
+  const history: HistoryMonth[] = [];
+  for (const m of historyMonths(
+    poll.listed.map((invoice) => billingMonth(invoice.startDate)),
+    month,
+  ))
     history.push({ month: m, ...(inMemory.get(m) ?? (await readMonth(deps, poll, m))) });
-  const previous = history.find((h) => h.month === previousMonth)?.series;
-  const finals = history
-    .flatMap((h) => (h.series !== undefined && h.final === true ? [h.series] : []))
-    .reverse();
+  const { previous, calibration } = historyInput(history, month);
   return {
     orgId: poll.orgId,
     orgName: poll.orgName,
@@ -180,7 +173,7 @@ async function watchInput(
     previous,
     final: false,
     asOf: poll.now.slice(0, 10),
-    calibration: calibrateFromHistory(finals),
+    calibration,
     settings: deps.spend,
   };
 }
