@@ -2,7 +2,7 @@ import type { AtlasInvoiceApi } from '../atlas/types';
 import { inspectCsv } from '../invoices/csv-summary';
 import type { InvoiceMetadata } from '../invoices/invoice';
 import { renderMessage } from '../slack/render-text';
-import { calibrateFromHistory, SPEND_HISTORY_MONTHS } from '../spend/backtest';
+import { historyInput, historyMonths, SPEND_HISTORY_MONTHS } from '../spend/backtest';
 import { addMonths, monthOf, parseIsoDay, utcDayOf } from '../spend/calendar';
 import { buildSpendReply } from '../spend/messages';
 import { budgetedProjectIds, type SpendSettings } from '../spend/settings';
@@ -55,7 +55,9 @@ export async function computeSpend(
     const m = monthOfInvoice(invoice);
     if (invoice.id !== pending.id && m !== undefined && m < month && !byMonth.has(m)) byMonth.set(m, invoice);
   }
-  const history = [...byMonth.entries()].sort(([a], [b]) => (a < b ? 1 : -1)).slice(0, SPEND_HISTORY_MONTHS);
+  const history = historyMonths(byMonth.keys(), month).map(
+    (m) => [m, byMonth.get(m) as InvoiceMetadata] as const,
+  );
   const pinnedProjectIds = budgetedProjectIds(options.settings, orgId);
   const read = async (invoice: InvoiceMetadata) => {
     const download = await client.getInvoiceCsv(orgId, invoice.id, { signal });
@@ -68,27 +70,28 @@ export async function computeSpend(
     read(pending),
     ...history.map(([, invoice]) => read(invoice)),
   ]);
-  const previousAt = history.findIndex(([m]) => m === addMonths(month, -1));
-  const previous = history[previousAt]?.[1];
+  const previous = history.find(([m]) => m === addMonths(month, -1))?.[1];
   const series: UsageSeries | undefined = current?.usage;
   if (current === undefined || series === undefined) {
     return { orgId, invoiceId: pending.id, previousInvoiceId: previous?.id, overview: undefined };
   }
-  const finals = history
-    .flatMap(([, invoice], i) => {
-      const usage = before[i]?.usage;
-      return invoice.statusName !== 'PENDING' && usage !== undefined ? [usage] : [];
-    })
-    .reverse();
+  const { previous: previousSeries, calibration } = historyInput(
+    history.map(([m, invoice], i) => ({
+      month: m,
+      series: before[i]?.usage,
+      final: invoice.statusName !== 'PENDING',
+    })),
+    month,
+  );
   const orgName = current.summary.organizationName;
   const overview = describeSpend({
     orgId,
     ...(orgName === undefined || orgName === '' ? {} : { orgName }),
     series,
-    previous: before[previousAt]?.usage,
+    previous: previousSeries,
     final: false,
     asOf: utcDayOf(options.now),
-    calibration: calibrateFromHistory(finals),
+    calibration,
     settings: options.settings,
   });
   return { orgId, invoiceId: pending.id, previousInvoiceId: previous?.id, overview };
